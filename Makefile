@@ -1,0 +1,50 @@
+# Perch — the two commands: `make run` (the whole product on embedded defaults) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PERCH_PORT ?= 8000
+export PERCH_PORT
+# With REDIS_URL set, Perch uses that Redis and the Procfile's embedded `redis` process is not started.
+PROCESSES := $(if $(REDIS_URL),web worker beat,)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+/usr/bin/chromium:
+	@echo "Installing Debian's chromium for the browser tests…"
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
+
+run: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Perch → http://127.0.0.1:$(PERCH_PORT)/workspace/   (supervisors: http://127.0.0.1:$(PERCH_PORT)/admin/)"
+	@echo "  Stop with Ctrl-C."
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start $(PROCESSES)
+
+test: $(VENV)/.test /usr/bin/chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: $(VENV)/.test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var/test var/*.sqlite3 var/celerybeat-schedule*

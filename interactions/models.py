@@ -1,0 +1,205 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.TextChoices):
+    """The channels an agent is Ready on, and the kinds of interaction routed on them."""
+
+    CHAT = "chat", "Chat"
+    TWITTER = "twitter", "Twitter"
+
+
+class InteractionState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    OFFERED = "offered", "Offered"
+    ACTIVE = "active", "Active"
+    TRANSFERRED = "transferred", "Transferred"
+    ENDED = "ended", "Ended"
+    DONE = "done", "Done"
+
+
+# The only moves the lifecycle services make; anything else is refused with InvalidTransition.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    InteractionState.QUEUED: frozenset({InteractionState.OFFERED, InteractionState.ENDED}),
+    InteractionState.OFFERED: frozenset({InteractionState.QUEUED, InteractionState.ACTIVE, InteractionState.ENDED}),
+    InteractionState.ACTIVE: frozenset({InteractionState.ENDED, InteractionState.TRANSFERRED}),
+    InteractionState.TRANSFERRED: frozenset({InteractionState.QUEUED}),
+    InteractionState.ENDED: frozenset({InteractionState.DONE}),
+    InteractionState.DONE: frozenset(),
+}
+OPEN_STATES = (
+    InteractionState.QUEUED,
+    InteractionState.OFFERED,
+    InteractionState.ACTIVE,
+    InteractionState.TRANSFERRED,
+)
+
+
+class Label(models.Model):
+    """A disposition an agent picks on Mark Done ("Resolved", "Refund issued", ...)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    color = models.CharField(max_length=7, default="#64748b", help_text="Hex colour, e.g. #16a34a.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Interaction(models.Model):
+    """One conversation with a contact on one channel, from arrival to Mark Done."""
+
+    class EndedBy(models.TextChoices):
+        AGENT = "agent", "Agent"
+        CUSTOMER = "customer", "Customer"
+        SUPERVISOR = "supervisor", "Supervisor"
+        SYSTEM = "system", "System"
+
+    kind = models.CharField(max_length=16, choices=Channel.choices)
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="interactions")
+    x_account = models.ForeignKey(
+        "social.XAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="interactions"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+    )
+    state = models.CharField(max_length=16, choices=InteractionState.choices, default=InteractionState.QUEUED)
+    # A DM conversation id, or the id of the tweet that roots a public conversation branch.
+    thread_key = models.CharField(max_length=80)
+    root_tweet_id = models.CharField(max_length=32, blank=True)
+    priority = models.SmallIntegerField(default=0, help_text="Higher is routed first.")
+    sentiment = models.FloatField(null=True, blank=True, help_text="-1 (negative) … +1 (positive).")
+    language = models.CharField(max_length=8, blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=16, choices=EndedBy.choices, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    disposition = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT)
+    done_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            # A second open interaction for the same thread would show the customer's messages twice.
+            models.UniqueConstraint(
+                fields=["x_account", "kind", "thread_key"],
+                condition=Q(state__in=OPEN_STATES),
+                name="one_open_interaction_per_thread",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "kind", "-priority", "queued_at"]),
+            models.Index(fields=["agent", "state"]),
+            models.Index(fields=["contact", "-opened_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} with {self.contact_id} ({self.state})"
+
+
+class Message(models.Model):
+    """One DM or tweet in an interaction, inbound from the customer or outbound from an agent."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "From the customer"
+        OUTBOUND = "out", "From an agent"
+
+    class Kind(models.TextChoices):
+        DM = "dm", "Direct message"
+        TWEET = "tweet", "Tweet"
+
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="messages")
+    x_account = models.ForeignKey("social.XAccount", null=True, blank=True, on_delete=models.PROTECT)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    author_identity = models.ForeignKey(
+        "contacts.ContactIdentity", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    author_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_sent",
+    )
+    text = models.TextField(blank=True)
+    media = models.JSONField(default=list, blank=True, help_text="Attached images: [{url, media_key, width, height}].")
+    external_id = models.CharField(max_length=32, null=True, blank=True, help_text="DM event id or tweet id on X.")
+    in_reply_to_external_id = models.CharField(max_length=32, blank=True)
+    delivery = models.CharField(max_length=8, choices=Delivery.choices, blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # X delivers the same event more than once (polling overlap, webhook retries): store it once.
+            models.UniqueConstraint(
+                fields=["x_account", "kind", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="message_external_id_unique_per_account",
+            ),
+            # A double-clicked Send carries the same key and must not create a second outbound message.
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="message_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(direction="in", delivery="") | Q(direction="out") & ~Q(delivery=""),
+                name="outbound_message_has_delivery_state",
+            ),
+        ]
+        indexes = [models.Index(fields=["interaction", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.kind} {self.external_id or self.pk}"
+
+
+class Offer(models.Model):
+    """An interaction offered to one agent, who Accepts or Rejects before it expires."""
+
+    class State(models.TextChoices):
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="offers")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offers")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OFFERED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interaction"], condition=Q(state="offered"), name="one_live_offer_per_interaction"
+            ),
+        ]
+        indexes = [models.Index(fields=["agent", "state"])]
+
+    def __str__(self) -> str:
+        return f"Offer of #{self.interaction_id} to {self.agent} ({self.state})"

@@ -1,0 +1,68 @@
+from django.conf import settings
+from django.db import models
+
+from social.fields import EncryptedTextField
+
+
+class XAccount(models.Model):
+    """An organisation's X account that Perch listens to and answers from."""
+
+    class Mode(models.TextChoices):
+        POLLING = "polling", "Polling"
+        WEBHOOK = "webhook", "Account Activity webhook"
+
+    name = models.CharField(max_length=100, help_text="How agents and supervisors see this account.")
+    handle = models.CharField(max_length=50, help_text="@username on X, without the @.")
+    x_user_id = models.CharField("X user id", max_length=32, unique=True)
+    api_base_url = models.URLField(
+        "API base URL",
+        blank=True,
+        help_text="Empty: X_API_BASE_URL (the real X API by default). The demo points this at Perch's sandbox.",
+    )
+    consumer_key = models.CharField(max_length=200)
+    consumer_secret = EncryptedTextField()
+    access_token = EncryptedTextField()
+    access_token_secret = EncryptedTextField()
+    bearer_token = EncryptedTextField(blank=True)
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.POLLING)
+    poll_interval_seconds = models.PositiveIntegerField(default=60)
+    team = models.ForeignKey(
+        "workspace.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="x_accounts",
+        help_text="Conversations of this account go to agents of this team (empty: any agent).",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "X account"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (@{self.handle})"
+
+    @property
+    def effective_api_base_url(self) -> str:
+        return (self.api_base_url or settings.X_API_BASE_URL).rstrip("/")
+
+
+class IngestCursor(models.Model):
+    """Where polling of one stream of one account has got to; advanced in the same transaction as the ingest."""
+
+    class Stream(models.TextChoices):
+        DM_EVENTS = "dm_events", "Direct messages"
+        MENTIONS = "mentions", "Mentions"
+
+    account = models.ForeignKey(XAccount, on_delete=models.CASCADE, related_name="cursors")
+    stream = models.CharField(max_length=16, choices=Stream.choices)
+    since_id = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "stream"], name="one_cursor_per_stream")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.stream} since {self.since_id or '—'}"

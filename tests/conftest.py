@@ -1,0 +1,121 @@
+"""Real parts for every test: the configured database, a real Redis (embedded unless REDIS_URL is set),
+a live Daphne server in its own process, and Debian's chromium driven by Playwright."""
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from workspace.embedded_redis import command as embedded_redis_command
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls around it are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(settings.VAR_DIR) / "artifacts"
+CHROMIUM = os.environ.get("PERCH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def _unix_socket_answers(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX) as sock:
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server():
+    """Starts the embedded redis-server for the session when no REDIS_URL is given; stops it afterwards."""
+    if not settings.USES_EMBEDDED_REDIS:
+        yield settings.REDIS_URL
+        return
+    sock = Path(settings.EMBEDDED_REDIS_SOCKET)
+    if _unix_socket_answers(sock):
+        yield settings.REDIS_URL
+        return
+    sock.unlink(missing_ok=True)
+    process = subprocess.Popen(embedded_redis_command(sock), stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not _unix_socket_answers(sock):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError("the embedded redis-server did not start")
+        time.sleep(0.05)
+    yield settings.REDIS_URL
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker):
+    """Perch served by Daphne in another process, on the test database (HTTP, websockets, the X sandbox)."""
+    from functools import partial
+
+    from channels.testing.live import make_application, set_database_connection
+    from daphne.testing import DaphneProcess
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    with django_db_blocker.unblock():
+        server = DaphneProcess(
+            "127.0.0.1",
+            partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+            setup=set_database_connection,
+        )
+        server.start()
+        if not server.ready.wait(timeout=30):
+            server.terminate()
+            raise RuntimeError("Daphne did not start")
+    yield f"http://127.0.0.1:{server.port.value}"
+    server.terminate()
+    server.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"))
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page, request):
+    """Saves a named screenshot of the current page under var/test/artifacts/ and returns its path."""
+
+    def take(name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API keeps an event loop in the main thread while the browser
+    lives, and async_to_sync (channel layer, websocket tests) cannot run beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

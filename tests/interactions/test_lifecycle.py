@@ -1,0 +1,88 @@
+import pytest
+
+from interactions import services
+from interactions.errors import InvalidTransition, NotYours
+from interactions.models import Interaction, InteractionState, Label, Offer
+from tests.factories import AgentFactory, InteractionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent():
+    return AgentFactory()
+
+
+def test_full_lifecycle_queued_to_done(agent):
+    interaction = InteractionFactory()
+    services.interaction_offer(interaction_id=interaction.pk, agent=agent)
+    services.interaction_accept(interaction_id=interaction.pk, agent=agent)
+    services.interaction_end(interaction_id=interaction.pk, agent=agent)
+    resolved = Label.objects.create(name="Resolved")
+    services.interaction_mark_done(interaction_id=interaction.pk, agent=agent, disposition=resolved, note="Refunded")
+
+    interaction.refresh_from_db()
+    assert interaction.state == InteractionState.DONE
+    assert interaction.agent == agent
+    assert interaction.accepted_at <= interaction.ended_at <= interaction.done_at
+    assert (interaction.disposition, interaction.done_note) == (resolved, "Refunded")
+    assert interaction.offers.get().state == Offer.State.ACCEPTED
+
+
+def test_accepting_a_queued_interaction_is_refused_with_a_clear_error(agent):
+    interaction = InteractionFactory()
+    with pytest.raises(InvalidTransition, match=rf"Cannot accept interaction #{interaction.pk}: it is queued\."):
+        services.interaction_accept(interaction_id=interaction.pk, agent=agent)
+    assert Interaction.objects.get(pk=interaction.pk).state == InteractionState.QUEUED
+
+
+def test_mark_done_before_the_end_is_refused(agent):
+    interaction = InteractionFactory()
+    services.interaction_offer(interaction_id=interaction.pk, agent=agent)
+    services.interaction_accept(interaction_id=interaction.pk, agent=agent)
+    with pytest.raises(InvalidTransition, match="it is active"):
+        services.interaction_mark_done(interaction_id=interaction.pk, agent=agent)
+
+
+def test_an_interaction_cannot_be_offered_twice(agent):
+    interaction = InteractionFactory()
+    services.interaction_offer(interaction_id=interaction.pk, agent=agent)
+    with pytest.raises(InvalidTransition, match="Cannot offer"):
+        services.interaction_offer(interaction_id=interaction.pk, agent=AgentFactory())
+    assert interaction.offers.count() == 1
+
+
+def test_only_the_agent_offered_can_accept(agent):
+    interaction = InteractionFactory()
+    services.interaction_offer(interaction_id=interaction.pk, agent=agent)
+    with pytest.raises(NotYours, match="not offered to you"):
+        services.interaction_accept(interaction_id=interaction.pk, agent=AgentFactory())
+    assert Interaction.objects.get(pk=interaction.pk).state == InteractionState.OFFERED
+
+
+def test_reject_puts_the_interaction_back_in_the_queue(agent):
+    interaction = InteractionFactory()
+    services.interaction_offer(interaction_id=interaction.pk, agent=agent)
+    services.interaction_reject(interaction_id=interaction.pk, agent=agent)
+    interaction.refresh_from_db()
+    assert interaction.state == InteractionState.QUEUED and interaction.agent is None
+    assert interaction.offers.get().state == Offer.State.REJECTED
+    services.interaction_offer(interaction_id=interaction.pk, agent=AgentFactory())  # offered to the next agent
+
+
+def test_another_agent_cannot_end_my_interaction(agent):
+    interaction = InteractionFactory()
+    services.interaction_offer(interaction_id=interaction.pk, agent=agent)
+    services.interaction_accept(interaction_id=interaction.pk, agent=agent)
+    with pytest.raises(NotYours):
+        services.interaction_end(interaction_id=interaction.pk, agent=AgentFactory())
+
+
+def test_customer_can_end_and_the_agent_then_marks_done(agent):
+    interaction = InteractionFactory()
+    services.interaction_offer(interaction_id=interaction.pk, agent=agent)
+    services.interaction_accept(interaction_id=interaction.pk, agent=agent)
+    services.interaction_end(interaction_id=interaction.pk, ended_by=Interaction.EndedBy.CUSTOMER)
+    services.interaction_mark_done(interaction_id=interaction.pk, agent=agent)
+    interaction.refresh_from_db()
+    assert (interaction.state, interaction.ended_by) == (InteractionState.DONE, "customer")

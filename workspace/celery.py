@@ -1,0 +1,30 @@
+"""The Celery app: `celery -A workspace worker` and `celery -A workspace beat`."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workspace.settings")
+
+app = Celery("perch")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # A task is acknowledged only once it finished, and handed to another worker if this one dies mid-task.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    result_expires=3600,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    timezone="UTC",
+)
+app.autodiscover_tasks()
+
+
+@app.task(name="workspace.heartbeat")
+def heartbeat() -> str:
+    """Answers `pong`: lets /healthz prove a worker consumes the queue, not only that one is connected."""
+    return "pong"

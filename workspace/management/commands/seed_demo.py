@@ -1,0 +1,91 @@
+"""python manage.py seed_demo — demo agents, a supervisor, the sandbox X account and a few contacts. Idempotent."""
+
+import os
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from contacts.models import Contact, ContactIdentity, IdentityChannel
+from interactions.models import Label
+from social.models import XAccount
+from workspace.models import AgentProfile, Skill, Team
+
+DEMO_PASSWORD = "perch-demo"
+SUPERVISOR = ("supervisor", "Sam", "Supervisor")
+AGENTS = [("ana", "Ana", "Alvarez", ["lang:en", "lang:es"]), ("ben", "Ben", "Brooks", ["lang:en"]),
+          ("chloe", "Chloé", "Chevalier", ["lang:en", "lang:fr"])]  # fmt: skip
+DEMO_ACCOUNT_USER_ID = "1790000000000000001"
+CONTACTS = [("Maya Patel", "1790000000000000101", "mayapatel"), ("Tom Becker", "1790000000000000102", "tombecker"),
+            ("Lucía Gómez", "1790000000000000103", "luciagomez")]  # fmt: skip
+LABELS = [
+    ("Resolved", "#16a34a"),
+    ("Refund issued", "#2563eb"),
+    ("Escalated", "#dc2626"),
+    ("No reply needed", "#64748b"),
+]
+
+
+def sandbox_url() -> str:
+    host = os.environ.get("PERCH_HOST", "127.0.0.1")
+    return f"http://{host}:{os.environ.get('PERCH_PORT', '8000')}/x-sandbox"
+
+
+class Command(BaseCommand):
+    help = "Creates (or refreshes) the demo supervisor, agents, sandbox X account and contacts, and prints the logins."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        User = get_user_model()
+        team, _ = Team.objects.get_or_create(name="Customer Care")
+
+        first, last = SUPERVISOR[1:]
+        supervisor, _ = User.objects.update_or_create(
+            username=SUPERVISOR[0],
+            defaults={"first_name": first, "last_name": last, "is_staff": True, "is_superuser": True},
+        )
+        supervisor.set_password(DEMO_PASSWORD)
+        supervisor.save()
+
+        for username, first, last, skills in AGENTS:
+            user, _ = User.objects.update_or_create(
+                username=username, defaults={"first_name": first, "last_name": last}
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            profile, _ = AgentProfile.objects.get_or_create(user=user)
+            profile.teams.add(team)
+            profile.skills.add(*[Skill.objects.get_or_create(name=name)[0] for name in skills])
+
+        XAccount.objects.update_or_create(
+            x_user_id=DEMO_ACCOUNT_USER_ID,
+            defaults={
+                "name": "Perch Demo Air",
+                "handle": "perchdemoair",
+                "api_base_url": sandbox_url(),
+                "consumer_key": "sandbox-consumer-key",
+                "consumer_secret": "sandbox-consumer-secret",
+                "access_token": f"{DEMO_ACCOUNT_USER_ID}-sandbox-access-token",
+                "access_token_secret": "sandbox-access-token-secret",
+                "team": team,
+            },
+        )
+
+        for name, x_id, handle in CONTACTS:
+            identity = ContactIdentity.objects.filter(channel=IdentityChannel.TWITTER, external_id=x_id).first()
+            if identity is None:
+                contact = Contact.objects.create(display_name=name)
+                ContactIdentity.objects.create(
+                    contact=contact,
+                    channel=IdentityChannel.TWITTER,
+                    external_id=x_id,
+                    handle=handle,
+                    display_name=name,
+                )
+        for name, color in LABELS:
+            Label.objects.get_or_create(name=name, defaults={"color": color})
+
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
+        self.stdout.write(f"  supervisor  {SUPERVISOR[0]:<10} → /admin/ and /workspace/")
+        for username, *_ in AGENTS:
+            self.stdout.write(f"  agent       {username:<10} → /workspace/")

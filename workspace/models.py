@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.db import models
+
+from interactions.models import Channel
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    offer_timeout_seconds = models.PositiveIntegerField(default=30, help_text="An unanswered offer expires after this.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Skill(models.Model):
+    """Something a routing rule can require: a language ("lang:es"), a topic ("billing")."""
+
+    name = models.CharField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentProfile(models.Model):
+    """Makes a user an agent: teams, skills and how many interactions they work at once per channel."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile")
+    teams = models.ManyToManyField(Team, blank=True, related_name="agents")
+    skills = models.ManyToManyField(Skill, blank=True, related_name="agents")
+    chat_capacity = models.PositiveSmallIntegerField(default=3)
+    twitter_capacity = models.PositiveSmallIntegerField(default=5)
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    def capacity_for(self, channel: str) -> int:
+        return {Channel.CHAT: self.chat_capacity, Channel.TWITTER: self.twitter_capacity}[channel]
+
+
+class ChannelPresence(models.Model):
+    """Ready / Not Ready of one agent on one channel. Routing only offers to Ready agents."""
+
+    class NotReadyReason(models.TextChoices):
+        NONE = "", "—"
+        BREAK = "break", "Break"
+        MEETING = "meeting", "Meeting"
+        AFTER_CALL_WORK = "after_call_work", "After-call work"
+        OFFLINE = "offline", "Signed out"
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presences")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    ready = models.BooleanField(default=False)
+    reason = models.CharField(max_length=20, choices=NotReadyReason.choices, blank=True)
+    since = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "channel"], name="one_presence_per_agent_channel"),
+        ]
+        indexes = [models.Index(fields=["channel", "ready"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent} {self.channel}: {'Ready' if self.ready else 'Not Ready'}"

@@ -1,0 +1,27 @@
+"""Pushes to browsers. Sent only after the transaction commits; they carry ids, the page re-fetches the facts."""
+
+import itertools
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+_seq = itertools.count(1)
+
+
+def agent_group(agent_id: int) -> str:
+    return f"agent.{agent_id}"
+
+
+def _send(group: str, event_type: str, payload: dict) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, {"type": event_type, "seq": next(_seq), **payload})
+    except Exception:  # a lost push is recovered by the page's resync; the database already holds the fact
+        log.exception("push %s to %s failed", event_type, group)
+
+
+def notify_agent(agent_id: int, event_type: str, **payload) -> None:
+    """Tells one agent's open tabs that something changed, once the current transaction has committed."""
+    transaction.on_commit(lambda: _send(agent_group(agent_id), event_type, payload))

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from workspace import consumers
+
+websocket_urlpatterns = [
+    path("ws/workspace/", consumers.WorkspaceConsumer.as_asgi()),
+]

@@ -1,0 +1,22 @@
+"""Agent presence: Ready / Not Ready per channel."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from workspace.models import ChannelPresence
+from workspace.notifications import notify_agent
+
+
+@transaction.atomic
+def presence_set(*, agent, channel: str, ready: bool, reason: str = "") -> ChannelPresence:
+    """Sets the agent Ready or Not Ready (with a reason) on one channel; other tabs of the agent follow live."""
+    if ready:
+        reason = ""
+    presence, created = ChannelPresence.objects.select_for_update().get_or_create(
+        agent=agent, channel=channel, defaults={"ready": ready, "reason": reason, "since": timezone.now()}
+    )
+    if not created and (presence.ready, presence.reason) != (ready, reason):
+        presence.ready, presence.reason, presence.since = ready, reason, timezone.now()
+        presence.save(update_fields=["ready", "reason", "since"])
+    notify_agent(agent.pk, "presence.changed", channel=channel, ready=ready)
+    return presence

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from workspace import views
+
+workspace_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("presence/", views.presence, name="presence"),
+    ],
+    "workspace",
+)
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="workspace:home", permanent=False)),
+    path("workspace/", include(workspace_patterns)),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "Perch supervisor"
+admin.site.site_title = "Perch"
+admin.site.index_title = "Run customer care on X"
