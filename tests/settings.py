@@ -10,3 +10,4 @@ from workspace.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; real hashers in production
 AXES_ENABLED = True
+X_SANDBOX_ENABLED = True

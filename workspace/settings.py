@@ -32,6 +32,8 @@ if not FIELD_ENCRYPTION_KEY:
     raise environ.ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DEBUG is off.")
 
 X_API_BASE_URL = env.str("X_API_BASE_URL", default="https://api.twitter.com")
+# Perch's built-in X API sandbox at /x-sandbox/ (demo, training, tests). Off in production unless asked for.
+X_SANDBOX_ENABLED = env.bool("X_SANDBOX_ENABLED", default=DEBUG)
 
 INSTALLED_APPS = [
     "daphne",
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "axes",
     "contacts",
     "social",
+    "social.sandbox",
     "interactions",
     "workspace",
 ]

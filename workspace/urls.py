@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -21,6 +22,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+if settings.X_SANDBOX_ENABLED:
+    urlpatterns.append(path("x-sandbox/", include("social.sandbox.urls")))
 
 admin.site.site_header = "Perch supervisor"
 admin.site.site_title = "Perch"
