@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Channel(models.TextChoices):
@@ -138,7 +139,10 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="messages_sent",
     )
+    # X's view of the author (id, username, name, profile_image_url), kept for tweets by people with no contact.
+    author = models.JSONField(default=dict, blank=True)
     text = models.TextField(blank=True)
+    sentiment = models.FloatField(null=True, blank=True)
     media = models.JSONField(default=list, blank=True, help_text="Attached images: [{url, media_key, width, height}].")
     external_id = models.CharField(max_length=32, null=True, blank=True, help_text="DM event id or tweet id on X.")
     in_reply_to_external_id = models.CharField(max_length=32, blank=True)
@@ -146,7 +150,7 @@ class Message(models.Model):
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, help_text="When it was written (X's time for inbound).")
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from social.fields import EncryptedTextField
@@ -35,6 +36,13 @@ class XAccount(models.Model):
         help_text="Conversations of this account go to agents of this team (empty: any agent).",
     )
     is_active = models.BooleanField(default=True)
+    needs_reconnect = models.BooleanField(
+        default=False, help_text="X refused the credentials (401). Polling stops until they are replaced."
+    )
+    rate_limited_until = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_poll_ok_at = models.DateTimeField("last successful poll", null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -58,7 +66,10 @@ class IngestCursor(models.Model):
 
     account = models.ForeignKey(XAccount, on_delete=models.CASCADE, related_name="cursors")
     stream = models.CharField(max_length=16, choices=Stream.choices)
-    since_id = models.CharField(max_length=32, blank=True)
+    since_id = models.CharField(max_length=32, blank=True, help_text="Everything up to this id is ingested.")
+    # A pagination run interrupted (429, crash) resumes from here instead of starting over.
+    resume_token = models.CharField(max_length=200, blank=True)
+    run_newest_id = models.CharField(max_length=32, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -66,3 +77,19 @@ class IngestCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.stream} since {self.since_id or '—'}"
+
+
+class RejectedEvent(models.Model):
+    """An X event Perch could not understand: kept verbatim for inspection, skipped so the rest flows."""
+
+    account = models.ForeignKey(XAccount, on_delete=models.CASCADE, related_name="rejected_events")
+    stream = models.CharField(max_length=16)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    error = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stream}: {self.error}"

@@ -21,6 +21,10 @@ app.conf.update(
     worker_hijack_root_logger=False,
     timezone="UTC",
 )
+app.conf.beat_schedule = {
+    # Each account has its own interval (XAccount.poll_interval_seconds); this only looks for the due ones.
+    "poll-due-x-accounts": {"task": "social.poll_due_accounts", "schedule": 5.0},
+}
 app.autodiscover_tasks()
 
 

@@ -1,0 +1,271 @@
+"""X events → Perch: contact identified, message stored once, interaction opened or continued.
+
+Callers (polling, webhooks) hand over parsed events inside their own transaction. Each event runs in a savepoint:
+a duplicate (re-poll, overlap, webhook + poll) hits the message's unique constraint and is rolled back whole,
+interaction included; a malformed event is kept as a RejectedEvent and skipped.
+"""
+
+import logging
+from dataclasses import asdict, dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contacts.services import contact_identify_x_user
+from interactions.models import OPEN_STATES, Channel, Interaction, Message
+from interactions.sentiment import sentiment_score
+from social.integrations.x_client import DMEvent, Tweet, XUser
+from social.models import RejectedEvent, XAccount
+from workspace.notifications import notify_agent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    created: list[int] = field(default_factory=list)  # ids of new messages
+    duplicates: int = 0
+    skipped: int = 0
+    rejected: int = 0
+
+    @property
+    def media_pending(self) -> list[int]:
+        return self.created
+
+
+def reject(*, account: XAccount, stream: str, payload, error: str) -> None:
+    log.warning("rejected %s event of account %s: %s", stream, account.pk, error)
+    RejectedEvent.objects.create(account=account, stream=stream, payload=payload, error=error[:300])
+
+
+def _author(user: XUser | None, user_id: str) -> dict:
+    return asdict(user) if user else {"id": user_id}
+
+
+def _media(items) -> list[dict]:
+    return [
+        {"media_key": m.media_key, "type": m.type, "url": m.url, "width": m.width, "height": m.height} for m in items
+    ]
+
+
+def _open_interaction(*, account, kind, thread_key, contact, root_tweet_id="") -> Interaction:
+    """The thread's open interaction, or a new queued one (the unique constraint settles races)."""
+    lookup = {"x_account": account, "kind": kind, "thread_key": thread_key, "state__in": OPEN_STATES}
+    interaction = Interaction.objects.select_for_update().filter(**lookup).first()
+    if interaction:
+        return interaction
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return Interaction.objects.create(
+                x_account=account,
+                kind=kind,
+                thread_key=thread_key,
+                contact=contact,
+                root_tweet_id=root_tweet_id,
+                queued_at=now,
+            )
+    except IntegrityError:
+        return Interaction.objects.select_for_update().get(**lookup)
+
+
+def _store(interaction: Interaction, result: IngestResult, **fields) -> Message | None:
+    """Inserts the message; a duplicate raises IntegrityError, caught by the caller's savepoint."""
+    message = Message.objects.create(interaction=interaction, x_account=interaction.x_account, **fields)
+    if message.direction == Message.Direction.INBOUND and message.sentiment is not None:
+        worst = min(message.sentiment, interaction.sentiment if interaction.sentiment is not None else 1.0)
+        if worst != interaction.sentiment:
+            interaction.sentiment = worst
+            interaction.save(update_fields=["sentiment"])
+    if interaction.agent_id:
+        notify_agent(interaction.agent_id, "message.created", interaction_id=interaction.pk, message_id=message.pk)
+    result.created.append(message.pk)
+    return message
+
+
+def _once(result: IngestResult, account, stream, payload, work) -> None:
+    """Runs one event's work in a savepoint: duplicates and malformed events are rolled back alone."""
+    try:
+        with transaction.atomic():
+            work()
+    except IntegrityError:
+        result.duplicates += 1
+    except (KeyError, ValueError, TypeError) as exc:
+        result.rejected += 1
+        reject(account=account, stream=stream, payload=payload, error=f"{exc.__class__.__name__}: {exc}")
+
+
+# --- Direct messages ------------------------------------------------------------------------------------
+def conversation_id_for(a: str, b: str) -> str:
+    """X's id of a 1:1 DM conversation: the lower user id, a dash, the higher one."""
+    low, high = sorted([a, b], key=int)
+    return f"{low}-{high}"
+
+
+def ingest_dm_events(*, account: XAccount, events: list[DMEvent], users: dict[str, XUser]) -> IngestResult:
+    result = IngestResult()
+    for event in sorted(events, key=lambda e: int(e.id)):
+        if event.event_type != "MessageCreate":
+            result.skipped += 1
+            continue
+        _once(result, account, "dm_events", asdict(event), lambda e=event: _ingest_dm(account, e, users, result))
+    return result
+
+
+def _ingest_dm(account: XAccount, event: DMEvent, users: dict[str, XUser], result: IngestResult) -> None:
+    if not event.sender_id:
+        raise ValueError("the DM event has no sender_id")
+    from_brand = event.sender_id == account.x_user_id
+    others = [p for p in event.participant_ids if p != account.x_user_id]
+    conversation = event.conversation_id or conversation_id_for(event.sender_id, others[0] if others else "0")
+    common = {
+        "kind": Message.Kind.DM,
+        "external_id": event.id,
+        "text": event.text,
+        "media": _media(event.media),
+        "created_at": event.created_at or timezone.now(),
+        "author": _author(users.get(event.sender_id), event.sender_id),
+    }
+    if from_brand:
+        # Sent from Perch (already stored, so a duplicate) or from X's own app: part of the conversation,
+        # never new work.
+        interaction = (
+            Interaction.objects.filter(x_account=account, kind=Channel.CHAT, thread_key=conversation)
+            .order_by("-opened_at")
+            .first()
+        )
+        if interaction is None:
+            result.skipped += 1
+            return
+        _store(
+            interaction,
+            result,
+            direction=Message.Direction.OUTBOUND,
+            delivery=Message.Delivery.SENT,
+            sent_at=common["created_at"],
+            **common,
+        )
+        return
+    sender = users.get(event.sender_id)
+    identity = contact_identify_x_user(
+        x_user_id=event.sender_id,
+        username=sender.username if sender else "",
+        name=sender.name if sender else "",
+        avatar_url=sender.profile_image_url if sender else "",
+    )
+    interaction = _open_interaction(
+        account=account, kind=Channel.CHAT, thread_key=conversation, contact=identity.contact
+    )
+    _store(
+        interaction,
+        result,
+        direction=Message.Direction.INBOUND,
+        author_identity=identity,
+        sentiment=sentiment_score(event.text),
+        **common,
+    )
+
+
+# --- Mentions and replies -------------------------------------------------------------------------------
+def ingest_tweets(
+    *, account: XAccount, tweets: list[Tweet], users: dict[str, XUser], context: dict[str, Tweet] | None = None
+) -> IngestResult:
+    """Ingests mentions (oldest first). `context` holds fetched parent tweets used to rebuild branches."""
+    result = IngestResult()
+    context = dict(context or {})
+    for tweet in sorted(tweets, key=lambda t: int(t.id)):
+        if tweet.is_retweet or tweet.author_id == account.x_user_id:
+            result.skipped += 1  # retweets and the brand's own tweets never create work
+            continue
+        _once(
+            result,
+            account,
+            "mentions",
+            asdict(tweet),
+            lambda t=tweet: _ingest_customer_tweet(account, t, users, context, result),
+        )
+    return result
+
+
+def _known_tweet(account: XAccount, tweet_id: str) -> Message | None:
+    return (
+        Message.objects.select_related("interaction")
+        .filter(x_account=account, kind=Message.Kind.TWEET, external_id=tweet_id)
+        .first()
+    )
+
+
+def _branch_for(account, tweet: Tweet, contact, users, context, result, depth=0) -> Interaction:
+    """The interaction a customer tweet belongs to.
+
+    A reply to a known tweet continues that tweet's branch, unless the tweet already has a reply there: then the
+    conversation forks and this tweet starts a branch of its own. A parent fetched from X (context) is stored
+    first, so the agent sees what is being answered.
+    """
+    parent_id = tweet.replied_to_id
+    parent = _known_tweet(account, parent_id) if parent_id else None
+    if parent_id and parent is None and parent_id in context and depth < 3:
+        parent = _store_context_tweet(account, context.pop(parent_id), contact, users, context, result, depth + 1)
+    if parent is not None:
+        branch = parent.interaction
+        answered = branch.messages.filter(in_reply_to_external_id=parent_id).exists()
+        if not answered:
+            return _open_interaction(
+                account=account,
+                kind=Channel.TWITTER,
+                thread_key=branch.thread_key,
+                contact=branch.contact,
+                root_tweet_id=branch.root_tweet_id,
+            )
+    return _open_interaction(
+        account=account,
+        kind=Channel.TWITTER,
+        thread_key=tweet.id,
+        contact=contact,
+        root_tweet_id=tweet.conversation_id or tweet.id,
+    )
+
+
+def _store_context_tweet(account, tweet: Tweet, contact, users, context, result, depth) -> Message:
+    """A parent tweet Perch had not seen (fetched from X): stored in the branch it roots or continues."""
+    interaction = _branch_for(account, tweet, contact, users, context, result, depth)
+    by_brand = tweet.author_id == account.x_user_id
+    direction = Message.Direction.OUTBOUND if by_brand else Message.Direction.INBOUND
+    return _store(
+        interaction,
+        result,
+        direction=direction,
+        delivery=Message.Delivery.SENT if by_brand else "",
+        **_tweet_fields(tweet, users),
+    )
+
+
+def _tweet_fields(tweet: Tweet, users: dict[str, XUser]) -> dict:
+    return {
+        "kind": Message.Kind.TWEET,
+        "external_id": tweet.id,
+        "in_reply_to_external_id": tweet.replied_to_id,
+        "text": tweet.text,
+        "media": _media(tweet.media),
+        "created_at": tweet.created_at or timezone.now(),
+        "author": _author(users.get(tweet.author_id), tweet.author_id),
+    }
+
+
+def _ingest_customer_tweet(account, tweet: Tweet, users, context, result) -> None:
+    author = users.get(tweet.author_id)
+    identity = contact_identify_x_user(
+        x_user_id=tweet.author_id,
+        username=author.username if author else "",
+        name=author.name if author else "",
+        avatar_url=author.profile_image_url if author else "",
+    )
+    interaction = _branch_for(account, tweet, identity.contact, users, context, result)
+    _store(
+        interaction,
+        result,
+        direction=Message.Direction.INBOUND,
+        author_identity=identity,
+        sentiment=sentiment_score(tweet.text),
+        **_tweet_fields(tweet, users),
+    )

@@ -1,0 +1,492 @@
+"""The X API client — the only module that imports tweepy.
+
+The rest of Perch sees Perch dataclasses and Perch errors, never tweepy objects. tweepy hard-codes X's hosts,
+so a requests adapter mounted on its sessions rewrites them to the account's API base URL (Perch's sandbox in
+the demo and the tests). `wait_on_rate_limit` is never used: a 429 becomes XRateLimited and the caller
+reschedules, instead of a worker slot sleeping for up to 15 minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+import requests
+import tweepy
+from requests.adapters import HTTPAdapter
+
+log = logging.getLogger(__name__)
+
+X_API_HOST = "https://api.twitter.com"
+X_UPLOAD_HOST = "https://upload.twitter.com"
+TIMEOUT_SECONDS = 20
+
+TWEET_FIELDS = "id,text,author_id,conversation_id,created_at,in_reply_to_user_id,referenced_tweets,attachments"
+USER_FIELDS = "id,name,username,profile_image_url"
+MEDIA_FIELDS = "media_key,type,url,width,height,preview_image_url"
+DM_EVENT_FIELDS = "id,text,event_type,dm_conversation_id,created_at,sender_id,participant_ids,attachments"
+
+
+# --- Errors ---------------------------------------------------------------------------------------------
+class XError(Exception):
+    """Something X refused or could not do; `str()` is a sentence a person can act on."""
+
+    status: int | None = None
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status if status is not None else self.status
+
+
+class XRateLimited(XError):
+    status = 429
+
+    def __init__(self, message: str, *, reset_at: datetime | None):
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
+class XUnauthorized(XError):
+    """Token revoked or credentials wrong: the account needs reconnecting."""
+
+    status = 401
+
+
+class XForbidden(XError):
+    status = 403
+
+
+class XNotFound(XError):
+    status = 404
+
+
+class XBadRequest(XError):
+    status = 400
+
+
+class XTransient(XError):
+    """5xx, timeouts, connection errors: worth retrying later."""
+
+
+# --- Dataclasses ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int | None
+    remaining: int | None
+    reset_at: datetime | None
+
+
+@dataclass(frozen=True)
+class XUser:
+    id: str
+    username: str
+    name: str
+    profile_image_url: str = ""
+
+
+@dataclass(frozen=True)
+class XMedia:
+    media_key: str
+    type: str
+    url: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class DMEvent:
+    id: str
+    event_type: str
+    text: str
+    sender_id: str
+    conversation_id: str
+    created_at: datetime | None
+    participant_ids: tuple[str, ...] = ()
+    media: tuple[XMedia, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tweet:
+    id: str
+    text: str
+    author_id: str
+    conversation_id: str
+    created_at: datetime | None
+    in_reply_to_user_id: str = ""
+    replied_to_id: str = ""
+    retweeted_id: str = ""
+    quoted_id: str = ""
+    media: tuple[XMedia, ...] = ()
+
+    @property
+    def is_retweet(self) -> bool:
+        return bool(self.retweeted_id)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    users: dict[str, XUser] = field(default_factory=dict)
+    next_token: str = ""
+    newest_id: str = ""
+    rate: RateLimit | None = None
+    rejected: list[tuple[dict, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What X answered to a send: the new DM event id or tweet id."""
+
+    id: str
+    conversation_id: str = ""
+
+
+# --- Parsing X's JSON into dataclasses (also used on X's documented example payloads) --------------------
+def _datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def parse_user(data: dict) -> XUser:
+    return XUser(
+        id=str(data["id"]),
+        username=data.get("username", ""),
+        name=data.get("name", ""),
+        profile_image_url=data.get("profile_image_url", ""),
+    )
+
+
+def _media_index(includes: dict) -> dict[str, XMedia]:
+    return {
+        m["media_key"]: XMedia(
+            media_key=m["media_key"],
+            type=m.get("type", "photo"),
+            url=m.get("url") or m.get("preview_image_url", ""),
+            width=m.get("width"),
+            height=m.get("height"),
+        )
+        for m in includes.get("media", [])
+    }
+
+
+def _attached(data: dict, media: dict[str, XMedia]) -> tuple[XMedia, ...]:
+    keys = (data.get("attachments") or {}).get("media_keys", [])
+    return tuple(media.get(key, XMedia(media_key=key, type="photo")) for key in keys)
+
+
+def _parse_each(items: list, parse) -> tuple[list, list[tuple[dict, str]]]:
+    """Parses what it can; an item X sent malformed is returned with its error, never blocks the others."""
+    parsed, rejected = [], []
+    for item in items:
+        try:
+            parsed.append(parse(item))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            rejected.append((item, f"{exc.__class__.__name__}: {exc}"[:300]))
+    return parsed, rejected
+
+
+def _users(includes: dict) -> dict[str, XUser]:
+    users, _ = _parse_each(includes.get("users", []), parse_user)
+    return {u.id: u for u in users}
+
+
+def parse_dm_event(data: dict, media: dict[str, XMedia] | None = None) -> DMEvent:
+    if not isinstance(data.get("id"), str | int) or not data.get("event_type"):
+        raise ValueError("a DM event needs an id and an event_type")
+    return DMEvent(
+        id=str(data["id"]),
+        event_type=data["event_type"],
+        text=data.get("text", ""),
+        sender_id=str(data.get("sender_id", "")),
+        conversation_id=data.get("dm_conversation_id", ""),
+        created_at=_datetime(data.get("created_at")),
+        participant_ids=tuple(str(p) for p in data.get("participant_ids", [])),
+        media=_attached(data, media or {}),
+    )
+
+
+def parse_dm_events(body: dict) -> tuple[list[DMEvent], dict[str, XUser], list[tuple[dict, str]]]:
+    includes = body.get("includes", {})
+    media = _media_index(includes)
+    events, rejected = _parse_each(body.get("data", []), lambda e: parse_dm_event(e, media))
+    return events, _users(includes), rejected
+
+
+def parse_tweet(data: dict, media: dict[str, XMedia] | None = None) -> Tweet:
+    if not isinstance(data.get("id"), str | int) or "text" not in data:
+        raise ValueError("a tweet needs an id and a text")
+    refs = {ref["type"]: str(ref["id"]) for ref in data.get("referenced_tweets", [])}
+    return Tweet(
+        id=str(data["id"]),
+        text=data.get("text", ""),
+        author_id=str(data.get("author_id", "")),
+        conversation_id=str(data.get("conversation_id", "")),
+        created_at=_datetime(data.get("created_at")),
+        in_reply_to_user_id=str(data.get("in_reply_to_user_id", "")),
+        replied_to_id=refs.get("replied_to", ""),
+        retweeted_id=refs.get("retweeted", ""),
+        quoted_id=refs.get("quoted", ""),
+        media=_attached(data, media or {}),
+    )
+
+
+def parse_tweets(body: dict) -> tuple[list[Tweet], dict[str, XUser], list[tuple[dict, str]]]:
+    includes = body.get("includes", {})
+    media = _media_index(includes)
+    tweets, rejected = _parse_each(body.get("data", []), lambda t: parse_tweet(t, media))
+    return tweets, _users(includes), rejected
+
+
+def parse_rate_limit(headers) -> RateLimit | None:
+    if "x-rate-limit-remaining" not in headers:
+        return None
+
+    def number(name):
+        value = headers.get(name)
+        return int(value) if value not in (None, "") else None
+
+    reset = number("x-rate-limit-reset")
+    return RateLimit(
+        limit=number("x-rate-limit-limit"),
+        remaining=number("x-rate-limit-remaining"),
+        reset_at=datetime.fromtimestamp(reset, tz=UTC) if reset else None,
+    )
+
+
+# --- Transport -------------------------------------------------------------------------------------------
+class _RewriteHost(HTTPAdapter):
+    """Sends tweepy's requests for X's hosts to another base URL, with a timeout tweepy's v2 client lacks."""
+
+    def __init__(self, *, from_host: str, to_base: str):
+        super().__init__(max_retries=0)
+        self.from_host, self.to_base = from_host, to_base.rstrip("/")
+
+    def send(self, request, timeout=None, **kwargs):
+        if request.url.startswith(self.from_host):
+            request.url = self.to_base + request.url[len(self.from_host) :]
+        return super().send(request, timeout=timeout or TIMEOUT_SECONDS, **kwargs)
+
+
+def _mount(session: requests.Session, base_url: str) -> None:
+    for host in (X_API_HOST, X_UPLOAD_HOST):
+        target = base_url if base_url != X_API_HOST else host
+        session.mount(host, _RewriteHost(from_host=host, to_base=target))
+
+
+def _problem_detail(response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or "").strip()[:200]
+    if isinstance(body, dict):
+        if body.get("detail"):
+            return str(body["detail"])
+        errors = body.get("errors") or []
+        if errors and isinstance(errors[0], dict):
+            return str(errors[0].get("message") or errors[0].get("detail") or "")
+    return ""
+
+
+def _translate(exc: Exception, action: str) -> XError:
+    if isinstance(exc, tweepy.errors.HTTPException):
+        response = exc.response
+        status = response.status_code
+        detail = _problem_detail(response) or response.reason or "no detail"
+        message = f"X refused to {action}: {detail} ({status})"
+        if isinstance(exc, tweepy.errors.TooManyRequests):
+            rate = parse_rate_limit(response.headers)
+            reset_at = rate.reset_at if rate else None
+            until = f" until {reset_at:%H:%M:%S} UTC" if reset_at else ""
+            return XRateLimited(f"X rate limit reached while trying to {action}{until}.", reset_at=reset_at)
+        if isinstance(exc, tweepy.errors.Unauthorized):
+            return XUnauthorized(
+                f"X did not accept this account's credentials ({status}): it needs reconnecting.", status=status
+            )
+        if isinstance(exc, tweepy.errors.Forbidden):
+            return XForbidden(message, status=status)
+        if isinstance(exc, tweepy.errors.NotFound):
+            return XNotFound(message, status=status)
+        if isinstance(exc, tweepy.errors.BadRequest):
+            return XBadRequest(message, status=status)
+        if isinstance(exc, tweepy.errors.TwitterServerError):
+            return XTransient(f"X had a server error while trying to {action} ({status}).", status=status)
+        return XError(message, status=status)
+    return XTransient(f"X could not be reached to {action}: {exc.__class__.__name__}.")
+
+
+_TRANSPORT_ERRORS = (tweepy.errors.TweepyException, requests.RequestException, ValueError)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    consumer_key: str
+    consumer_secret: str
+    access_token: str
+    access_token_secret: str
+    bearer_token: str = ""
+    base_url: str = X_API_HOST
+
+
+class XClient:
+    """One X account's view of the X API."""
+
+    def __init__(self, credentials: Credentials):
+        self.credentials = credentials
+        self._client = tweepy.Client(
+            bearer_token=credentials.bearer_token or None,
+            consumer_key=credentials.consumer_key,
+            consumer_secret=credentials.consumer_secret,
+            access_token=credentials.access_token,
+            access_token_secret=credentials.access_token_secret,
+            return_type=requests.Response,
+            wait_on_rate_limit=False,
+        )
+        _mount(self._client.session, credentials.base_url)
+        self._auth = tweepy.OAuth1UserHandler(
+            credentials.consumer_key,
+            credentials.consumer_secret,
+            credentials.access_token,
+            credentials.access_token_secret,
+        )
+        self._api = tweepy.API(self._auth, wait_on_rate_limit=False, retry_count=0, timeout=TIMEOUT_SECONDS)
+        _mount(self._api.session, credentials.base_url)
+        self.last_rate_limit: RateLimit | None = None
+
+    @classmethod
+    def for_account(cls, account) -> XClient:
+        """Builds the client from a social.models.XAccount (decrypted tokens, its API base URL)."""
+        return cls(
+            Credentials(
+                consumer_key=account.consumer_key,
+                consumer_secret=account.consumer_secret,
+                access_token=account.access_token,
+                access_token_secret=account.access_token_secret,
+                bearer_token=account.bearer_token,
+                base_url=account.effective_api_base_url,
+            )
+        )
+
+    def _call(self, action: str, method, *args, **kwargs) -> dict:
+        try:
+            response = method(*args, **kwargs)
+        except _TRANSPORT_ERRORS as exc:
+            raise _translate(exc, action) from exc
+        self.last_rate_limit = parse_rate_limit(response.headers)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise XTransient(f"X answered something that is not JSON while trying to {action}.") from exc
+
+    # Reads ------------------------------------------------------------------------------------------------
+    def me(self) -> XUser:
+        body = self._call("look up the account", self._client.get_me, user_fields=USER_FIELDS)
+        return parse_user(body["data"])
+
+    def user(self, user_id: str) -> XUser:
+        body = self._call("look up a user", self._client.get_user, id=user_id, user_fields=USER_FIELDS, user_auth=True)
+        if "data" not in body:
+            raise XNotFound(f"X has no user {user_id}.", status=404)
+        return parse_user(body["data"])
+
+    def dm_events(self, *, pagination_token: str = "", max_results: int = 100) -> Page[DMEvent]:
+        """One page of the account's DM events, newest first."""
+        body = self._call(
+            "read direct messages",
+            self._client.get_direct_message_events,
+            event_types="MessageCreate",
+            dm_event_fields=DM_EVENT_FIELDS,
+            expansions="sender_id,attachments.media_keys",
+            user_fields=USER_FIELDS,
+            media_fields=MEDIA_FIELDS,
+            max_results=max_results,
+            pagination_token=pagination_token or None,
+        )
+        events, users, rejected = parse_dm_events(body)
+        meta = body.get("meta", {})
+        newest = max((e.id for e in events), key=int, default="")
+        return Page(events, users, meta.get("next_token", ""), newest, self.last_rate_limit, rejected)
+
+    def mentions(
+        self, *, user_id: str, since_id: str = "", pagination_token: str = "", max_results: int = 100
+    ) -> Page[Tweet]:
+        """One page of tweets mentioning the account, newest first."""
+        body = self._call(
+            "read mentions",
+            self._client.get_users_mentions,
+            id=user_id,
+            since_id=since_id or None,
+            pagination_token=pagination_token or None,
+            max_results=max_results,
+            tweet_fields=TWEET_FIELDS,
+            expansions="author_id,attachments.media_keys",
+            user_fields=USER_FIELDS,
+            media_fields=MEDIA_FIELDS,
+            user_auth=True,
+        )
+        tweets, users, rejected = parse_tweets(body)
+        meta = body.get("meta", {})
+        return Page(
+            tweets, users, meta.get("next_token", ""), meta.get("newest_id", ""), self.last_rate_limit, rejected
+        )
+
+    def tweets(self, ids: list[str]) -> Page[Tweet]:
+        body = self._call(
+            "look up tweets",
+            self._client.get_tweets,
+            ids=ids,
+            tweet_fields=TWEET_FIELDS,
+            expansions="author_id,attachments.media_keys",
+            user_fields=USER_FIELDS,
+            media_fields=MEDIA_FIELDS,
+            user_auth=True,
+        )
+        tweets, users, rejected = parse_tweets(body)
+        return Page(tweets, users, rate=self.last_rate_limit, rejected=rejected)
+
+    def fetch_media(self, url: str) -> bytes:
+        """Downloads an attached image; DM images need the account's OAuth signature, as on X."""
+        try:
+            response = self._client.session.get(url, auth=self._auth.apply_auth(), timeout=TIMEOUT_SECONDS)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise XTransient(f"The image could not be downloaded from X: {exc.__class__.__name__}.") from exc
+        return response.content
+
+    # Writes -----------------------------------------------------------------------------------------------
+    def send_dm(self, *, participant_id: str, text: str, media_id: str = "") -> Sent:
+        body = self._call(
+            "send the direct message",
+            self._client.create_direct_message,
+            participant_id=participant_id,
+            text=text or None,
+            media_id=media_id or None,
+        )
+        data = body["data"]
+        return Sent(id=str(data["dm_event_id"]), conversation_id=data.get("dm_conversation_id", ""))
+
+    def post_tweet(self, *, text: str, in_reply_to_tweet_id: str = "", media_ids: list[str] | None = None) -> Sent:
+        body = self._call(
+            "post the reply" if in_reply_to_tweet_id else "post the tweet",
+            self._client.create_tweet,
+            text=text,
+            in_reply_to_tweet_id=in_reply_to_tweet_id or None,
+            media_ids=media_ids or None,
+        )
+        return Sent(id=str(body["data"]["id"]))
+
+    def like(self, *, tweet_id: str) -> None:
+        self._call("like the tweet", self._client.like, tweet_id=tweet_id)
+
+    def upload_media(self, *, filename: str, content, category: str) -> str:
+        """v1.1 simple upload (`dm_image` / `tweet_image`); returns the media id string."""
+        try:
+            media = self._api.simple_upload(filename, file=content, media_category=category)
+        except _TRANSPORT_ERRORS as exc:
+            raise _translate(exc, "upload the image") from exc
+        return str(media.media_id_string)

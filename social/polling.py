@@ -1,0 +1,181 @@
+"""Polling an X account: page through new DM events and mentions, ingest each page with its cursor.
+
+Each page is ingested in one transaction together with the cursor's progress, so a crash or a 429 in the middle
+of a pagination run resumes at the next page instead of starting over or losing the pages not yet read. The
+cursor's since_id moves only when a run has read everything newer than it.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from interactions.models import Message
+from social import ingest
+from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, XUnauthorized
+from social.models import IngestCursor, XAccount
+
+log = logging.getLogger(__name__)
+
+PARENT_FETCH_DEPTH = 3
+
+
+@dataclass
+class PollReport:
+    account_id: int
+    pages: int = 0
+    created: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    error: str = ""
+
+    def add(self, result: ingest.IngestResult) -> None:
+        self.pages += 1
+        self.created += len(result.created)
+        self.duplicates += result.duplicates
+        self.rejected += result.rejected
+
+
+def _newer(item_id: str, since_id: str) -> bool:
+    return not since_id or int(item_id) > int(since_id)
+
+
+def _fetch_page(client: XClient, account: XAccount, stream: str, cursor: IngestCursor):
+    if stream == IngestCursor.Stream.DM_EVENTS:
+        return client.dm_events(pagination_token=cursor.resume_token)
+    return client.mentions(user_id=account.x_user_id, since_id=cursor.since_id, pagination_token=cursor.resume_token)
+
+
+def _missing_parents(client: XClient, account: XAccount, tweets: list[Tweet]) -> tuple[dict[str, Tweet], dict]:
+    """Parents of replies that Perch has never seen, fetched from X up to PARENT_FETCH_DEPTH levels up."""
+    found: dict[str, Tweet] = {}
+    users: dict = {}
+    wanted = {t.replied_to_id for t in tweets if t.replied_to_id}
+    for _ in range(PARENT_FETCH_DEPTH):
+        seen = {t.id for t in tweets} | set(found)
+        known = set(
+            Message.objects.filter(x_account=account, kind=Message.Kind.TWEET, external_id__in=wanted).values_list(
+                "external_id", flat=True
+            )
+        )
+        wanted = wanted - known - seen
+        if not wanted:
+            break
+        page = client.tweets(sorted(wanted)[:100])
+        found.update({t.id: t for t in page.items})
+        users.update(page.users)
+        wanted = {t.replied_to_id for t in page.items if t.replied_to_id}
+    return found, users
+
+
+def poll_stream(*, client: XClient, account: XAccount, stream: str, report: PollReport) -> None:
+    """Reads one stream to the end (or until X says stop), one transaction per page."""
+    IngestCursor.objects.get_or_create(account=account, stream=stream)
+    while True:
+        cursor = IngestCursor.objects.get(account=account, stream=stream)
+        page = _fetch_page(client, account, stream, cursor)
+        new_items = [item for item in page.items if _newer(item.id, cursor.since_id)]
+        reached_known = len(new_items) < len(page.items)
+        context, context_users = ({}, {})
+        if stream == IngestCursor.Stream.MENTIONS and new_items:
+            context, context_users = _missing_parents(client, account, new_items)
+        with transaction.atomic():
+            cursor = IngestCursor.objects.select_for_update().get(pk=cursor.pk)
+            for raw, error in page.rejected:
+                ingest.reject(account=account, stream=stream, payload=raw, error=error)
+            if stream == IngestCursor.Stream.DM_EVENTS:
+                result = ingest.ingest_dm_events(account=account, events=new_items, users=page.users)
+            else:
+                users = {**context_users, **page.users}
+                result = ingest.ingest_tweets(account=account, tweets=new_items, users=users, context=context)
+            result.rejected += len(page.rejected)
+            run_newest = cursor.run_newest_id or page.newest_id
+            finished = reached_known or not page.next_token
+            if finished:
+                if run_newest and _newer(run_newest, cursor.since_id):
+                    cursor.since_id = run_newest
+                cursor.resume_token, cursor.run_newest_id = "", ""
+            else:
+                cursor.resume_token, cursor.run_newest_id = page.next_token, run_newest
+            cursor.save()
+        report.add(result)
+        fetch_media(client=client, message_ids=result.created)
+        if finished:
+            return
+
+
+def fetch_media(*, client: XClient, message_ids: list[int]) -> None:
+    """Downloads images of new messages into media storage, so agents see them without X's OAuth."""
+    for message in Message.objects.filter(pk__in=message_ids).exclude(media=[]):
+        changed = False
+        for index, item in enumerate(message.media):
+            if item.get("file") or not item.get("url"):
+                continue
+            try:
+                content = client.fetch_media(item["url"])
+            except XError as exc:
+                log.warning("media %s of message %s not fetched: %s", item.get("media_key"), message.pk, exc)
+                continue
+            suffix = Path(item["url"].split("?")[0]).suffix or ".img"
+            name = f"x-media/{message.x_account_id}/{message.external_id}-{index}{suffix}"
+            item["file"] = default_storage.save(name, ContentFile(content))
+            changed = True
+        if changed:
+            Message.objects.filter(pk=message.pk).update(media=message.media)
+
+
+def poll_account(*, account_id: int, client: XClient | None = None) -> PollReport:
+    """Polls DMs and mentions of one account. Raises XRateLimited so the caller can come back at the reset time;
+    marks the account "needs reconnect" on 401 and stops."""
+    account = XAccount.objects.get(pk=account_id)
+    report = PollReport(account_id=account_id)
+    if not account.is_active or account.needs_reconnect:
+        report.error = "account inactive or needs reconnecting"
+        return report
+    client = client or XClient.for_account(account)
+    XAccount.objects.filter(pk=account.pk).update(last_polled_at=timezone.now())
+    try:
+        for stream in (IngestCursor.Stream.DM_EVENTS, IngestCursor.Stream.MENTIONS):
+            poll_stream(client=client, account=account, stream=stream, report=report)
+    except XUnauthorized as exc:
+        XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
+        report.error = str(exc)
+        log.error("account %s needs reconnecting: %s", account.pk, exc)
+        return report
+    except XRateLimited as exc:
+        until = exc.reset_at or timezone.now() + timedelta(minutes=1)
+        XAccount.objects.filter(pk=account.pk).update(rate_limited_until=until, last_error=str(exc)[:300])
+        raise
+    except XError as exc:
+        XAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:300])
+        raise
+    XAccount.objects.filter(pk=account.pk).update(
+        last_poll_ok_at=timezone.now(), last_error="", rate_limited_until=None
+    )
+    log.info(
+        "polled account=%s pages=%s created=%s duplicates=%s rejected=%s",
+        account.pk,
+        report.pages,
+        report.created,
+        report.duplicates,
+        report.rejected,
+    )
+    return report
+
+
+def accounts_due(now=None) -> list[int]:
+    """Active polling accounts whose interval has passed and that are not waiting out a rate limit."""
+    now = now or timezone.now()
+    due = []
+    for account in XAccount.objects.filter(is_active=True, needs_reconnect=False, mode=XAccount.Mode.POLLING):
+        if account.rate_limited_until and account.rate_limited_until > now:
+            continue
+        if account.last_polled_at and account.last_polled_at + timedelta(seconds=account.poll_interval_seconds) > now:
+            continue
+        due.append(account.pk)
+    return due

@@ -1,0 +1,163 @@
+"""Event → contact, interaction and message rules, on parsed X events (no HTTP here; see test_polling.py)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from contacts.models import ContactIdentity
+from interactions.models import Channel, Interaction, InteractionState, Message
+from social import ingest
+from social.integrations.x_client import DMEvent, Tweet, XUser
+from social.models import RejectedEvent
+from tests.factories import XAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+BRAND = "1800000000000000500"
+MAYA = XUser(id="1900000000000000001", username="maya", name="Maya Patel")
+TOM = XUser(id="1900000000000000002", username="tom", name="Tom Becker")
+USERS = {u.id: u for u in (MAYA, TOM)}
+WHEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def account():
+    return XAccountFactory(x_user_id=BRAND, handle="acme")
+
+
+def dm(event_id, sender, text="Hello", other=BRAND):
+    return DMEvent(
+        id=event_id,
+        event_type="MessageCreate",
+        text=text,
+        sender_id=sender,
+        conversation_id=ingest.conversation_id_for(sender, other),
+        created_at=WHEN,
+        participant_ids=(sender, other),
+    )
+
+
+def tweet(tweet_id, author, text="@acme help", replied_to="", conversation="", retweeted=""):
+    return Tweet(
+        id=tweet_id,
+        text=text,
+        author_id=author,
+        conversation_id=conversation or tweet_id,
+        created_at=WHEN,
+        replied_to_id=replied_to,
+        retweeted_id=retweeted,
+    )
+
+
+def test_first_dm_creates_contact_and_queued_chat_interaction(account):
+    result = ingest.ingest_dm_events(
+        account=account, events=[dm("2000000000000000001", MAYA.id, "my order never arrived 😡")], users=USERS
+    )
+    assert len(result.created) == 1
+    interaction = Interaction.objects.get()
+    assert (interaction.kind, interaction.state) == (Channel.CHAT, InteractionState.QUEUED)
+    assert interaction.thread_key == f"{BRAND}-{MAYA.id}"
+    assert interaction.contact.display_name == "Maya Patel"
+    assert interaction.sentiment < -0.5
+    identity = ContactIdentity.objects.get(external_id=MAYA.id)
+    assert identity.handle == "maya"
+
+
+def test_the_same_dm_twice_is_stored_once_and_a_new_dm_appends(account):
+    first = dm("2000000000000000001", MAYA.id)
+    ingest.ingest_dm_events(account=account, events=[first], users=USERS)
+    again = ingest.ingest_dm_events(account=account, events=[first], users=USERS)
+    assert again.duplicates == 1 and again.created == []
+    ingest.ingest_dm_events(account=account, events=[dm("2000000000000000002", MAYA.id, "Any news?")], users=USERS)
+    assert Interaction.objects.count() == 1
+    assert list(Interaction.objects.get().messages.values_list("text", flat=True)) == ["Hello", "Any news?"]
+
+
+def test_a_duplicate_dm_after_mark_done_does_not_reopen_work(account):
+    ingest.ingest_dm_events(account=account, events=[dm("2000000000000000001", MAYA.id)], users=USERS)
+    Interaction.objects.update(state=InteractionState.DONE)
+    result = ingest.ingest_dm_events(account=account, events=[dm("2000000000000000001", MAYA.id)], users=USERS)
+    assert result.duplicates == 1
+    assert Interaction.objects.count() == 1  # the savepoint rolled back the interaction it had opened
+
+
+def test_brand_dms_sent_from_x_are_outbound_messages_not_work(account):
+    ingest.ingest_dm_events(account=account, events=[dm("2000000000000000001", MAYA.id)], users=USERS)
+    reply = dm("2000000000000000002", BRAND, "We are on it", other=MAYA.id)
+    ingest.ingest_dm_events(account=account, events=[reply], users=USERS)
+    assert Interaction.objects.count() == 1
+    out = Message.objects.get(external_id="2000000000000000002")
+    assert (out.direction, out.delivery) == ("out", "sent")
+
+
+def test_a_changed_handle_updates_the_identity(account):
+    ingest.ingest_dm_events(account=account, events=[dm("2000000000000000001", MAYA.id)], users=USERS)
+    renamed = {MAYA.id: XUser(id=MAYA.id, username="maya_p", name="Maya P.")}
+    ingest.ingest_dm_events(account=account, events=[dm("2000000000000000002", MAYA.id)], users=renamed)
+    identity = ContactIdentity.objects.get(external_id=MAYA.id)
+    assert (identity.handle, identity.display_name) == ("maya_p", "Maya P.")
+    assert ContactIdentity.objects.count() == 1
+
+
+def test_a_malformed_event_is_kept_and_skipped_and_the_rest_flows(account):
+    broken = DMEvent(
+        id="2000000000000000001",
+        event_type="MessageCreate",
+        text="?",
+        sender_id="",
+        conversation_id="",
+        created_at=WHEN,
+    )
+    good = dm("2000000000000000002", TOM.id)
+    result = ingest.ingest_dm_events(account=account, events=[broken, good], users=USERS)
+    assert result.rejected == 1 and len(result.created) == 1
+    rejected = RejectedEvent.objects.get()
+    assert rejected.payload["id"] == "2000000000000000001" and "sender" in rejected.error
+
+
+def test_retweets_and_the_brands_own_tweets_create_nothing(account):
+    result = ingest.ingest_tweets(
+        account=account,
+        tweets=[
+            tweet("3000000000000000001", MAYA.id, retweeted="3000000000000000000"),
+            tweet("3000000000000000002", BRAND),
+        ],
+        users=USERS,
+    )
+    assert result.skipped == 2 and Interaction.objects.count() == 0
+
+
+def test_a_thread_with_two_branches_gives_two_conversations_under_one_contact(account):
+    root = tweet("3000000000000000001", MAYA.id, "@acme my parcel is lost")
+    ingest.ingest_tweets(account=account, tweets=[root], users=USERS)
+    branch = Interaction.objects.get()
+    # The brand answered the root (sent by Perch, stored as outbound in the branch).
+    Message.objects.create(
+        interaction=branch, x_account=account, direction="out", kind="tweet", delivery="sent",
+        external_id="3000000000000000002", in_reply_to_external_id=root.id, text="@maya sorry! DM us", created_at=WHEN,
+    )  # fmt: skip
+    first = tweet("3000000000000000003", MAYA.id, "@acme done", replied_to="3000000000000000002", conversation=root.id)
+    second = tweet(
+        "3000000000000000004", MAYA.id, "@acme also the invoice", replied_to="3000000000000000002", conversation=root.id
+    )
+    ingest.ingest_tweets(account=account, tweets=[first, second], users=USERS)
+
+    interactions = Interaction.objects.filter(kind=Channel.TWITTER).order_by("id")
+    assert interactions.count() == 2
+    assert {i.contact_id for i in interactions} == {branch.contact_id}
+    assert interactions[0].thread_key == root.id and interactions[1].thread_key == second.id
+    assert list(interactions[0].messages.values_list("external_id", flat=True)) == [
+        root.id,
+        "3000000000000000002",
+        first.id,
+    ]
+    assert all(i.root_tweet_id == root.id for i in interactions)
+
+
+def test_a_reply_to_an_unseen_parent_stores_the_fetched_parent_first(account):
+    parent = tweet("3000000000000000010", TOM.id, "@acme is the app down?")
+    child = tweet("3000000000000000011", MAYA.id, "@tom @acme same here", replied_to=parent.id, conversation=parent.id)
+    ingest.ingest_tweets(account=account, tweets=[child], users=USERS, context={parent.id: parent})
+    interaction = Interaction.objects.get()
+    assert list(interaction.messages.values_list("external_id", flat=True)) == [parent.id, child.id]
+    assert interaction.contact.display_name == "Maya Patel"
