@@ -11,3 +11,9 @@ from workspace.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; real hashers in production
 AXES_ENABLED = True
 X_SANDBOX_ENABLED = True
+
+# Tasks run inline in the process that enqueues them (the test, or the live server) unless a test starts a real
+# worker: the same code paths, without a worker to manage in every test. Worker-level behaviour (acks_late,
+# a worker killed mid-task, /healthz) is tested with real `celery worker` processes.
+CELERY_TASK_ALWAYS_EAGER = env.bool("PERCH_CELERY_EAGER", default=True)
+CELERY_TASK_EAGER_PROPAGATES = True
