@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def celery_worker():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PERCH_CELERY_EAGER": "false"}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "workspace", "worker", "--pool=solo", "--loglevel=WARNING",
          "--hostname", f"healthz-{os.getpid()}@%h", "--without-mingle", "--without-gossip"],
