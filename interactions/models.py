@@ -118,6 +118,7 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         DM = "dm", "Direct message"
         TWEET = "tweet", "Tweet"
+        LIKE = "like", "Like"  # outbound only; in_reply_to_external_id is the liked tweet
 
     class Delivery(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -148,6 +149,9 @@ class Message(models.Model):
     in_reply_to_external_id = models.CharField(max_length=32, blank=True)
     delivery = models.CharField(max_length=8, choices=Delivery.choices, blank=True)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
+    attachment = models.FileField(upload_to="outbox/%Y/%m/", blank=True, help_text="Image an agent attached.")
+    x_media_id = models.CharField(max_length=32, blank=True, help_text="X's id of the uploaded attachment.")
+    send_after = models.DateTimeField(null=True, blank=True, help_text="Held by the X budget until then.")
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, help_text="When it was written (X's time for inbound).")

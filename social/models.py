@@ -27,6 +27,11 @@ class XAccount(models.Model):
     bearer_token = EncryptedTextField(blank=True)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.POLLING)
     poll_interval_seconds = models.PositiveIntegerField(default=60)
+    budget_overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='X API budget: {"multiplier": 2} scales X\'s limits; {"dm_send": [[15, 900]]} replaces one.',
+    )
     team = models.ForeignKey(
         "workspace.Team",
         null=True,
@@ -41,7 +46,7 @@ class XAccount(models.Model):
     )
     rate_limited_until = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
-    last_poll_ok_at = models.DateTimeField("last successful poll", null=True, blank=True)
+    last_poll_ok_at = models.DateTimeField("last successful poll or webhook", null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -129,13 +129,16 @@ def fetch_media(*, client: XClient, message_ids: list[int]) -> None:
             Message.objects.filter(pk=message.pk).update(media=message.media)
 
 
-def poll_account(*, account_id: int, client: XClient | None = None) -> PollReport:
+def poll_account(*, account_id: int, client: XClient | None = None, force: bool = False) -> PollReport:
     """Polls DMs and mentions of one account. Raises XRateLimited so the caller can come back at the reset time;
-    marks the account "needs reconnect" on 401 and stops."""
+    marks the account "needs reconnect" on 401 and stops. Webhook accounts are polled only with force (catch-up)."""
     account = XAccount.objects.get(pk=account_id)
     report = PollReport(account_id=account_id)
     if not account.is_active or account.needs_reconnect:
         report.error = "account inactive or needs reconnecting"
+        return report
+    if account.mode == XAccount.Mode.WEBHOOK and not force:
+        report.error = "account receives events by webhook"
         return report
     client = client or XClient.for_account(account)
     XAccount.objects.filter(pk=account.pk).update(last_polled_at=timezone.now())

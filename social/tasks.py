@@ -7,8 +7,9 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from social import polling
-from social.integrations.x_client import XRateLimited, XTransient
+from social import polling, sending
+from social.integrations.x_client import XClient, XRateLimited, XTransient
+from social.models import XAccount
 
 log = logging.getLogger(__name__)
 
@@ -38,3 +39,40 @@ def poll_account(self, account_id: int) -> None:
         raise self.retry(exc=exc, countdown=min(300, 2**self.request.retries * 5 + random.uniform(0, 3))) from exc
     finally:
         cache.delete(lock)
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with jitter: ~5 s, 10 s, 20 s … capped at 5 minutes."""
+    return min(300.0, 5.0 * 2 ** max(0, attempt - 1)) + random.uniform(0, 2)
+
+
+@shared_task(bind=True, name="social.send_message", ignore_result=True, max_retries=sending.MAX_ATTEMPTS)
+def send_message(self, message_id: int) -> str:
+    outcome = sending.send(message_id=message_id)
+    if outcome == sending.Outcome.RETRY:
+        raise self.retry(countdown=_backoff(self.request.retries + 1))
+    return outcome
+
+
+@shared_task(name="social.release_due_sends", ignore_result=True)
+def release_due_sends() -> None:
+    """Run by beat: sends that waited for the budget, or whose first dispatch was lost, go out in order."""
+    for message_id in sending.dispatchable()[:200]:
+        send_message.delay(message_id)
+
+
+@shared_task(name="social.fetch_message_media", ignore_result=True)
+def fetch_message_media(account_id: int, message_ids: list[int]) -> None:
+    """Downloads images of messages that arrived by webhook (polling fetches its own inline)."""
+    account = XAccount.objects.get(pk=account_id)
+    polling.fetch_media(client=XClient.for_account(account), message_ids=message_ids)
+
+
+@shared_task(name="social.catch_up_account", ignore_result=True)
+def catch_up_account(account_id: int) -> None:
+    """One poll from the stored cursors, whatever the mode: used when an account switches mode."""
+    try:
+        polling.poll_account(account_id=account_id, force=True)
+    except XRateLimited as exc:
+        delay = max(1, int((exc.reset_at - timezone.now()).total_seconds()) + 1) if exc.reset_at else 60
+        catch_up_account.apply_async((account_id,), countdown=delay)

@@ -334,10 +334,15 @@ class Credentials:
 
 
 class XClient:
-    """One X account's view of the X API."""
+    """One X account's view of the X API.
 
-    def __init__(self, credentials: Credentials):
+    `budget(endpoint)` is asked before every call and may refuse it (XRateLimited without calling X);
+    `observe(endpoint, rate)` hears X's rate-limit headers after every call.
+    """
+
+    def __init__(self, credentials: Credentials, *, budget=None, observe=None):
         self.credentials = credentials
+        self._budget, self._observe = budget, observe
         self._client = tweepy.Client(
             bearer_token=credentials.bearer_token or None,
             consumer_key=credentials.consumer_key,
@@ -360,7 +365,16 @@ class XClient:
 
     @classmethod
     def for_account(cls, account) -> XClient:
-        """Builds the client from a social.models.XAccount (decrypted tokens, its API base URL)."""
+        """Builds the client from a social.models.XAccount (decrypted tokens, its API base URL, its budget)."""
+        from social import budget
+
+        def spend(endpoint: str):
+            verdict = budget.spend(account, endpoint)
+            return verdict.allowed, verdict.reset_at
+
+        def observe(endpoint: str, rate: RateLimit):
+            budget.observe(account, endpoint, remaining=rate.remaining, reset_at=rate.reset_at)
+
         return cls(
             Credentials(
                 consumer_key=account.consumer_key,
@@ -369,15 +383,33 @@ class XClient:
                 access_token_secret=account.access_token_secret,
                 bearer_token=account.bearer_token,
                 base_url=account.effective_api_base_url,
-            )
+            ),
+            budget=spend,
+            observe=observe,
         )
 
-    def _call(self, action: str, method, *args, **kwargs) -> dict:
+    def _spend(self, endpoint: str, action: str) -> None:
+        if self._budget is None:
+            return
+        allowed, reset_at = self._budget(endpoint)
+        if not allowed:
+            until = f" until {reset_at:%H:%M:%S} UTC" if reset_at else ""
+            raise XRateLimited(f"The X budget for this account is spent: cannot {action}{until}.", reset_at=reset_at)
+
+    def _heard(self, endpoint: str, headers) -> None:
+        self.last_rate_limit = parse_rate_limit(headers)
+        if self._observe and self.last_rate_limit:
+            self._observe(endpoint, self.last_rate_limit)
+
+    def _call(self, endpoint: str, action: str, method, *args, **kwargs) -> dict:
+        self._spend(endpoint, action)
         try:
             response = method(*args, **kwargs)
         except _TRANSPORT_ERRORS as exc:
+            if isinstance(exc, tweepy.errors.HTTPException):
+                self._heard(endpoint, exc.response.headers)
             raise _translate(exc, action) from exc
-        self.last_rate_limit = parse_rate_limit(response.headers)
+        self._heard(endpoint, response.headers)
         try:
             return response.json()
         except ValueError as exc:
@@ -385,11 +417,13 @@ class XClient:
 
     # Reads ------------------------------------------------------------------------------------------------
     def me(self) -> XUser:
-        body = self._call("look up the account", self._client.get_me, user_fields=USER_FIELDS)
+        body = self._call("users_me", "look up the account", self._client.get_me, user_fields=USER_FIELDS)
         return parse_user(body["data"])
 
     def user(self, user_id: str) -> XUser:
-        body = self._call("look up a user", self._client.get_user, id=user_id, user_fields=USER_FIELDS, user_auth=True)
+        body = self._call(
+            "tweet_lookup", "look up a user", self._client.get_user, id=user_id, user_fields=USER_FIELDS, user_auth=True
+        )
         if "data" not in body:
             raise XNotFound(f"X has no user {user_id}.", status=404)
         return parse_user(body["data"])
@@ -397,6 +431,7 @@ class XClient:
     def dm_events(self, *, pagination_token: str = "", max_results: int = 100) -> Page[DMEvent]:
         """One page of the account's DM events, newest first."""
         body = self._call(
+            "dm_events",
             "read direct messages",
             self._client.get_direct_message_events,
             event_types="MessageCreate",
@@ -417,6 +452,7 @@ class XClient:
     ) -> Page[Tweet]:
         """One page of tweets mentioning the account, newest first."""
         body = self._call(
+            "mentions",
             "read mentions",
             self._client.get_users_mentions,
             id=user_id,
@@ -437,6 +473,7 @@ class XClient:
 
     def tweets(self, ids: list[str]) -> Page[Tweet]:
         body = self._call(
+            "tweet_lookup",
             "look up tweets",
             self._client.get_tweets,
             ids=ids,
@@ -448,6 +485,32 @@ class XClient:
         )
         tweets, users, rejected = parse_tweets(body)
         return Page(tweets, users, rate=self.last_rate_limit, rejected=rejected)
+
+    def dm_conversation_events(self, *, participant_id: str, max_results: int = 50) -> list[DMEvent]:
+        """The newest DM events of the 1:1 conversation with one user (used to reconcile an unsure send)."""
+        body = self._call(
+            "dm_events",
+            "read the conversation",
+            self._client.get_direct_message_events,
+            participant_id=participant_id,
+            event_types="MessageCreate",
+            dm_event_fields=DM_EVENT_FIELDS,
+            max_results=max_results,
+        )
+        return parse_dm_events(body)[0]
+
+    def recent_tweets_by(self, *, username: str, max_results: int = 50) -> list[Tweet]:
+        """The account's own recent tweets (used to reconcile an unsure reply)."""
+        body = self._call(
+            "search",
+            "search recent tweets",
+            self._client.search_recent_tweets,
+            query=f"from:{username}",
+            max_results=max_results,
+            tweet_fields=TWEET_FIELDS,
+            user_auth=True,
+        )
+        return parse_tweets(body)[0]
 
     def fetch_media(self, url: str) -> bytes:
         """Downloads an attached image; DM images need the account's OAuth signature, as on X."""
@@ -461,6 +524,7 @@ class XClient:
     # Writes -----------------------------------------------------------------------------------------------
     def send_dm(self, *, participant_id: str, text: str, media_id: str = "") -> Sent:
         body = self._call(
+            "dm_send",
             "send the direct message",
             self._client.create_direct_message,
             participant_id=participant_id,
@@ -472,6 +536,7 @@ class XClient:
 
     def post_tweet(self, *, text: str, in_reply_to_tweet_id: str = "", media_ids: list[str] | None = None) -> Sent:
         body = self._call(
+            "tweet_create",
             "post the reply" if in_reply_to_tweet_id else "post the tweet",
             self._client.create_tweet,
             text=text,
@@ -481,10 +546,11 @@ class XClient:
         return Sent(id=str(body["data"]["id"]))
 
     def like(self, *, tweet_id: str) -> None:
-        self._call("like the tweet", self._client.like, tweet_id=tweet_id)
+        self._call("like", "like the tweet", self._client.like, tweet_id=tweet_id)
 
     def upload_media(self, *, filename: str, content, category: str) -> str:
         """v1.1 simple upload (`dm_image` / `tweet_image`); returns the media id string."""
+        self._spend("media_upload", "upload the image")
         try:
             media = self._api.simple_upload(filename, file=content, media_category=category)
         except _TRANSPORT_ERRORS as exc:

@@ -1,3 +1,2 @@
-
 app_name = "x_sandbox"
 urlpatterns: list = []

@@ -1,0 +1,120 @@
+"""The X API budget: every call is counted against the account's per-endpoint limits before it is made.
+
+Counts live in Redis (fixed windows, one atomic script for all windows of an endpoint), so any number of
+workers share one budget. X's own `x-rate-limit-*` headers feed it too: when X says nothing is left, the
+endpoint is blocked until X's reset time, whatever our count says.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+import redis
+from django.conf import settings
+
+# X's documented per-user limits: (calls, window in seconds). Supervisors may override them per account.
+DEFAULT_LIMITS: dict[str, list[tuple[int, int]]] = {
+    "dm_send": [(15, 900), (1440, 86400)],
+    "dm_events": [(15, 900)],
+    "tweet_create": [(100, 900)],
+    "like": [(50, 900)],
+    "mentions": [(300, 900)],
+    "tweet_lookup": [(900, 900)],
+    "search": [(300, 900)],
+    "users_me": [(75, 900)],
+    "media_upload": [(500, 900)],
+}
+
+_SPEND = """
+for i = 1, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then return i end
+end
+for i = 1, #KEYS do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[#KEYS + i])
+end
+return 0
+"""
+
+
+@cache
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reset_at: datetime | None = None  # when a refused call may be made
+
+
+@dataclass(frozen=True)
+class WindowUse:
+    endpoint: str
+    window_seconds: int
+    used: int
+    limit: int
+    resets_at: datetime
+
+
+def limits_for(account, endpoint: str) -> list[tuple[int, int]]:
+    """The account's limits: X's defaults, scaled by `multiplier` or replaced per endpoint in budget_overrides."""
+    overrides = account.budget_overrides or {}
+    if endpoint in overrides:
+        return [(int(calls), int(seconds)) for calls, seconds in overrides[endpoint]]
+    multiplier = float(overrides.get("multiplier", 1))
+    return [(max(1, int(calls * multiplier)), seconds) for calls, seconds in DEFAULT_LIMITS[endpoint]]
+
+
+def _window_start(seconds: int, now: float) -> int:
+    return int(now // seconds * seconds)
+
+
+def _key(account_id: int, endpoint: str, seconds: int, start: int) -> str:
+    return f"perch:budget:{account_id}:{endpoint}:{seconds}:{start}"
+
+
+def _block_key(account_id: int, endpoint: str) -> str:
+    return f"perch:budget:block:{account_id}:{endpoint}"
+
+
+def _at(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def spend(account, endpoint: str) -> Verdict:
+    """Counts one call if every window of the endpoint has room; otherwise says when there will be room."""
+    now = time.time()
+    blocked_until = _redis().get(_block_key(account.pk, endpoint))
+    if blocked_until and float(blocked_until) > now:
+        return Verdict(False, _at(float(blocked_until)))
+    windows = limits_for(account, endpoint)
+    keys = [_key(account.pk, endpoint, seconds, _window_start(seconds, now)) for _, seconds in windows]
+    args = [calls for calls, _ in windows] + [seconds + 60 for _, seconds in windows]
+    full = _redis().eval(_SPEND, len(keys), *keys, *args)
+    if full:
+        seconds = windows[full - 1][1]
+        return Verdict(False, _at(_window_start(seconds, now) + seconds))
+    return Verdict(True)
+
+
+def observe(account, endpoint: str, *, remaining: int | None, reset_at: datetime | None) -> None:
+    """Feeds X's rate-limit headers in: nothing remaining at X blocks the endpoint until X's reset."""
+    if remaining is None or remaining > 0 or reset_at is None:
+        return
+    ttl = int(reset_at.timestamp() - time.time()) + 1
+    if ttl > 0:
+        _redis().set(_block_key(account.pk, endpoint), reset_at.timestamp(), ex=ttl)
+
+
+def usage(account) -> list[WindowUse]:
+    """Use of every endpoint's windows right now (for `manage.py x_budget` and the admin)."""
+    now = time.time()
+    rows = []
+    for endpoint in DEFAULT_LIMITS:
+        for calls, seconds in limits_for(account, endpoint):
+            start = _window_start(seconds, now)
+            used = int(_redis().get(_key(account.pk, endpoint, seconds, start)) or 0)
+            rows.append(WindowUse(endpoint, seconds, used, calls, _at(start + seconds)))
+    return rows

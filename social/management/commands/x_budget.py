@@ -1,0 +1,25 @@
+"""python manage.py x_budget — X API budget use per account and endpoint, with time to reset."""
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from social import budget
+from social.models import XAccount
+
+
+class Command(BaseCommand):
+    help = "Prints, per X account, how much of each endpoint's rate-limit window is used and when it resets."
+
+    def handle(self, *args, **options):
+        now = timezone.now()
+        for account in XAccount.objects.order_by("name"):
+            flags = " — NEEDS RECONNECT" if account.needs_reconnect else ""
+            self.stdout.write(self.style.MIGRATE_HEADING(f"{account} (id {account.pk}){flags}"))
+            self.stdout.write(f"  {'endpoint':<14}{'window':>8}{'used':>7}{'limit':>7}  resets in")
+            for row in budget.usage(account):
+                window = f"{row.window_seconds // 60} min" if row.window_seconds < 86400 else "24 h"
+                seconds = max(0, int((row.resets_at - now).total_seconds()))
+                line = (
+                    f"  {row.endpoint:<14}{window:>8}{row.used:>7}{row.limit:>7}  {seconds // 60}m{seconds % 60:02d}s"
+                )
+                self.stdout.write(self.style.WARNING(line) if row.used >= row.limit else line)

@@ -1,0 +1,33 @@
+"""Writes on X accounts: switching ingestion mode, reconnecting after a 401."""
+
+from django.db import transaction
+
+from social.models import XAccount
+
+
+@transaction.atomic
+def xaccount_set_mode(*, account_id: int, mode: str) -> XAccount:
+    """Switches polling ↔ webhook. A catch-up poll from the stored cursors runs on commit, so events that
+    arrived during the switch are neither lost nor duplicated (the database refuses duplicates)."""
+    from social.tasks import catch_up_account
+
+    account = XAccount.objects.select_for_update().get(pk=account_id)
+    if account.mode != mode:
+        account.mode = mode
+        account.save(update_fields=["mode"])
+        transaction.on_commit(lambda: catch_up_account.delay(account.pk))
+    return account
+
+
+@transaction.atomic
+def xaccount_reconnected(*, account_id: int) -> XAccount:
+    """New credentials were saved: polling resumes and the sends held since the 401 go out, in order."""
+    from social.tasks import release_due_sends
+
+    account = XAccount.objects.select_for_update().get(pk=account_id)
+    account.needs_reconnect, account.last_error = False, ""
+    account.save(update_fields=["needs_reconnect", "last_error"])
+    held = account.message_set.filter(direction="out", delivery="queued", send_after__isnull=True)
+    held.update(send_after=account.created_at)  # due now: picked up by the release sweep right away
+    transaction.on_commit(release_due_sends.delay)
+    return account

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from social import webhooks
+
+urlpatterns = [
+    path("webhooks/x/<int:account_id>/", webhooks.account_activity, name="x_webhook"),
+]

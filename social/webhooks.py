@@ -1,0 +1,153 @@
+"""X Account Activity webhooks: CRC challenge, signed deliveries, payloads fed to the same ingest as polling.
+
+The signature is checked on the raw body with a constant-time comparison before anything is parsed. Events are
+ingested inside the request's transaction, so X only gets its 200 once they are stored; a failure answers 500
+and X delivers again (duplicates are refused by the database).
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from social import ingest
+from social.integrations.x_client import DMEvent, Tweet, XMedia, XUser
+from social.models import XAccount
+from social.tasks import fetch_message_media
+
+log = logging.getLogger(__name__)
+
+
+def signature(secret: str, payload: bytes) -> str:
+    """X's webhook signature: "sha256=" + base64(HMAC-SHA256(consumer secret, payload))."""
+    digest = hmac.new(secret.encode(), payload, hashlib.sha256).digest()
+    return "sha256=" + base64.b64encode(digest).decode()
+
+
+# --- Account Activity (v1.1 shapes) → Perch's parsed events ---------------------------------------------
+def _user(data: dict) -> XUser:
+    return XUser(
+        id=str(data["id_str"] if "id_str" in data else data["id"]),
+        username=data.get("screen_name", ""),
+        name=data.get("name", ""),
+        profile_image_url=data.get("profile_image_url_https", ""),
+    )
+
+
+def _v1_media(entities: dict) -> tuple[XMedia, ...]:
+    return tuple(
+        XMedia(
+            media_key=str(m.get("id_str", m.get("id"))), type=m.get("type", "photo"), url=m.get("media_url_https", "")
+        )
+        for m in (entities or {}).get("media", [])
+    )
+
+
+def dm_event(data: dict) -> DMEvent:
+    create = data["message_create"]
+    sender, recipient = str(create["sender_id"]), str(create["target"]["recipient_id"])
+    message = create.get("message_data", {})
+    attachment = message.get("attachment") or {}
+    media = _v1_media({"media": [attachment["media"]]}) if attachment.get("type") == "media" else ()
+    return DMEvent(
+        id=str(data["id"]),
+        event_type="MessageCreate" if data.get("type") == "message_create" else data.get("type", ""),
+        text=message.get("text", ""),
+        sender_id=sender,
+        conversation_id=ingest.conversation_id_for(sender, recipient),
+        created_at=datetime.fromtimestamp(int(data["created_timestamp"]) / 1000, tz=UTC),
+        participant_ids=(sender, recipient),
+        media=media,
+    )
+
+
+def tweet_event(data: dict) -> Tweet:
+    extended = data.get("extended_tweet") or {}
+    text = extended.get("full_text") or data.get("full_text") or data["text"]
+    entities = extended.get("extended_entities") or data.get("extended_entities") or {}
+    created = data.get("created_at")
+    return Tweet(
+        id=str(data["id_str"]),
+        text=text,
+        author_id=str(data["user"]["id_str"]),
+        conversation_id="",
+        created_at=datetime.strptime(created, "%a %b %d %H:%M:%S %z %Y") if created else None,
+        in_reply_to_user_id=str(data.get("in_reply_to_user_id_str") or ""),
+        replied_to_id=str(data.get("in_reply_to_status_id_str") or ""),
+        retweeted_id=str((data.get("retweeted_status") or {}).get("id_str", "")),
+        quoted_id=str(data.get("quoted_status_id_str") or ""),
+        media=_v1_media(entities),
+    )
+
+
+def _parse_all(items: list, parse, account, stream) -> list:
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(parse(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            ingest.reject(account=account, stream=stream, payload=item, error=f"{exc.__class__.__name__}: {exc}")
+    return parsed
+
+
+def ingest_activity(*, account: XAccount, payload: dict) -> ingest.IngestResult:
+    """Stores what an Account Activity delivery carries; the caller holds the transaction."""
+    users = {}
+    for raw in (payload.get("users") or {}).values():
+        try:
+            user = _user(raw)
+            users[user.id] = user
+        except (KeyError, TypeError):
+            continue
+    dms = _parse_all(payload.get("direct_message_events", []), dm_event, account, "webhook_dm")
+    tweets = _parse_all(payload.get("tweet_create_events", []), tweet_event, account, "webhook_tweet")
+    for tweet in payload.get("tweet_create_events", []):
+        if isinstance(tweet, dict) and isinstance(tweet.get("user"), dict):
+            try:
+                users.setdefault(str(tweet["user"]["id_str"]), _user(tweet["user"]))
+            except KeyError:
+                pass
+    result = ingest.ingest_dm_events(account=account, events=dms, users=users)
+    tweet_result = ingest.ingest_tweets(account=account, tweets=tweets, users=users)
+    result.created += tweet_result.created
+    result.duplicates += tweet_result.duplicates
+    result.skipped += tweet_result.skipped
+    result.rejected += tweet_result.rejected
+    return result
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def account_activity(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_object_or_404(XAccount, pk=account_id, is_active=True)
+    if request.method == "GET":
+        crc_token = request.GET.get("crc_token", "")
+        if not crc_token:
+            return JsonResponse({"error": "crc_token is required"}, status=400)
+        return JsonResponse({"response_token": signature(account.consumer_secret, crc_token.encode())})
+
+    expected = signature(account.consumer_secret, request.body)
+    given = request.headers.get("x-twitter-webhooks-signature", "")
+    if not hmac.compare_digest(expected.encode(), given.encode()):
+        log.warning("webhook for account %s refused: bad signature", account.pk)
+        return HttpResponseForbidden("Invalid signature.")
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return JsonResponse({"error": "the body is not JSON"}, status=400)
+    if not isinstance(payload, dict) or str(payload.get("for_user_id", account.x_user_id)) != account.x_user_id:
+        return JsonResponse({"error": "this delivery is for another account"}, status=400)
+    with transaction.atomic():
+        result = ingest_activity(account=account, payload=payload)
+        XAccount.objects.filter(pk=account.pk).update(last_poll_ok_at=datetime.now(tz=UTC))
+        if result.created:
+            transaction.on_commit(lambda: fetch_message_media.delay(account.pk, result.created))
+    return JsonResponse({"stored": len(result.created), "duplicates": result.duplicates, "rejected": result.rejected})
