@@ -116,6 +116,8 @@ def ingest_activity(*, account: XAccount, payload: dict) -> ingest.IngestResult:
             except KeyError:
                 pass
     result = ingest.ingest_dm_events(account=account, events=dms, users=users)
+    result.rejected += len(payload.get("direct_message_events", [])) - len(dms)
+    result.rejected += len(payload.get("tweet_create_events", [])) - len(tweets)
     tweet_result = ingest.ingest_tweets(account=account, tweets=tweets, users=users)
     result.created += tweet_result.created
     result.duplicates += tweet_result.duplicates

@@ -55,6 +55,18 @@ def redis_server():
     process.wait(timeout=10)
 
 
+@pytest.fixture(autouse=True)
+def fresh_redis_state(redis_server):
+    """Budgets and poll locks are keyed by account id, and ids repeat from test to test: start each clean."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server)
+    for pattern in ("perch:budget:*", "*perch:poll:*"):
+        for key in client.scan_iter(pattern):
+            client.delete(key)
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup, django_db_blocker):
     """Perch served by Daphne in another process, on the test database (HTTP, websockets, the X sandbox)."""

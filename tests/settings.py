@@ -7,6 +7,7 @@ from pathlib import Path
 os.environ.setdefault("PERCH_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
 
 from workspace.settings import *  # noqa: E402,F403
+from workspace.settings import env  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; real hashers in production
 AXES_ENABLED = True

@@ -1,0 +1,113 @@
+"""Account Activity webhooks: X's own signature vectors, CRC, tampering, and one copy per event."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from interactions.models import Interaction, Message
+from social import ingest
+from social.integrations.x_client import DMEvent
+from social.webhooks import signature
+from tests.factories import XAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+BRAND, MAYA = "1800000000000000500", "1900000000000000001"
+
+
+def test_x_documented_signature_vectors():
+    assert signature("test", b"test=1&other_test=2") == "sha256=25Cu3iwbbiqBTwQRzcKJZwisjf736V2Q8UaTlkfLSoc="
+    body = b'{"test_number":1,"test_string":"two"}'
+    assert signature("test", body) == "sha256=YWHphPn/JFq43jkF0y4/w8R/SelmLjvpunhVFY8JhlI="
+
+
+@pytest.fixture
+def account():
+    return XAccountFactory(x_user_id=BRAND, handle="acme", consumer_secret="test", mode="webhook")
+
+
+def dm_delivery(event_id="4000000000000000001", text="Where is my parcel?"):
+    return {
+        "for_user_id": BRAND,
+        "direct_message_events": [
+            {
+                "type": "message_create",
+                "id": event_id,
+                "created_timestamp": "1764000000000",
+                "message_create": {
+                    "target": {"recipient_id": BRAND},
+                    "sender_id": MAYA,
+                    "message_data": {"text": text, "entities": {"hashtags": [], "urls": []}},
+                },
+            }
+        ],
+        "users": {
+            MAYA: {"id": MAYA, "name": "Maya Patel", "screen_name": "maya"},
+            BRAND: {"id": BRAND, "name": "Acme", "screen_name": "acme"},
+        },
+    }
+
+
+def post(account, payload, *, secret="test", tamper=False):
+    body = json.dumps(payload).encode()
+    header = signature(secret, body)
+    if tamper:
+        body = body.replace(b"parcel", b"refund")
+    return Client().post(
+        f"/webhooks/x/{account.pk}/", body, content_type="application/json",
+        headers={"x-twitter-webhooks-signature": header},
+    )  # fmt: skip
+
+
+def test_crc_challenge_is_answered_with_the_hmac_of_the_token(account):
+    response = Client().get(f"/webhooks/x/{account.pk}/", {"crc_token": "test=1&other_test=2"})
+    assert response.json() == {"response_token": "sha256=25Cu3iwbbiqBTwQRzcKJZwisjf736V2Q8UaTlkfLSoc="}
+
+
+def test_a_signed_dm_delivery_opens_a_queued_interaction(account):
+    response = post(account, dm_delivery())
+    assert response.status_code == 200 and response.json()["stored"] == 1
+    message = Message.objects.get()
+    assert (message.text, message.interaction.contact.display_name) == ("Where is my parcel?", "Maya Patel")
+    assert message.interaction.thread_key == f"{BRAND}-{MAYA}"
+
+
+def test_a_tampered_body_gets_403_and_stores_nothing(account):
+    assert post(account, dm_delivery(), tamper=True).status_code == 403
+    assert post(account, dm_delivery(), secret="not-the-secret").status_code == 403
+    assert Client().post(f"/webhooks/x/{account.pk}/", b"{}", content_type="application/json").status_code == 403
+    assert not Message.objects.exists() and not Interaction.objects.exists()
+
+
+def test_a_duplicate_delivery_and_the_same_event_by_poll_are_stored_once(account):
+    post(account, dm_delivery())
+    second = post(account, dm_delivery())
+    assert second.json() == {"stored": 0, "duplicates": 1, "rejected": 0}
+    polled = DMEvent(
+        id="4000000000000000001", event_type="MessageCreate", text="Where is my parcel?", sender_id=MAYA,
+        conversation_id=f"{BRAND}-{MAYA}", created_at=None, participant_ids=(MAYA, BRAND),
+    )  # fmt: skip
+    assert ingest.ingest_dm_events(account=account, events=[polled], users={}).duplicates == 1
+    assert Message.objects.count() == 1
+
+
+def test_a_malformed_event_is_kept_and_the_others_stored(account):
+    payload = dm_delivery()
+    payload["direct_message_events"].insert(0, {"type": "message_create", "id": "4000000000000000000"})
+    response = post(account, payload)
+    assert response.json() == {"stored": 1, "duplicates": 0, "rejected": 1}
+
+
+def test_tweet_create_events_become_a_twitter_interaction_and_retweets_do_not(account):
+    tweet = {
+        "id_str": "4100000000000000001",
+        "text": "@acme my order never arrived 😡",
+        "created_at": "Tue Nov 24 10:00:00 +0000 2026",
+        "user": {"id_str": MAYA, "screen_name": "maya", "name": "Maya Patel"},
+    }
+    retweet = {**tweet, "id_str": "4100000000000000002", "retweeted_status": {"id_str": "4100000000000000001"}}
+    response = post(account, {"for_user_id": BRAND, "tweet_create_events": [tweet, retweet]})
+    assert response.json()["stored"] == 1
+    interaction = Interaction.objects.get()
+    assert interaction.kind == "twitter" and interaction.sentiment < -0.5
