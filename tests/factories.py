@@ -44,6 +44,8 @@ class XAccountFactory(factory.django.DjangoModelFactory):
     name = "Acme Support"
     handle = factory.Sequence(lambda n: f"acmesupport{n}")
     x_user_id = factory.Sequence(lambda n: str(1_800_000_000_000_000_000 + n))
+    # Never the real X: tests that talk to X point this at the sandbox on the live server.
+    api_base_url = "http://127.0.0.1:9/x-unreachable"
     consumer_key = "consumer-key"
     consumer_secret = "consumer-secret"
     access_token = factory.LazyAttribute(lambda o: f"{o.x_user_id}-access-token")

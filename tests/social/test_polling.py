@@ -1,0 +1,99 @@
+"""Polling X end to end: tweepy over real HTTP against the sandbox on a live server, `poll_x --once`."""
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+
+from interactions.models import Channel, Interaction, InteractionState, Message
+from social import polling
+from social.integrations.x_client import XRateLimited
+from social.models import IngestCursor, RejectedEvent, XAccount
+from tests.social.conftest import png
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def poll_once(account) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("poll_x", "--account", str(account.pk), "--once", stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def test_a_dm_with_an_image_becomes_one_queued_chat_interaction_and_is_stored_once(simulator, brand):
+    maya = simulator.user("maya", "Maya Patel")
+    simulator.dm(maya, brand.x_user_id, "My parcel arrived broken, see photo", image=png())
+
+    assert "1 new" in poll_once(brand)
+    interaction = Interaction.objects.get()
+    assert (interaction.kind, interaction.state) == (Channel.CHAT, InteractionState.QUEUED)
+    assert interaction.contact.display_name == "Maya Patel"
+    message = interaction.messages.get()
+    assert message.text == "My parcel arrived broken, see photo"
+    stored = message.media[0]["file"]
+    with default_storage.open(stored) as image:
+        assert image.read().startswith(b"\x89PNG")
+
+    assert "0 new" in poll_once(brand)  # a second poll adds nothing
+    simulator.dm(maya, brand.x_user_id, "Hello? Anyone?")
+    poll_once(brand)
+    assert Interaction.objects.count() == 1
+    assert list(interaction.messages.values_list("text", flat=True))[-1] == "Hello? Anyone?"
+
+
+def test_a_thread_with_two_branches_retweets_and_brand_tweets(simulator, brand):
+    maya, tom = simulator.user("maya", "Maya Patel"), simulator.user("tom", "Tom Becker")
+    root = simulator.tweet(maya, "@acmecare my order never arrived")
+    brand_user = {"id": brand.x_user_id}
+    answer = simulator.tweet(brand_user, "@maya sorry about that! Which order?", in_reply_to=root["id"])
+    simulator.tweet(maya, "@acmecare order 1234", in_reply_to=answer["id"])
+    simulator.tweet(maya, "@acmecare and also my refund from May", in_reply_to=answer["id"])
+    simulator.retweet(tom, root["id"])
+    simulator.tweet(brand_user, "@acmecare new timetable is out")
+
+    poll_once(brand)
+    branches = Interaction.objects.filter(kind=Channel.TWITTER).order_by("id")
+    assert branches.count() == 2
+    assert {b.contact.display_name for b in branches} == {"Maya Patel"}
+    first = list(branches[0].messages.values_list("text", flat=True))
+    assert first == [
+        "@acmecare my order never arrived",
+        "@maya sorry about that! Which order?",  # the unseen parent, fetched from X
+        "@acmecare order 1234",
+    ]
+    assert list(branches[1].messages.values_list("text", flat=True)) == ["@acmecare and also my refund from May"]
+    assert not Message.objects.filter(text__startswith="RT ").exists()
+    assert not Message.objects.filter(text="@acmecare new timetable is out").exists()
+
+
+def test_250_dms_over_three_pages_once_even_with_a_429_mid_pagination(simulator, brand):
+    customers = [simulator.user(f"customer{i}") for i in range(5)]
+    for n in range(250):
+        simulator.dm(customers[n % 5], brand.x_user_id, f"message {n}")
+    simulator.fault(method="GET", path="/2/dm_events", status=429, skip=1, times=1)
+
+    with pytest.raises(XRateLimited):
+        polling.poll_account(account_id=brand.pk)
+    cursor = IngestCursor.objects.get(account=brand, stream="dm_events")
+    assert cursor.resume_token and not cursor.since_id  # page 1 stored, the run not finished
+    assert Message.objects.count() == 100
+    assert XAccount.objects.get(pk=brand.pk).rate_limited_until is not None
+
+    report = polling.poll_account(account_id=brand.pk)
+    assert (report.created, report.duplicates) == (150, 0)
+    assert Message.objects.count() == 250
+    assert sorted(int(t.split()[1]) for t in Message.objects.values_list("text", flat=True)) == list(range(250))
+    assert Interaction.objects.count() == 5
+    assert polling.poll_account(account_id=brand.pk).created == 0
+    assert not RejectedEvent.objects.exists()
+
+
+def test_a_revoked_token_marks_the_account_and_stops_polling(simulator, brand):
+    simulator.revoke(brand.x_user_id)
+    output = poll_once(brand)
+    brand.refresh_from_db()
+    assert brand.needs_reconnect and "needs reconnecting" in brand.last_error
+    assert "needs reconnecting" in output
+    assert polling.poll_account(account_id=brand.pk).error == "account inactive or needs reconnecting"
+    assert brand.pk not in polling.accounts_due()
