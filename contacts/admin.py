@@ -1,5 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.template.response import TemplateResponse
 
+from contacts import services
 from contacts.models import Contact, ContactIdentity
 
 
@@ -16,6 +19,24 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "identities__handle", "identities__external_id", "notes"]
     autocomplete_fields = ["assigned_agent"]
     inlines = [ContactIdentityInline]
+    actions = ["merge_contacts"]
+
+    @admin.action(description="Merge the two selected contacts…")
+    def merge_contacts(self, request, queryset):
+        if queryset.count() != 2:
+            self.message_user(request, "Select exactly two contacts to merge.", messages.WARNING)
+            return None
+        if request.POST.get("confirm"):
+            keep = int(request.POST["keep"])
+            source = queryset.exclude(pk=keep).get()
+            target = services.contact_merge(target_id=keep, source_id=source.pk)
+            self.message_user(
+                request, f"{source.display_name} was merged into {target.display_name}.", messages.SUCCESS
+            )
+            return None
+        contacts = queryset.annotate(interaction_count=Count("interactions")).prefetch_related("identities")
+        context = {**self.admin_site.each_context(request), "contacts": contacts, "title": "Merge two contacts"}
+        return TemplateResponse(request, "admin/contacts/contact/merge_confirmation.html", context)
 
 
 @admin.register(ContactIdentity)

@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 
 from contacts.models import Contact, ContactIdentity, IdentityChannel
+from interactions.models import Interaction
 
 
 def contact_identify_x_user(
@@ -40,3 +41,27 @@ def contact_identify_x_user(
             setattr(identity, f, fresh[f])
         identity.save(update_fields=changed)
     return identity
+
+
+@transaction.atomic
+def contact_merge(*, target_id: int, source_id: int) -> Contact:
+    """Folds `source` into `target`: identities, interactions, notes, VIP flag and owner; `source` is deleted.
+
+    Used when one customer was known twice (an X handle and an email, say). Nothing is lost: every identity and
+    every interaction ends up on the target.
+    """
+    if target_id == source_id:
+        raise ValueError("A contact cannot be merged into itself.")
+    contacts = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[target_id, source_id])}
+    if len(contacts) != 2:
+        raise ValueError("Both contacts must exist to be merged.")
+    target, source = contacts[target_id], contacts[source_id]
+    ContactIdentity.objects.filter(contact=source).update(contact=target)
+    Interaction.objects.filter(contact=source).update(contact=target)
+    if source.notes.strip():
+        target.notes = "\n\n".join(part for part in (target.notes.strip(), source.notes.strip()) if part)
+    target.is_vip = target.is_vip or source.is_vip
+    target.assigned_agent_id = target.assigned_agent_id or source.assigned_agent_id
+    target.save(update_fields=["notes", "is_vip", "assigned_agent", "updated_at"])
+    source.delete()
+    return target
