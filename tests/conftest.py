@@ -4,6 +4,7 @@ a live Daphne server in its own process, and Debian's chromium driven by Playwri
 import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -89,6 +90,48 @@ def live_server_url(django_db_setup, django_db_blocker):
     yield f"http://127.0.0.1:{server.port.value}"
     server.terminate()
     server.join(timeout=10)
+
+
+def _database_url_of_test_db() -> str:
+    """The URL of the database this test run uses (the test database, not the configured one)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = f"{db['USER']}:{db['PASSWORD']}@" if db.get("PASSWORD") else f"{db['USER']}@" if db.get("USER") else ""
+    return f"postgres://{user}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real `celery worker` process (prefork, one child) on the test database and the real broker."""
+    from workspace.celery import app as celery_app
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PERCH_CELERY_EAGER": "false",
+        "DATABASE_URL": _database_url_of_test_db(),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "workspace", "worker", "--concurrency=1", "--loglevel=WARNING",
+         "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h", "--without-mingle", "--without-gossip"],
+        env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not celery_app.control.ping(timeout=0.5):
+        assert worker.poll() is None, "the Celery worker exited"
+        assert time.monotonic() < deadline, "the Celery worker did not answer within 60 s"
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False  # this test's tasks go through the broker to that worker
+    yield worker
+    celery_app.conf.task_always_eager = eager
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
 
 
 @pytest.fixture(scope="session")

@@ -20,11 +20,18 @@ class Simulator:
         assert response.status_code in (200, 201), response.text
         return response.json()
 
-    def user(self, username: str, name: str = "", user_id: str | None = None) -> dict:
+    def user(self, username: str, name: str = "", user_id: str | None = None, new_token: bool = False) -> dict:
         payload = {"username": username, "name": name or username.title()}
         if user_id:
             payload["id"] = user_id
+        if new_token:
+            payload["new_token"] = True
         return self._post("users", payload)
+
+    def activity(self, user: dict) -> dict:
+        response = requests.get(f"{self.api}/activity", params={"user_id": user["id"]}, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
 
     def dm(self, sender: dict, recipient_id: str, text: str, image: bytes | None = None) -> dict:
         payload = {"sender_id": sender["id"], "recipient_id": recipient_id, "text": text}

@@ -1,33 +1,11 @@
 """/healthz against the real database, Redis and a real Celery worker process."""
 
-import os
-import subprocess
-import sys
-import time
-
 import pytest
 from django.test import Client
 
 from workspace.celery import app as celery_app
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def celery_worker():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PERCH_CELERY_EAGER": "false"}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workspace", "worker", "--pool=solo", "--loglevel=WARNING",
-         "--hostname", f"healthz-{os.getpid()}@%h", "--without-mingle", "--without-gossip"],
-        env=env,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not celery_app.control.ping(timeout=0.5):
-        assert worker.poll() is None, "the Celery worker exited"
-        assert time.monotonic() < deadline, "the Celery worker did not answer within 60 s"
-    yield worker
-    worker.terminate()
-    worker.wait(timeout=30)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_healthz_is_503_and_names_celery_when_no_worker_runs():
