@@ -65,3 +65,52 @@ def contact_merge(*, target_id: int, source_id: int) -> Contact:
     target.save(update_fields=["notes", "is_vip", "assigned_agent", "updated_at"])
     source.delete()
     return target
+
+
+def contacts_identify_x_users(*, people: list[dict]) -> dict[str, ContactIdentity]:
+    """Bulk contact_identify_x_user for one page of X events: a handful of queries however many people.
+
+    `people` holds dicts with x_user_id, username, name, avatar_url. Raises IntegrityError when another worker
+    created one of them meanwhile; the caller then falls back to the one-by-one path.
+    """
+    by_id = {p["x_user_id"]: p for p in people}
+    found = {
+        i.external_id: i
+        for i in ContactIdentity.objects.select_related("contact").filter(
+            channel=IdentityChannel.TWITTER, external_id__in=list(by_id)
+        )
+    }
+    missing = [p for x_id, p in by_id.items() if x_id not in found]
+    if missing:
+        contacts = Contact.objects.bulk_create(
+            [
+                Contact(display_name=p["name"] or (f"@{p['username']}" if p["username"] else p["x_user_id"]))
+                for p in missing
+            ]
+        )
+        identities = ContactIdentity.objects.bulk_create(
+            [
+                ContactIdentity(
+                    contact=contact,
+                    channel=IdentityChannel.TWITTER,
+                    external_id=p["x_user_id"],
+                    handle=p["username"],
+                    display_name=p["name"],
+                    avatar_url=p["avatar_url"],
+                )  # fmt: skip
+                for contact, p in zip(contacts, missing, strict=True)
+            ]
+        )
+        found.update({i.external_id: i for i in identities})
+    changed = []
+    for x_id, identity in found.items():
+        fresh = {"handle": by_id[x_id]["username"], "display_name": by_id[x_id]["name"],
+                 "avatar_url": by_id[x_id]["avatar_url"]}  # fmt: skip
+        updates = {f: v for f, v in fresh.items() if v and getattr(identity, f) != v}
+        if updates:
+            for f, v in updates.items():
+                setattr(identity, f, v)
+            changed.append(identity)
+    if changed:
+        ContactIdentity.objects.bulk_update(changed, ["handle", "display_name", "avatar_url"])
+    return found

@@ -14,6 +14,7 @@ from django.utils import timezone
 from contacts.services import contact_identify_x_user
 from interactions.models import OPEN_STATES, Channel, Interaction, Message
 from interactions.sentiment import sentiment_score
+from social import ingest_batch
 from social.integrations.x_client import DMEvent, Tweet, XUser
 from social.models import RejectedEvent, XAccount
 from workspace.notifications import notify_agent
@@ -57,7 +58,7 @@ def _open_interaction(*, account, kind, thread_key, contact, root_tweet_id="") -
     now = timezone.now()
     try:
         with transaction.atomic():
-            return Interaction.objects.create(
+            interaction = Interaction.objects.create(
                 x_account=account,
                 kind=kind,
                 thread_key=thread_key,
@@ -67,6 +68,18 @@ def _open_interaction(*, account, kind, thread_key, contact, root_tweet_id="") -
             )
     except IntegrityError:
         return Interaction.objects.select_for_update().get(**lookup)
+    _after_open(interaction)
+    return interaction
+
+
+def _after_open(interaction: Interaction) -> None:
+    """A new interaction is queued (both ingest paths call this)."""
+
+
+def _after_store(interaction: Interaction, message: Message) -> None:
+    """A new message is stored (both ingest paths call this): the agent working it sees it live."""
+    if interaction.agent_id:
+        notify_agent(interaction.agent_id, "message.created", interaction_id=interaction.pk, message_id=message.pk)
 
 
 def _store(interaction: Interaction, result: IngestResult, **fields) -> Message | None:
@@ -77,8 +90,7 @@ def _store(interaction: Interaction, result: IngestResult, **fields) -> Message 
         if worst != interaction.sentiment:
             interaction.sentiment = worst
             interaction.save(update_fields=["sentiment"])
-    if interaction.agent_id:
-        notify_agent(interaction.agent_id, "message.created", interaction_id=interaction.pk, message_id=message.pk)
+    _after_store(interaction, message)
     result.created.append(message.pk)
     return message
 
@@ -102,12 +114,39 @@ def conversation_id_for(a: str, b: str) -> str:
     return f"{low}-{high}"
 
 
+def _dm_thread(account: XAccount, event: DMEvent) -> str:
+    others = [p for p in event.participant_ids if p != account.x_user_id]
+    return event.conversation_id or conversation_id_for(event.sender_id, others[0] if others else "0")
+
+
 def ingest_dm_events(*, account: XAccount, events: list[DMEvent], users: dict[str, XUser]) -> IngestResult:
+    """Customer DMs of a page go in one batch; the brand's own DMs, and every event of a page whose batch met
+    a conflict, go one by one (each in its own savepoint)."""
     result = IngestResult()
+    batch, one_by_one = [], []
     for event in sorted(events, key=lambda e: int(e.id)):
         if event.event_type != "MessageCreate":
             result.skipped += 1
-            continue
+        elif event.sender_id and event.sender_id != account.x_user_id:
+            batch.append(event)
+        else:
+            one_by_one.append(event)
+    if batch:
+        try:
+            with transaction.atomic():
+                messages, duplicates, opened = ingest_batch.ingest_customer_dms(
+                    account=account, events=batch, users=users, thread_of=lambda e: _dm_thread(account, e),
+                    author_of=_author, media_of=_media,
+                )  # fmt: skip
+                for interaction in opened:
+                    _after_open(interaction)
+                for message in messages:
+                    _after_store(message.interaction, message)
+            result.created += [m.pk for m in messages]
+            result.duplicates += duplicates
+        except IntegrityError:
+            one_by_one = sorted(batch + one_by_one, key=lambda e: int(e.id))
+    for event in one_by_one:
         _once(result, account, "dm_events", asdict(event), lambda e=event: _ingest_dm(account, e, users, result))
     return result
 
@@ -116,8 +155,7 @@ def _ingest_dm(account: XAccount, event: DMEvent, users: dict[str, XUser], resul
     if not event.sender_id:
         raise ValueError("the DM event has no sender_id")
     from_brand = event.sender_id == account.x_user_id
-    others = [p for p in event.participant_ids if p != account.x_user_id]
-    conversation = event.conversation_id or conversation_id_for(event.sender_id, others[0] if others else "0")
+    conversation = _dm_thread(account, event)
     common = {
         "kind": Message.Kind.DM,
         "external_id": event.id,
