@@ -68,6 +68,10 @@ class Command(BaseCommand):
                 "access_token": f"{DEMO_ACCOUNT_USER_ID}-sandbox-access-token",
                 "access_token_secret": "sandbox-access-token-secret",
                 "team": team,
+                # The sandbox is 10× as generous as X so the demo can poll every 10 s; the budget follows it.
+                "poll_interval_seconds": 10,
+                "budget_overrides": {"multiplier": 10},
+                "needs_reconnect": False,
             },
         )
 
