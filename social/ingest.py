@@ -211,10 +211,29 @@ def ingest_tweets(
     """Ingests mentions (oldest first). `context` holds fetched parent tweets used to rebuild branches."""
     result = IngestResult()
     context = dict(context or {})
+    customer_tweets = []
     for tweet in sorted(tweets, key=lambda t: int(t.id)):
         if tweet.is_retweet or tweet.author_id == account.x_user_id:
             result.skipped += 1  # retweets and the brand's own tweets never create work
-            continue
+        else:
+            customer_tweets.append(tweet)
+    # The batch path needs no fetched parents; a page with some (or a conflict) goes one by one.
+    if customer_tweets and not any(t.replied_to_id in context for t in customer_tweets):
+        try:
+            with transaction.atomic():
+                messages, duplicates, opened = ingest_batch.ingest_customer_tweets(
+                    account=account, tweets=customer_tweets, users=users, fields_of=_tweet_fields
+                )
+                for interaction in opened:
+                    _after_open(interaction)
+                for message in messages:
+                    _after_store(message.interaction, message)
+            result.created += [m.pk for m in messages]
+            result.duplicates += duplicates
+            return result
+        except IntegrityError:
+            pass
+    for tweet in customer_tweets:
         _once(
             result,
             account,

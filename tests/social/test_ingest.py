@@ -161,3 +161,34 @@ def test_a_reply_to_an_unseen_parent_stores_the_fetched_parent_first(account):
     interaction = Interaction.objects.get()
     assert list(interaction.messages.values_list("external_id", flat=True)) == [parent.id, child.id]
     assert interaction.contact.display_name == "Maya Patel"
+
+
+def test_a_page_of_100_new_customers_costs_a_flat_number_of_queries(account, django_assert_max_num_queries):
+    customers = {
+        str(1_910_000_000_000_000_000 + n): XUser(
+            id=str(1_910_000_000_000_000_000 + n), username=f"c{n}", name=f"C {n}"
+        )
+        for n in range(100)
+    }
+    events = [dm(str(2_100_000_000_000_000_000 + n), x_id) for n, x_id in enumerate(customers)]
+    with django_assert_max_num_queries(12):
+        result = ingest.ingest_dm_events(account=account, events=events, users=customers)
+    assert len(result.created) == 100 and Interaction.objects.count() == 100
+    mentions = [tweet(str(3_100_000_000_000_000_000 + n), x_id) for n, x_id in enumerate(customers)]
+    with django_assert_max_num_queries(14):
+        result = ingest.ingest_tweets(account=account, tweets=mentions, users=customers)
+    assert len(result.created) == 100 and Interaction.objects.filter(kind=Channel.TWITTER).count() == 100
+
+
+def test_a_page_whose_batch_meets_a_concurrent_writer_is_ingested_one_by_one(account, monkeypatch):
+    from django.db import IntegrityError
+
+    from social import ingest_batch
+
+    def concurrent_writer(**kwargs):  # injected fault: another worker stored one of these rows first
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(ingest_batch, "ingest_customer_dms", concurrent_writer)
+    events = [dm("2000000000000000001", MAYA.id), dm("2000000000000000002", TOM.id, "Hi there")]
+    result = ingest.ingest_dm_events(account=account, events=events, users=USERS)
+    assert len(result.created) == 2 and Interaction.objects.count() == 2
