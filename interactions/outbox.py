@@ -27,7 +27,10 @@ def _dispatch(message_id: int) -> None:
 
 def _interaction_for(*, interaction_id: int, agent, kind: str) -> Interaction:
     interaction = (
-        Interaction.objects.select_for_update().select_related("x_account", "contact").filter(pk=interaction_id).first()
+        Interaction.objects.select_for_update(of=("self",))
+        .select_related("x_account", "contact")
+        .filter(pk=interaction_id)
+        .first()
     )
     if interaction is None or interaction.agent_id != agent.pk:
         raise NotYours(f"Interaction #{interaction_id} is not yours.")
@@ -151,7 +154,9 @@ def outbox_like(*, interaction_id: int, agent, tweet_id: str, idempotency_key: s
 @transaction.atomic
 def outbox_retry(*, message_id: int, agent) -> Message:
     """Puts a failed send back in the queue (the agent fixed the cause, or X is back)."""
-    message = Message.objects.select_for_update().select_related("interaction").filter(pk=message_id).first()
+    message = (
+        Message.objects.select_for_update(of=("self",)).select_related("interaction").filter(pk=message_id).first()
+    )
     if message is None or message.interaction.agent_id != agent.pk:
         raise NotYours(f"Message #{message_id} is not yours.")
     if message.delivery != Message.Delivery.FAILED:

@@ -65,7 +65,7 @@ def _claim(message_id: int) -> tuple[Message | None, bool]:
     """Marks the row `sending` (committed before X is called). Returns (message, it was already sending)."""
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
             .select_related("interaction", "x_account", "interaction__contact")
             .filter(pk=message_id, direction=Message.Direction.OUTBOUND)
             .first()

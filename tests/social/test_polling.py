@@ -1,6 +1,9 @@
 """Polling X end to end: tweepy over real HTTP against the sandbox on a live server, `poll_x --once`."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
@@ -80,12 +83,18 @@ def test_250_dms_over_three_pages_once_even_with_a_429_mid_pagination(simulator,
     assert Message.objects.count() == 100
     assert XAccount.objects.get(pk=brand.pk).rate_limited_until is not None
 
-    report = polling.poll_account(account_id=brand.pk)
+    # X said "nothing remaining until reset": Perch does not call again before then.
+    until = XAccount.objects.get(pk=brand.pk).rate_limited_until
+    with pytest.raises(XRateLimited, match="budget"):
+        polling.poll_account(account_id=brand.pk)
+    with time_machine.travel(until + timedelta(seconds=1)):
+        report = polling.poll_account(account_id=brand.pk)
     assert (report.created, report.duplicates) == (150, 0)
     assert Message.objects.count() == 250
     assert sorted(int(t.split()[1]) for t in Message.objects.values_list("text", flat=True)) == list(range(250))
     assert Interaction.objects.count() == 5
-    assert polling.poll_account(account_id=brand.pk).created == 0
+    with time_machine.travel(until + timedelta(seconds=2)):
+        assert polling.poll_account(account_id=brand.pk).created == 0
     assert not RejectedEvent.objects.exists()
 
 

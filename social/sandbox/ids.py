@@ -1,0 +1,14 @@
+"""Snowflake-like ids, as strings: time in the high bits, so they sort by time and exceed 2^53 like X's."""
+
+import itertools
+import os
+import time
+
+TWITTER_EPOCH_MS = 1288834974657
+_sequence = itertools.count()
+
+
+def new_id() -> str:
+    millis = int(time.time() * 1000) - TWITTER_EPOCH_MS
+    worker = os.getpid() & 0x3FF
+    return str((millis << 22) | (worker << 12) | (next(_sequence) & 0xFFF))

@@ -1,0 +1,101 @@
+"""State of Perch's built-in X API sandbox: users, tweets, DMs, media, likes, rate windows and injected faults."""
+
+from django.db import models
+from django.utils import timezone
+
+
+class SandboxUser(models.Model):
+    id = models.CharField(primary_key=True, max_length=32)
+    username = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=160, blank=True)
+    token_version = models.PositiveIntegerField(default=1, help_text="Bumped when a token is reissued.")
+    revoked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"@{self.username}"
+
+    @property
+    def access_token(self) -> str:
+        # As on X, the access token starts with the user id and a dash.
+        return f"{self.id}-sandbox" if self.token_version == 1 else f"{self.id}-sandbox{self.token_version}"
+
+
+class SandboxTweet(models.Model):
+    id = models.CharField(primary_key=True, max_length=32)
+    author = models.ForeignKey(SandboxUser, on_delete=models.CASCADE, related_name="tweets")
+    text = models.TextField()
+    conversation_id = models.CharField(max_length=32)
+    replied_to_id = models.CharField(max_length=32, blank=True)
+    in_reply_to_user_id = models.CharField(max_length=32, blank=True)
+    retweeted_id = models.CharField(max_length=32, blank=True)
+    quoted_id = models.CharField(max_length=32, blank=True)
+    media_keys = models.JSONField(default=list, blank=True)
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class SandboxDMEvent(models.Model):
+    id = models.CharField(primary_key=True, max_length=32)
+    conversation_id = models.CharField(max_length=80, db_index=True)
+    sender = models.ForeignKey(SandboxUser, on_delete=models.CASCADE, related_name="dms_sent")
+    recipient = models.ForeignKey(SandboxUser, on_delete=models.CASCADE, related_name="dms_received")
+    text = models.TextField(blank=True)
+    media_keys = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class SandboxMedia(models.Model):
+    media_key = models.CharField(primary_key=True, max_length=40)
+    media_id = models.CharField(max_length=32, unique=True)
+    owner = models.ForeignKey(SandboxUser, on_delete=models.CASCADE)
+    category = models.CharField(max_length=20, blank=True)
+    content = models.BinaryField()
+    image_type = models.CharField(max_length=20)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class SandboxLike(models.Model):
+    user = models.ForeignKey(SandboxUser, on_delete=models.CASCADE)
+    tweet = models.ForeignKey(SandboxTweet, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tweet"], name="sandbox_like_once")]
+
+
+class SandboxRateWindow(models.Model):
+    key = models.CharField(max_length=120)
+    window_start = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="sandbox_one_window")]
+
+
+class SandboxLimit(models.Model):
+    """A rate limit overridden at run time (tests force small limits through the simulator API)."""
+
+    endpoint = models.CharField(primary_key=True, max_length=40)
+    limit = models.PositiveIntegerField()
+    window_seconds = models.PositiveIntegerField(default=900)
+
+
+class SandboxFault(models.Model):
+    """The next `times` requests matching method and path, after `skip` of them, fail with `status` (or, with
+    status 0, succeed and answer only after `delay_ms`)."""
+
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=200)
+    status = models.PositiveSmallIntegerField(default=500)
+    skip = models.PositiveIntegerField(default=0)
+    times = models.PositiveIntegerField(default=1)
+    delay_ms = models.PositiveIntegerField(default=0)
+    seen = models.PositiveIntegerField(default=0)
+    fired = models.PositiveIntegerField(default=0)
