@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.db import transaction
 from django.db.models import Q
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
@@ -232,6 +232,14 @@ def reset(request, body):
     ):
         model.objects.all().delete()
     return {"reset": True}
+
+
+def media(request, media_key):
+    """Images for the simulator page (the API's media route wants an OAuth header, as X's does)."""
+    found = SandboxMedia.objects.filter(media_key=media_key).first()
+    if found is None:
+        return JsonResponse({"detail": "No such media."}, status=404)
+    return HttpResponse(bytes(found.content), content_type=f"image/{found.image_type}")
 
 
 def page(request):

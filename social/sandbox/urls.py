@@ -19,6 +19,7 @@ urlpatterns = [
     path("media/<str:media_key>", api.media_file, name="media"),
     path("avatars/<str:name>", api.avatar, name="avatar"),
     path("simulator/", simulator.page, name="simulator"),
+    path("simulator/media/<str:media_key>", simulator.media),
     path("simulator/api/users", simulator.users),
     path("simulator/api/brands", simulator.brands),
     path("simulator/api/dm", simulator.dm),

@@ -2,6 +2,7 @@
 
 import os
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.db import transaction
 from contacts.models import Contact, ContactIdentity, IdentityChannel
 from interactions.models import Label
 from social.models import XAccount
+from social.sandbox.services import sandbox_user_ensure
 from workspace.models import AgentProfile, Skill, Team
 
 DEMO_PASSWORD = "perch-demo"
@@ -65,7 +67,7 @@ class Command(BaseCommand):
                 "api_base_url": sandbox_url(),
                 "consumer_key": "sandbox-consumer-key",
                 "consumer_secret": "sandbox-consumer-secret",
-                "access_token": f"{DEMO_ACCOUNT_USER_ID}-sandbox-access-token",
+                "access_token": f"{DEMO_ACCOUNT_USER_ID}-sandbox",  # what the sandbox issues
                 "access_token_secret": "sandbox-access-token-secret",
                 "team": team,
                 # The sandbox is 10× as generous as X so the demo can poll every 10 s; the budget follows it.
@@ -86,6 +88,11 @@ class Command(BaseCommand):
                     handle=handle,
                     display_name=name,
                 )
+        if settings.X_SANDBOX_ENABLED:
+            # The sandbox knows the demo brand and customers, so the simulator can act as them at once.
+            sandbox_user_ensure(user_id=DEMO_ACCOUNT_USER_ID, username="perchdemoair", name="Perch Demo Air")
+            for name, x_id, handle in CONTACTS:
+                sandbox_user_ensure(user_id=x_id, username=handle, name=name)
         for name, color in LABELS:
             Label.objects.get_or_create(name=name, defaults={"color": color})
 
