@@ -69,6 +69,22 @@ def test_procfile_serves_workspace_and_admin_and_stops_cleanly_on_ctrl_c(tmp_pat
         assert response.url == f"{base}/workspace/" and "My interactions" in response.text
         admin = requests.get(f"{base}/admin/login/")
         assert admin.status_code == 200 and "Perch supervisor" in admin.text
+        # The demo's promise: a customer DMs the brand in the simulator, a queued interaction shows in the admin
+        # within 15 s, without touching a shell (beat → worker → poll of the sandbox → ingest).
+        simulator = f"{base}/x-sandbox/simulator/api"
+        dm = {"sender_id": "1790000000000000101", "recipient_id": "1790000000000000001", "text": "Hello from the sim"}
+        requests.post(f"{simulator}/dm", json=dm, timeout=10).raise_for_status()
+        supervisor = requests.Session()
+        login = supervisor.get(f"{base}/admin/login/")
+        supervisor.post(login.url, data={"username": "supervisor", "password": "perch-demo", "next": "/admin/",
+                                         "csrfmiddlewaretoken": supervisor.cookies["csrftoken"]},
+                        headers={"Referer": login.url})  # fmt: skip
+        deadline, queued = time.monotonic() + 15, ""
+        while time.monotonic() < deadline and "Maya Patel" not in queued:
+            queued = supervisor.get(f"{base}/admin/interactions/interaction/?state__exact=queued").text
+            time.sleep(0.5)
+        assert "Maya Patel" in queued, "the simulator's DM did not show as a queued interaction within 15 s"
+
         redis_pid = int((tmp_path / "redis.pid").read_text())
         assert alive(redis_pid), "the embedded redis-server is not running"
     finally:

@@ -23,7 +23,7 @@ app.conf.update(
 )
 app.conf.beat_schedule = {
     # Each account has its own interval (XAccount.poll_interval_seconds); this only looks for the due ones.
-    "poll-due-x-accounts": {"task": "social.poll_due_accounts", "schedule": 5.0},
+    "poll-due-x-accounts": {"task": "social.poll_due_accounts", "schedule": 2.0},
     "release-due-sends": {"task": "social.release_due_sends", "schedule": 5.0},
 }
 app.autodiscover_tasks()
