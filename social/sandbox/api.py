@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from PIL import Image, UnidentifiedImageError
 from twitter_text import parse_tweet
 
-from social.sandbox import wire
+from social.sandbox import webhooks, wire
 from social.sandbox.http import Problem, json_body, problem_response, x_endpoint
 from social.sandbox.ids import new_id
 from social.sandbox.models import SandboxDMEvent, SandboxLike, SandboxMedia, SandboxTweet, SandboxUser
@@ -171,7 +171,7 @@ def create_tweet_as(
         if parent is None:
             raise Problem(400, "The tweet you are replying to does not exist or has been deleted.")
     tweet_id = new_id()
-    return SandboxTweet.objects.create(
+    tweet = SandboxTweet.objects.create(
         id=tweet_id,
         author=author,
         text=text,
@@ -181,6 +181,9 @@ def create_tweet_as(
         quoted_id=quote,
         media_keys=media_keys,
     )
+    mentioned = SandboxUser.objects.filter(username__in=wire.MENTION.findall(text)).values_list("pk", flat=True)
+    webhooks.deliver([*mentioned, tweet.in_reply_to_user_id], lambda for_user: webhooks.tweet_payload(for_user, tweet))
+    return tweet
 
 
 @csrf_exempt
@@ -254,7 +257,7 @@ def send_dm_as(sender: SandboxUser, recipient: SandboxUser, *, text: str, media_
         raise Problem(400, "A direct message needs text or an attachment.")
     if len(text or "") > 10_000:
         raise Problem(400, "Direct message text is limited to 10,000 characters.")
-    return SandboxDMEvent.objects.create(
+    event = SandboxDMEvent.objects.create(
         id=new_id(),
         conversation_id=conversation_id(sender.pk, recipient.pk),
         sender=sender,
@@ -262,6 +265,8 @@ def send_dm_as(sender: SandboxUser, recipient: SandboxUser, *, text: str, media_
         text=text or "",
         media_keys=list(media_keys),
     )
+    webhooks.deliver([sender.pk, recipient.pk], lambda for_user: webhooks.dm_payload(for_user, event))
+    return event
 
 
 @x_endpoint("dm_send", methods=("POST",))

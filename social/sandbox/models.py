@@ -99,3 +99,11 @@ class SandboxFault(models.Model):
     delay_ms = models.PositiveIntegerField(default=0)
     seen = models.PositiveIntegerField(default=0)
     fired = models.PositiveIntegerField(default=0)
+
+
+class SandboxWebhook(models.Model):
+    """Where the sandbox delivers Account Activity events of one user, signed with the app's consumer secret."""
+
+    user = models.OneToOneField(SandboxUser, on_delete=models.CASCADE, related_name="webhook")
+    url = models.URLField(max_length=500)
+    consumer_secret = models.CharField(max_length=200)

@@ -28,6 +28,7 @@ from social.sandbox.models import (
     SandboxRateWindow,
     SandboxTweet,
     SandboxUser,
+    SandboxWebhook,
 )
 
 
@@ -186,6 +187,16 @@ def activity(request, body):
 
 
 @simulator_api
+def webhook(request, body):
+    """Subscribes a user's Account Activity to a webhook URL (like X's webhook + subscription set-up)."""
+    user = _user(body["user_id"])
+    SandboxWebhook.objects.update_or_create(
+        user=user, defaults={"url": str(body["url"]), "consumer_secret": str(body["consumer_secret"])}
+    )
+    return {"subscribed": user.pk, "url": str(body["url"])}
+
+
+@simulator_api
 def faults(request, body):
     fault = SandboxFault.objects.create(
         method=str(body.get("method", "GET")).upper(),
@@ -221,6 +232,7 @@ def revoke(request, body):
 @simulator_api
 def reset(request, body):
     for model in (
+        SandboxWebhook,
         SandboxFault,
         SandboxLimit,
         SandboxRateWindow,

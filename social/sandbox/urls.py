@@ -26,6 +26,7 @@ urlpatterns = [
     path("simulator/api/tweet", simulator.tweet),
     path("simulator/api/retweet", simulator.retweet),
     path("simulator/api/activity", simulator.activity),
+    path("simulator/api/webhooks", simulator.webhook),
     path("simulator/api/faults", simulator.faults),
     path("simulator/api/limits", simulator.limits),
     path("simulator/api/revoke", simulator.revoke),

@@ -1,0 +1,65 @@
+"""Account Activity deliveries from the sandbox: v1.1-shaped events, signed like X signs them, POSTed to the
+subscribed app from a background thread (the server answering the customer must not wait for Perch)."""
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import threading
+
+import requests
+from django.db import transaction
+
+from social.sandbox.models import SandboxDMEvent, SandboxTweet, SandboxUser, SandboxWebhook
+
+log = logging.getLogger(__name__)
+
+
+def _v1_user(user: SandboxUser) -> dict:
+    return {"id": user.pk, "id_str": user.pk, "name": user.name, "screen_name": user.username}
+
+
+def dm_payload(for_user: SandboxUser, event: SandboxDMEvent) -> dict:
+    message_data = {"text": event.text, "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []}}
+    return {
+        "for_user_id": for_user.pk,
+        "direct_message_events": [{
+            "type": "message_create", "id": event.pk,
+            "created_timestamp": str(int(event.created_at.timestamp() * 1000)),
+            "message_create": {"target": {"recipient_id": event.recipient_id}, "sender_id": event.sender_id,
+                               "message_data": message_data},
+        }],
+        "users": {u.pk: _v1_user(u) for u in (event.sender, event.recipient)},
+    }  # fmt: skip
+
+
+def tweet_payload(for_user: SandboxUser, tweet: SandboxTweet) -> dict:
+    data = {"created_at": tweet.created_at.strftime("%a %b %d %H:%M:%S +0000 %Y"), "id": int(tweet.pk),
+            "id_str": tweet.pk, "text": tweet.text, "user": _v1_user(tweet.author),
+            "in_reply_to_status_id_str": tweet.replied_to_id or None,
+            "in_reply_to_user_id_str": tweet.in_reply_to_user_id or None}  # fmt: skip
+    if tweet.retweeted_id:
+        data["retweeted_status"] = {"id_str": tweet.retweeted_id}
+    return {"for_user_id": for_user.pk, "tweet_create_events": [data]}
+
+
+def _post(url: str, secret: str, payload: dict) -> None:
+    body = json.dumps(payload).encode()
+    signature = "sha256=" + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    try:
+        headers = {"Content-Type": "application/json", "x-twitter-webhooks-signature": signature}
+        requests.post(url, data=body, timeout=10, headers=headers)
+    except requests.RequestException as exc:
+        log.warning("sandbox webhook delivery to %s failed: %s", url, exc)
+
+
+def deliver(for_user_ids: list[str], build) -> None:
+    """After commit, sends `build(user)` to the webhook of each subscribed user among `for_user_ids`."""
+    for hook in SandboxWebhook.objects.select_related("user").filter(user_id__in=for_user_ids):
+        payload = build(hook.user)
+        transaction.on_commit(
+            lambda h=hook, p=payload: threading.Thread(
+                target=_post, args=(h.url, h.consumer_secret, p), daemon=True
+            ).start()
+        )

@@ -1,0 +1,44 @@
+"""Webhook mode end to end: the sandbox delivers signed Account Activity events to Perch, like X does."""
+
+import time
+
+import pytest
+
+from interactions.models import Interaction, Message
+from social import polling, services
+from social.models import XAccount
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_for(predicate, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_dms_and_mentions_arrive_by_webhook_and_a_catch_up_poll_adds_nothing(simulator, brand, live_server_url):
+    services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
+    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}/webhooks/x/{brand.pk}/",
+                                 "consumer_secret": brand.consumer_secret})  # fmt: skip
+    maya = simulator.user("maya", "Maya Patel")
+    simulator.dm(maya, brand.x_user_id, "Pushed, not polled")
+    simulator.tweet(maya, "@acmecare also public")
+
+    assert wait_for(lambda: Message.objects.count() == 2), "the webhook deliveries were not stored"
+    assert set(Interaction.objects.values_list("kind", flat=True)) == {"chat", "twitter"}
+    assert polling.poll_account(account_id=brand.pk).error == "account receives events by webhook"
+    report = polling.poll_account(account_id=brand.pk, force=True)  # the catch-up poll of a mode switch
+    assert report.created == 0 and Message.objects.count() == 2
+
+
+def test_a_delivery_signed_with_another_secret_is_refused(simulator, brand, live_server_url):
+    services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
+    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}/webhooks/x/{brand.pk}/",
+                                 "consumer_secret": "an-attacker-guess"})  # fmt: skip
+    simulator.dm(simulator.user("mallory", "Mallory"), brand.x_user_id, "fake")
+    time.sleep(1.5)
+    assert not Message.objects.exists()
