@@ -41,8 +41,8 @@ class IngestCursorInline(admin.TabularInline):
 @admin.register(XAccount)
 class XAccountAdmin(admin.ModelAdmin):
     form = XAccountForm
-    list_display = ["name", "handle", "mode", "team", "is_active", "effective_api_base_url"]
-    list_filter = ["mode", "is_active", "team"]
+    list_display = ["name", "handle", "mode", "team", "is_active", "needs_reconnect", "last_poll_ok_at", "last_error"]
+    list_filter = ["mode", "is_active", "needs_reconnect", "team"]
     search_fields = ["name", "handle", "x_user_id"]
     inlines = [IngestCursorInline]
     readonly_fields = ["needs_reconnect", "last_polled_at", "last_poll_ok_at", "rate_limited_until", "last_error"]

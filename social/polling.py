@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from interactions.models import Message
 from social import ingest
+from social.alerts import alert_supervisors
 from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, XUnauthorized
 from social.models import IngestCursor, XAccount
 
@@ -147,6 +148,7 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
             poll_stream(client=client, account=account, stream=stream, report=report)
     except XUnauthorized as exc:
         XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
+        alert_supervisors("account.needs_reconnect", account_id=account.pk, account=str(account))
         report.error = str(exc)
         log.error("account %s needs reconnecting: %s", account.pk, exc)
         return report

@@ -34,3 +34,4 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     # Channels dispatches "interaction.offered" to interaction_offered(), etc.
     interaction_offered = interaction_withdrawn = interaction_ended = forward
     message_created = message_status = presence_changed = forward
+    account_needs_reconnect = forward  # to the supervisors group only
