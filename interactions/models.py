@@ -78,7 +78,11 @@ class Interaction(models.Model):
     root_tweet_id = models.CharField(max_length=32, blank=True)
     priority = models.SmallIntegerField(default=0, help_text="Higher is routed first.")
     sentiment = models.FloatField(null=True, blank=True, help_text="-1 (negative) … +1 (positive).")
+    sentiment_overridden = models.BooleanField(default=False, help_text="An agent set the sentiment by hand.")
     language = models.CharField(max_length=8, blank=True)
+    # Set by routing rules at queue time; empty team: the X account's team.
+    team = models.ForeignKey("workspace.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    required_skills = models.ManyToManyField("workspace.Skill", blank=True, related_name="+")
     opened_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -211,3 +215,25 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"Offer of #{self.interaction_id} to {self.agent} ({self.state})"
+
+
+class RoutingRule(models.Model):
+    """Matches interactions (keywords, VIP contacts, negative sentiment, language) and raises their priority,
+    sends them to a team, or requires skills of the agent who gets them."""
+
+    name = models.CharField(max_length=80)
+    is_active = models.BooleanField(default=True)
+    keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated; any one matches.")
+    vip_contacts = models.BooleanField("VIP contacts", default=False, help_text="Matches contacts marked VIP.")
+    sentiment_below = models.FloatField(null=True, blank=True, help_text="Matches when sentiment is below this.")
+    language = models.CharField(max_length=8, blank=True, help_text="Matches this detected language (e.g. es).")
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True, help_text="Empty: both.")
+    priority_boost = models.SmallIntegerField(default=0)
+    team = models.ForeignKey("workspace.Team", null=True, blank=True, on_delete=models.SET_NULL)
+    required_skills = models.ManyToManyField("workspace.Skill", blank=True, related_name="routing_rules")
+
+    class Meta:
+        ordering = ["-priority_boost", "name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from interactions.errors import InvalidTransition, NotYours
 from interactions.models import ALLOWED_TRANSITIONS, Interaction, InteractionState, Label, Offer
+from interactions.routing import request_routing
 from workspace.notifications import notify_agent
 
 DEFAULT_OFFER_TIMEOUT = timedelta(seconds=30)
@@ -71,6 +72,7 @@ def interaction_reject(*, interaction_id: int, agent) -> Interaction:
     _close_live_offer(interaction, agent=agent, state=Offer.State.REJECTED)
     interaction.queued_at = timezone.now()
     interaction.save(update_fields=["state", "queued_at"])
+    request_routing()  # to the next agent; this one is skipped for it
     return interaction
 
 
@@ -84,6 +86,7 @@ def interaction_end(*, interaction_id: int, agent=None, ended_by: str = Interact
     interaction.ended_at = timezone.now()
     interaction.ended_by = ended_by
     interaction.save(update_fields=["state", "ended_at", "ended_by"])
+    request_routing()  # capacity freed
     if interaction.agent_id:
         notify_agent(interaction.agent_id, "interaction.ended", interaction_id=interaction.pk)
     return interaction

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from contacts.services import contact_identify_x_user
+from interactions import routing
 from interactions.models import OPEN_STATES, Channel, Interaction, Message
 from interactions.sentiment import sentiment_score
 from social import ingest_batch
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class IngestResult:
     created: list[int] = field(default_factory=list)  # ids of new messages
+    touched: set[int] = field(default_factory=set)  # interactions that got customer messages
     duplicates: int = 0
     skipped: int = 0
     rejected: int = 0
@@ -92,6 +94,8 @@ def _store(interaction: Interaction, result: IngestResult, **fields) -> Message 
             interaction.save(update_fields=["sentiment"])
     _after_store(interaction, message)
     result.created.append(message.pk)
+    if message.direction == Message.Direction.INBOUND:
+        result.touched.add(interaction.pk)
     return message
 
 
@@ -119,9 +123,20 @@ def _dm_thread(account: XAccount, event: DMEvent) -> str:
     return event.conversation_id or conversation_id_for(event.sender_id, others[0] if others else "0")
 
 
+def _route_new_work(result: IngestResult) -> IngestResult:
+    """Interactions that got customer messages are (re)prioritised and the queue routed, after commit."""
+    if result.touched:
+        routing.request_routing(list(result.touched))
+    return result
+
+
 def ingest_dm_events(*, account: XAccount, events: list[DMEvent], users: dict[str, XUser]) -> IngestResult:
     """Customer DMs of a page go in one batch; the brand's own DMs, and every event of a page whose batch met
     a conflict, go one by one (each in its own savepoint)."""
+    return _route_new_work(_ingest_dm_events(account=account, events=events, users=users))
+
+
+def _ingest_dm_events(*, account: XAccount, events: list[DMEvent], users: dict[str, XUser]) -> IngestResult:
     result = IngestResult()
     batch, one_by_one = [], []
     for event in sorted(events, key=lambda e: int(e.id)):
@@ -143,6 +158,7 @@ def ingest_dm_events(*, account: XAccount, events: list[DMEvent], users: dict[st
                 for message in messages:
                     _after_store(message.interaction, message)
             result.created += [m.pk for m in messages]
+            result.touched |= {m.interaction_id for m in messages}
             result.duplicates += duplicates
         except IntegrityError:
             one_by_one = sorted(batch + one_by_one, key=lambda e: int(e.id))
@@ -209,6 +225,10 @@ def ingest_tweets(
     *, account: XAccount, tweets: list[Tweet], users: dict[str, XUser], context: dict[str, Tweet] | None = None
 ) -> IngestResult:
     """Ingests mentions (oldest first). `context` holds fetched parent tweets used to rebuild branches."""
+    return _route_new_work(_ingest_tweets(account=account, tweets=tweets, users=users, context=context))
+
+
+def _ingest_tweets(*, account, tweets, users, context) -> IngestResult:
     result = IngestResult()
     context = dict(context or {})
     customer_tweets = []
@@ -229,6 +249,7 @@ def ingest_tweets(
                 for message in messages:
                     _after_store(message.interaction, message)
             result.created += [m.pk for m in messages]
+            result.touched |= {m.interaction_id for m in messages}
             result.duplicates += duplicates
             return result
         except IntegrityError:

@@ -25,6 +25,8 @@ app.conf.beat_schedule = {
     # Each account has its own interval (XAccount.poll_interval_seconds); this only looks for the due ones.
     "poll-due-x-accounts": {"task": "social.poll_due_accounts", "schedule": 2.0},
     "release-due-sends": {"task": "social.release_due_sends", "schedule": 5.0},
+    "expire-overdue-offers": {"task": "interactions.expire_overdue_offers", "schedule": 5.0},
+    "route-queue": {"task": "interactions.route_queue", "schedule": 10.0},  # sticky waits ending, safety net
 }
 app.autodiscover_tasks()
 

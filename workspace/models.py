@@ -35,6 +35,9 @@ class AgentProfile(models.Model):
     skills = models.ManyToManyField(Skill, blank=True, related_name="agents")
     chat_capacity = models.PositiveSmallIntegerField(default=3)
     twitter_capacity = models.PositiveSmallIntegerField(default=5)
+    last_routed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last offer or end of work: routing prefers whoever has waited longest."
+    )
 
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.get_username()

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from interactions.routing import request_routing
 from workspace.models import ChannelPresence
 from workspace.notifications import notify_agent
 
@@ -19,4 +20,6 @@ def presence_set(*, agent, channel: str, ready: bool, reason: str = "") -> Chann
         presence.ready, presence.reason, presence.since = ready, reason, timezone.now()
         presence.save(update_fields=["ready", "reason", "since"])
     notify_agent(agent.pk, "presence.changed", channel=channel, ready=ready)
+    if ready:
+        request_routing()
     return presence

@@ -1,0 +1,212 @@
+"""Who gets what: interactions in the queue are offered, one at a time each, to the right Ready agent.
+
+Eligible: Ready on the interaction's channel, under capacity on that channel, in the team (a rule's, else the X
+account's), holding the required skills, and not having turned this interaction down already. Order: the contact's
+own agent first (sticky), then whoever has waited longest since their last offer. The queue is worked by priority,
+then age. Interaction rows are claimed with SKIP LOCKED on PostgreSQL and agent rows are locked while their load
+is counted, so several workers never offer one interaction twice or push an agent over capacity.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from interactions.language import detect_language
+from interactions.models import Interaction, InteractionState, Message, Offer, RoutingRule
+from workspace.models import AgentProfile
+from workspace.notifications import notify_agent
+
+log = logging.getLogger(__name__)
+
+NEGATIVE_SENTIMENT = -0.5
+NEGATIVE_BOOST = 10
+VIP_BOOST = 20
+BATCH = 200
+
+
+def sticky_wait() -> timedelta:
+    return timedelta(seconds=getattr(settings, "STICKY_WAIT_SECONDS", 300))
+
+
+def request_routing(interaction_ids: list[int] | None = None) -> None:
+    """Routes the queue once the current transaction commits; every event that can change the answer calls it.
+    `interaction_ids` are (re)prioritised first: they are new or have new customer messages."""
+    from interactions.tasks import route_queue
+
+    ids = sorted(set(interaction_ids or []))
+    transaction.on_commit(lambda: route_queue.delay(ids))
+
+
+# --- Priority, language and rules (at queue time) -------------------------------------------------------
+def _first_text(interaction: Interaction) -> str:
+    return " ".join(
+        interaction.messages.filter(direction=Message.Direction.INBOUND)
+        .order_by("created_at")
+        .values_list("text", flat=True)[:3]
+    )
+
+
+def prioritise(interaction: Interaction) -> None:
+    """Sets language, priority, team and required skills from the text, the contact and the routing rules."""
+    text = _first_text(interaction)
+    interaction.language = interaction.language or detect_language(text)
+    priority, team, skills = 0, None, set()
+    if interaction.sentiment is not None and interaction.sentiment <= NEGATIVE_SENTIMENT:
+        priority += NEGATIVE_BOOST  # "a negative comment is handled immediately"
+    if interaction.contact.is_vip:
+        priority += VIP_BOOST
+    lowered = text.lower()
+    for rule in RoutingRule.objects.filter(is_active=True).prefetch_related("required_skills"):
+        if rule.channel and rule.channel != interaction.kind:
+            continue
+        conditions = []
+        if rule.keywords:
+            conditions.append(any(k.strip().lower() in lowered for k in rule.keywords.split(",") if k.strip()))
+        if rule.vip_contacts:
+            conditions.append(interaction.contact.is_vip)
+        if rule.sentiment_below is not None:
+            conditions.append(interaction.sentiment is not None and interaction.sentiment < rule.sentiment_below)
+        if rule.language:
+            conditions.append(interaction.language == rule.language)
+        if conditions and all(conditions):
+            priority += rule.priority_boost
+            team = team or rule.team
+            skills |= set(rule.required_skills.all())
+    interaction.priority, interaction.team = priority, team
+    interaction.save(update_fields=["language", "priority", "team"])
+    interaction.required_skills.set(skills)
+
+
+# --- Who may get it --------------------------------------------------------------------------------------
+def _load(agent_ids, channel: str) -> dict[int, int]:
+    rows = (
+        Interaction.objects.filter(
+            agent_id__in=agent_ids, kind=channel, state__in=[InteractionState.ACTIVE, InteractionState.TRANSFERRED]
+        )
+        .values("agent_id")
+        .annotate(n=Count("id"))
+    )
+    load = {row["agent_id"]: row["n"] for row in rows}
+    offers = Offer.objects.filter(agent_id__in=agent_ids, state=Offer.State.OFFERED, interaction__kind=channel)
+    for row in offers.values("agent_id").annotate(n=Count("id")):
+        load[row["agent_id"]] = load.get(row["agent_id"], 0) + row["n"]
+    return load
+
+
+def eligible_agents(interaction: Interaction, *, lock: bool = False) -> list[AgentProfile]:
+    """Agents who may be offered this interaction now, best first."""
+    channel = interaction.kind
+    profiles = AgentProfile.objects.filter(
+        user__is_active=True, user__presences__channel=channel, user__presences__ready=True
+    ).select_related("user")
+    team = interaction.team or (interaction.x_account.team if interaction.x_account_id else None)
+    if team is not None:
+        profiles = profiles.filter(teams=team)
+    for skill in interaction.required_skills.all():
+        profiles = profiles.filter(skills=skill)
+    declined = Offer.objects.filter(interaction=interaction).exclude(state=Offer.State.OFFERED).values("agent_id")
+    profiles = profiles.exclude(user_id__in=declined)
+    owner = interaction.contact.assigned_agent_id
+    if owner and timezone.now() - (interaction.queued_at or interaction.opened_at) < sticky_wait():
+        # The contact's own agent keeps them for a while, even when busy or away (async continuation).
+        profiles = profiles.filter(user_id=owner)
+    if lock:
+        profiles = profiles.select_for_update(of=("self",))
+    # One row per agent: presence is unique per channel, and each filter above matches at most one row.
+    profiles = list(profiles.order_by(F("last_routed_at").asc(nulls_first=True), "pk"))
+    load = _load([p.user_id for p in profiles], channel)
+    fits = [p for p in profiles if load.get(p.user_id, 0) < p.capacity_for(channel)]
+    fits.sort(key=lambda p: p.user_id != owner)  # sticky first; stable sort keeps longest idle next
+    return fits
+
+
+# --- Offering ---------------------------------------------------------------------------------------------
+def _offer_timeout(interaction: Interaction) -> timedelta:
+    team = interaction.team or (interaction.x_account.team if interaction.x_account_id else None)
+    return timedelta(seconds=team.offer_timeout_seconds if team else 30)
+
+
+def route_one(interaction_id: int) -> Offer | None:
+    """Offers one queued interaction to the best eligible agent, or leaves it queued."""
+    from interactions.tasks import expire_offer
+
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    with transaction.atomic():
+        interaction = (
+            Interaction.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+            .select_related("contact", "x_account__team", "team")
+            .filter(pk=interaction_id, state=InteractionState.QUEUED)
+            .first()
+        )
+        if interaction is None:
+            return None
+        for profile in eligible_agents(interaction, lock=True):
+            timeout = _offer_timeout(interaction)
+            offer = Offer.objects.create(
+                interaction=interaction, agent=profile.user, expires_at=timezone.now() + timeout
+            )
+            interaction.state = InteractionState.OFFERED
+            interaction.save(update_fields=["state"])
+            AgentProfile.objects.filter(pk=profile.pk).update(last_routed_at=timezone.now())
+            notify_agent(profile.user_id, "interaction.offered", interaction_id=interaction.pk, offer_id=offer.pk)
+            seconds = timeout.total_seconds()
+            transaction.on_commit(lambda o=offer.pk, s=seconds: expire_offer.apply_async((o,), countdown=s))
+            return offer
+        _tell_owner_if_away(interaction)
+    return None
+
+
+def _tell_owner_if_away(interaction: Interaction) -> None:
+    """Async continuation: the contact's own agent hears that their contact wrote, even while Not Ready."""
+    owner = interaction.contact.assigned_agent_id
+    if owner and not Offer.objects.filter(interaction=interaction, agent_id=owner).exists():
+        notify_agent(owner, "contact.replied", contact_id=interaction.contact_id, interaction_id=interaction.pk)
+
+
+def route_queue(*, prioritise_ids: list[int] = (), limit: int = BATCH) -> int:
+    """(Re)prioritises the given interactions, then works the queue by priority and age; returns offers made."""
+    for interaction in Interaction.objects.filter(pk__in=prioritise_ids, state=InteractionState.QUEUED).select_related(
+        "contact"
+    ):
+        prioritise(interaction)
+    queued = (
+        Interaction.objects.filter(state=InteractionState.QUEUED)
+        .order_by("-priority", "queued_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for interaction_id in list(queued) if route_one(interaction_id))
+
+
+def expire(offer_id: int) -> bool:
+    """An offer nobody answered in time: the interaction goes back to the queue, to someone else."""
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update().filter(pk=offer_id, state=Offer.State.OFFERED).first()
+        if offer is None or offer.expires_at > timezone.now():
+            return False
+        offer.state, offer.responded_at = Offer.State.EXPIRED, timezone.now()
+        offer.save(update_fields=["state", "responded_at"])
+        Interaction.objects.filter(pk=offer.interaction_id, state=InteractionState.OFFERED).update(
+            state=InteractionState.QUEUED
+        )
+        notify_agent(offer.agent_id, "interaction.withdrawn", interaction_id=offer.interaction_id, offer_id=offer.pk)
+        request_routing()
+    return True
+
+
+def expire_overdue() -> int:
+    """Safety sweep for offers whose timer task was lost."""
+    overdue = Offer.objects.filter(state=Offer.State.OFFERED, expires_at__lte=timezone.now())
+    return sum(1 for offer_id in list(overdue.values_list("pk", flat=True)) if expire(offer_id))
+
+
+def waiting(channel: str | None = None):
+    """Queued interactions with how long they have waited (for supervisors)."""
+    queued = Interaction.objects.filter(state=InteractionState.QUEUED).select_related("contact", "x_account")
+    if channel:
+        queued = queued.filter(kind=channel)
+    now = timezone.now()
+    return [(i, now - (i.queued_at or i.opened_at)) for i in queued.order_by("-priority", "queued_at")]

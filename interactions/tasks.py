@@ -1,0 +1,21 @@
+"""Celery tasks for routing: thin wrappers around interactions.routing."""
+
+from celery import shared_task
+
+from interactions import routing
+
+
+@shared_task(name="interactions.route_queue", ignore_result=True)
+def route_queue(prioritise_ids: list[int] | None = None) -> int:
+    return routing.route_queue(prioritise_ids=prioritise_ids or [])
+
+
+@shared_task(name="interactions.expire_offer", ignore_result=True)
+def expire_offer(offer_id: int) -> bool:
+    return routing.expire(offer_id)
+
+
+@shared_task(name="interactions.expire_overdue_offers", ignore_result=True)
+def expire_overdue_offers() -> int:
+    """Run by beat: offers whose own timer was lost (worker restart) still expire."""
+    return routing.expire_overdue()
