@@ -1,0 +1,155 @@
+"""Routing table: who gets which interaction, and when nobody does."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from interactions import routing, services
+from interactions.models import Interaction, InteractionState, Offer, RoutingRule
+from tests.factories import AgentFactory, ContactFactory, InteractionFactory, XAccountFactory
+from workspace.models import ChannelPresence, Skill, Team
+
+pytestmark = pytest.mark.django_db
+
+
+def ready(agent, *channels, **profile):
+    for channel in channels:
+        ChannelPresence.objects.create(agent=agent, channel=channel, ready=True, since=timezone.now())
+    for field, value in profile.items():
+        setattr(agent.agent_profile, field, value)
+    agent.agent_profile.save()
+    return agent
+
+
+def queued(**kwargs) -> Interaction:
+    interaction = InteractionFactory(**kwargs)
+    routing.prioritise(interaction)
+    return interaction
+
+
+def offered_to(interaction) -> int | None:
+    offer = Offer.objects.filter(interaction=interaction, state="offered").first()
+    return offer.agent_id if offer else None
+
+
+def test_ready_on_the_channel_is_required():
+    chat_only = ready(AgentFactory(), "chat")
+    tweet = queued(kind="twitter")
+    routing.route_queue()
+    assert offered_to(tweet) is None and Interaction.objects.get(pk=tweet.pk).state == "queued"
+    both = ready(AgentFactory(), "chat", "twitter")
+    routing.route_queue()
+    assert offered_to(tweet) == both.pk != chat_only.pk
+
+
+def test_capacity_is_per_channel():
+    agent = ready(AgentFactory(), "chat", "twitter", chat_capacity=1, twitter_capacity=1)
+    first, second = queued(), queued()
+    tweet = queued(kind="twitter")
+    routing.route_queue()
+    assert [offered_to(first), offered_to(second), offered_to(tweet)] == [agent.pk, None, agent.pk]
+
+
+def test_the_contacts_own_agent_comes_first_then_the_longest_idle():
+    owner, idle, busy = (ready(AgentFactory(), "chat") for _ in range(3))
+    idle.agent_profile.last_routed_at = timezone.now() - timedelta(hours=2)
+    idle.agent_profile.save()
+    busy.agent_profile.last_routed_at = timezone.now()
+    busy.agent_profile.save()
+    owner.agent_profile.last_routed_at = timezone.now()
+    owner.agent_profile.save()
+    mine = queued(contact=ContactFactory(assigned_agent=owner))
+    anyone = queued()
+    routing.route_queue()
+    assert offered_to(mine) == owner.pk
+    assert offered_to(anyone) == idle.pk
+
+
+def test_a_negative_tweet_jumps_ahead_of_older_neutral_ones():
+    agent = ready(AgentFactory(), "twitter", twitter_capacity=1)
+    older = queued(kind="twitter", sentiment=0.1, queued_at=timezone.now() - timedelta(minutes=5))
+    angry = queued(kind="twitter", sentiment=-0.8)
+    routing.route_queue()
+    assert offered_to(angry) == agent.pk and offered_to(older) is None
+    assert Interaction.objects.get(pk=angry.pk).priority > Interaction.objects.get(pk=older.pk).priority
+
+
+def test_team_and_skills_and_language_rules_pick_the_agent():
+    care = Team.objects.create(name="Care")
+    spanish = Skill.objects.create(name="lang:es")
+    english_only = ready(AgentFactory(), "chat")
+    english_only.agent_profile.teams.add(care)
+    speaker = ready(AgentFactory(), "chat")
+    speaker.agent_profile.teams.add(care)
+    speaker.agent_profile.skills.add(spanish)
+    outsider = ready(AgentFactory(), "chat")
+    rule = RoutingRule.objects.create(name="Spanish", language="es")
+    rule.required_skills.add(spanish)
+    account = XAccountFactory(team=care)
+    interaction = InteractionFactory(x_account=account)
+    interaction.messages.create(direction="in", kind="dm", text="Hola, mi maleta no ha llegado todavía")
+    routing.prioritise(interaction)
+    routing.route_queue()
+    assert Interaction.objects.get(pk=interaction.pk).language == "es"
+    assert offered_to(interaction) == speaker.pk
+    assert outsider.pk != speaker.pk
+
+
+def test_reject_goes_to_the_next_agent_and_never_back():
+    first, second = ready(AgentFactory(), "chat"), ready(AgentFactory(), "chat")
+    second.agent_profile.last_routed_at = timezone.now()
+    second.agent_profile.save()
+    interaction = queued()
+    routing.route_queue()
+    assert offered_to(interaction) == first.pk
+    services.interaction_reject(interaction_id=interaction.pk, agent=first)
+    routing.route_queue()
+    assert offered_to(interaction) == second.pk
+    services.interaction_reject(interaction_id=interaction.pk, agent=second)
+    routing.route_queue()
+    assert offered_to(interaction) is None and Interaction.objects.get(pk=interaction.pk).state == "queued"
+
+
+def test_an_unanswered_offer_expires_to_the_next_agent():
+    first, second = ready(AgentFactory(), "chat"), ready(AgentFactory(), "chat")
+    second.agent_profile.last_routed_at = timezone.now()
+    second.agent_profile.save()
+    interaction = queued()
+    routing.route_queue()
+    offer = Offer.objects.get(interaction=interaction)
+    assert offer.agent_id == first.pk
+    with time_machine.travel(offer.expires_at + timedelta(seconds=1)):
+        assert routing.expire_overdue() == 1
+        routing.route_queue()
+    assert Offer.objects.get(pk=offer.pk).state == "expired"
+    assert offered_to(interaction) == second.pk
+
+
+def test_nobody_ready_leaves_it_queued_and_visible_with_its_wait():
+    interaction = queued(queued_at=timezone.now() - timedelta(minutes=3))
+    assert routing.route_queue() == 0
+    ((waiting, waited),) = routing.waiting()
+    assert waiting.pk == interaction.pk and waited >= timedelta(minutes=3)
+
+
+def test_the_contacts_own_agent_keeps_them_while_away_then_others_may_take_it():
+    owner = AgentFactory()  # not Ready
+    other = ready(AgentFactory(), "chat")
+    interaction = queued(contact=ContactFactory(assigned_agent=owner))
+    routing.route_queue()
+    assert offered_to(interaction) is None
+    with time_machine.travel(timezone.now() + routing.sticky_wait() + timedelta(seconds=1)):
+        routing.route_queue()
+    assert offered_to(interaction) == other.pk
+
+
+def test_accepting_counts_against_capacity():
+    agent = ready(AgentFactory(), "chat", chat_capacity=1)
+    first, second = queued(), queued()
+    routing.route_queue()
+    services.interaction_accept(interaction_id=first.pk, agent=agent)
+    routing.route_queue()
+    assert offered_to(second) is None
+    assert Interaction.objects.get(pk=first.pk).state == InteractionState.ACTIVE
