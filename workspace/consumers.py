@@ -1,7 +1,13 @@
-"""One websocket per browser tab at /ws/workspace/: authenticate, join the agent's group, forward events."""
+"""One websocket per browser tab at /ws/workspace/: authenticate, join the agent's group, forward events.
 
+Thin on purpose: no database writes. It keeps the tab's liveness in Redis (for ghost detection) and answers a
+reconnecting tab's resync with the current sequence number so it can re-fetch what it shows.
+"""
+
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from workspace import live
 from workspace.notifications import agent_group
 
 
@@ -11,21 +17,33 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
+        self.agent_id = user.pk
         self.groups_joined = [agent_group(user.pk)]
         if user.is_staff:
             self.groups_joined.append("supervisors")
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "agent_id": user.pk})
+        await sync_to_async(live.tab_alive)(self.agent_id, self.channel_name)
+        await self.send_json({"type": "hello", "agent_id": user.pk, "seq": await self._seq()})
 
     async def disconnect(self, code):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if hasattr(self, "agent_id"):
+            await sync_to_async(live.tab_closed)(self.agent_id, self.channel_name)
+            await sync_to_async(_schedule_ghost_check)(self.agent_id)
 
     async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await sync_to_async(live.tab_alive)(self.agent_id, self.channel_name)
             await self.send_json({"type": "pong"})
+        elif kind == "resync":
+            await self.send_json({"type": "resync", "seq": await self._seq()})
+
+    async def _seq(self) -> int:
+        return await sync_to_async(live.current_seq)(agent_group(self.agent_id))
 
     async def forward(self, event):
         """Every push goes to the browser as-is: type, seq and ids; the page fetches what it shows."""
@@ -33,5 +51,11 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
 
     # Channels dispatches "interaction.offered" to interaction_offered(), etc.
     interaction_offered = interaction_withdrawn = interaction_ended = forward
-    message_created = message_status = presence_changed = forward
+    message_created = message_status = presence_changed = contact_replied = forward
     account_needs_reconnect = forward  # to the supervisors group only
+
+
+def _schedule_ghost_check(agent_id: int) -> None:
+    from workspace.tasks import presence_ghost_check, presence_grace_seconds
+
+    presence_ghost_check.apply_async((agent_id,), countdown=presence_grace_seconds())

@@ -1,14 +1,15 @@
-"""Pushes to browsers. Sent only after the transaction commits; they carry ids, the page re-fetches the facts."""
+"""Pushes to browsers. Sent only after the transaction commits; they carry ids and a per-agent sequence number,
+and the page re-fetches the facts. A page that sees a gap in the numbers resyncs from the database."""
 
-import itertools
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from workspace import live
+
 log = logging.getLogger(__name__)
-_seq = itertools.count(1)
 
 
 def agent_group(agent_id: int) -> str:
@@ -17,7 +18,8 @@ def agent_group(agent_id: int) -> str:
 
 def _send(group: str, event_type: str, payload: dict) -> None:
     try:
-        async_to_sync(get_channel_layer().group_send)(group, {"type": event_type, "seq": next(_seq), **payload})
+        seq = live.next_seq(group)
+        async_to_sync(get_channel_layer().group_send)(group, {"type": event_type, "seq": seq, **payload})
     except Exception:  # a lost push is recovered by the page's resync; the database already holds the fact
         log.exception("push %s to %s failed", event_type, group)
 

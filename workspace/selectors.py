@@ -1,6 +1,9 @@
-"""Reads for the agent workspace."""
+"""Reads for the agent workspace. Each takes the agent: an agent sees only what is theirs."""
 
-from interactions.models import OPEN_STATES, Channel, Interaction
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from interactions.models import OPEN_STATES, Channel, Interaction, InteractionState, Message, Offer
 from workspace.models import ChannelPresence
 
 
@@ -13,7 +16,32 @@ def presence_by_channel(*, agent) -> dict[str, ChannelPresence | None]:
 def agent_open_interactions(*, agent):
     """The interactions in the agent's left-hand list: theirs, not yet marked done."""
     return (
-        Interaction.objects.filter(agent=agent, state__in=[*OPEN_STATES, "ended"])
+        Interaction.objects.filter(agent=agent, state__in=[*OPEN_STATES, InteractionState.ENDED])
         .select_related("contact", "x_account")
         .order_by("-opened_at")
+    )
+
+
+def live_offers(*, agent):
+    """Offers waiting for this agent's Accept or Reject, with the first customer words of each."""
+    first_words = Message.objects.filter(direction=Message.Direction.INBOUND).order_by("created_at")
+    return (
+        Offer.objects.filter(agent=agent, state=Offer.State.OFFERED, expires_at__gt=timezone.now())
+        .select_related("interaction__contact")
+        .prefetch_related(Prefetch("interaction__messages", queryset=first_words, to_attr="inbound"))
+        .order_by("expires_at")
+    )
+
+
+def interaction_for_agent(*, agent, interaction_id: int) -> Interaction | None:
+    """The interaction if this agent may see it: theirs, offered to them, or of a contact assigned to them."""
+    visible = (
+        Q(agent=agent) | Q(offers__agent=agent, offers__state=Offer.State.OFFERED) | Q(contact__assigned_agent=agent)
+    )
+    return (
+        Interaction.objects.filter(visible, pk=interaction_id)
+        .select_related("contact", "x_account", "agent")
+        .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("created_at", "id")))
+        .distinct()
+        .first()
     )

@@ -23,3 +23,12 @@ def presence_set(*, agent, channel: str, ready: bool, reason: str = "") -> Chann
     if ready:
         request_routing()
     return presence
+
+
+def presence_sign_out(*, agent) -> int:
+    """Not Ready ("signed out") on every channel the agent is Ready on; returns how many changed."""
+    changed = 0
+    for presence in ChannelPresence.objects.filter(agent=agent, ready=True):
+        presence_set(agent=agent, channel=presence.channel, ready=False, reason=ChannelPresence.NotReadyReason.OFFLINE)
+        changed += 1
+    return changed

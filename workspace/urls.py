@@ -10,6 +10,11 @@ workspace_patterns = (
     [
         path("", views.home, name="home"),
         path("presence/", views.presence, name="presence"),
+        path("offers/", views.offers, name="offers"),
+        path("offers/<int:offer_id>/accept/", views.offer_accept, name="offer_accept"),
+        path("offers/<int:offer_id>/reject/", views.offer_reject, name="offer_reject"),
+        path("interactions/", views.interaction_list, name="interaction_list"),
+        path("interactions/<int:interaction_id>/", views.interaction, name="interaction"),
     ],
     "workspace",
 )

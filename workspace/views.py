@@ -1,10 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_htmx.http import trigger_client_event
 
+from interactions import services as interaction_services
+from interactions.errors import InteractionError
+from interactions.models import Offer
 from workspace import selectors, services
 from workspace.forms import PresenceForm
 from workspace.health import run_checks
@@ -22,14 +26,19 @@ def agent_required(view):
     return wrapped
 
 
-@require_safe
-@agent_required
-def home(request: HttpRequest) -> HttpResponse:
+def _workspace(request, *, interaction=None, status=200) -> HttpResponse:
     context = {
         "presences": selectors.presence_by_channel(agent=request.user),
         "interactions": selectors.agent_open_interactions(agent=request.user),
+        "interaction": interaction,
     }
-    return render(request, "workspace/home.html", context)
+    return render(request, "workspace/home.html", context, status=status)
+
+
+@require_safe
+@agent_required
+def home(request: HttpRequest) -> HttpResponse:
+    return _workspace(request)
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,6 +54,63 @@ def presence(request: HttpRequest) -> HttpResponse:
             return redirect("workspace:home")
     context = {"presences": selectors.presence_by_channel(agent=request.user)}
     return render(request, "workspace/partials/_presence.html", context)
+
+
+@require_safe
+@agent_required
+def offers(request: HttpRequest) -> HttpResponse:
+    return render(request, "workspace/partials/_offers.html", {"offers": selectors.live_offers(agent=request.user)})
+
+
+@require_safe
+@agent_required
+def interaction_list(request: HttpRequest) -> HttpResponse:
+    context = {"interactions": selectors.agent_open_interactions(agent=request.user)}
+    return render(request, "workspace/partials/_interaction_list.html", context)
+
+
+@require_safe
+@agent_required
+def interaction(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
+    if found is None:
+        raise Http404("No such interaction.")
+    if not request.htmx:
+        return _workspace(request, interaction=found)
+    return render(request, "workspace/partials/_interaction.html", {"interaction": found})
+
+
+def _own_offer(request, offer_id: int) -> Offer:
+    return get_object_or_404(Offer, pk=offer_id, agent=request.user)
+
+
+@require_POST
+@agent_required
+def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
+    offer = _own_offer(request, offer_id)
+    try:
+        interaction_services.interaction_accept(interaction_id=offer.interaction_id, agent=request.user)
+    except InteractionError as exc:
+        response = render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=409)
+        return trigger_client_event(response, "perch:offers.changed")
+    found = selectors.interaction_for_agent(agent=request.user, interaction_id=offer.interaction_id)
+    if not request.htmx:
+        return redirect("workspace:interaction", interaction_id=offer.interaction_id)
+    response = render(request, "workspace/partials/_interaction.html", {"interaction": found})
+    return trigger_client_event(trigger_client_event(response, "perch:offers.changed"), "perch:interactions.changed")
+
+
+@require_POST
+@agent_required
+def offer_reject(request: HttpRequest, offer_id: int) -> HttpResponse:
+    offer = _own_offer(request, offer_id)
+    try:
+        interaction_services.interaction_reject(interaction_id=offer.interaction_id, agent=request.user)
+    except InteractionError:
+        pass  # already expired or taken: the toast simply goes away
+    if not request.htmx:
+        return redirect("workspace:home")
+    return trigger_client_event(HttpResponse(""), "perch:offers.changed")
 
 
 @never_cache

@@ -60,7 +60,7 @@ def test_agent_is_accepted_and_receives_pushes_to_their_group_only():
         return hello, pushed, nothing_else, pong
 
     hello, pushed, nothing_else, pong = async_to_sync(scenario)()
-    assert hello == {"type": "hello", "agent_id": agent.pk}
+    assert hello["type"] == "hello" and hello["agent_id"] == agent.pk and isinstance(hello["seq"], int)
     assert pushed == {"type": "interaction.offered", "interaction_id": 42, "seq": 2}
     assert nothing_else, "a push to another agent's group reached this agent"
     assert pong == {"type": "pong"}

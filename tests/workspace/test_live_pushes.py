@@ -1,0 +1,61 @@
+"""Live pushes through the real stack: both tabs hear an offer; a reconnecting tab learns it missed events."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+
+from interactions import routing
+from tests.factories import PASSWORD, AgentFactory, InteractionFactory
+from tests.helpers import sign_in
+from workspace.asgi import application
+from workspace.models import ChannelPresence
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def tab_headers(client):
+    return [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+
+
+def test_both_tabs_get_the_offer_and_a_reconnecting_tab_is_told_to_resync():
+    agent = AgentFactory()
+    ChannelPresence.objects.create(agent=agent, channel="chat", ready=True, since=timezone.now())
+    client = sign_in(agent.username, PASSWORD)
+    headers = tab_headers(client)
+
+    async def scenario():
+        tabs = [WebsocketCommunicator(application, "/ws/workspace/", headers=headers) for _ in range(2)]
+        hellos = []
+        for tab in tabs:
+            assert (await tab.connect(timeout=5))[0]
+            hellos.append(await tab.receive_json_from(timeout=5))
+        interaction = await database_sync_to_async(InteractionFactory)()
+        await database_sync_to_async(routing.route_queue)()
+        offers = [await tab.receive_json_from(timeout=5) for tab in tabs]
+        await tabs[1].disconnect()
+
+        # While the second tab is away, another offer arrives.
+        await database_sync_to_async(InteractionFactory)()
+        await database_sync_to_async(routing.route_queue)()
+        missed = await tabs[0].receive_json_from(timeout=5)
+
+        again = WebsocketCommunicator(application, "/ws/workspace/", headers=headers)
+        assert (await again.connect(timeout=5))[0]
+        hello = await again.receive_json_from(timeout=5)
+        await again.send_json_to({"type": "resync", "since": offers[1]["seq"]})
+        answer = await again.receive_json_from(timeout=5)
+        await again.disconnect()
+        await tabs[0].disconnect()
+        return interaction, hellos, offers, missed, hello, answer
+
+    interaction, hellos, offers, missed, hello, answer = async_to_sync(scenario)()
+    assert [o["type"] for o in offers] == ["interaction.offered", "interaction.offered"]
+    assert offers[0]["interaction_id"] == offers[1]["interaction_id"] == interaction.pk
+    assert offers[0]["seq"] == offers[1]["seq"] == hellos[0]["seq"] + 1
+    assert missed["seq"] == offers[0]["seq"] + 1
+    assert hello["seq"] == missed["seq"] > offers[1]["seq"]  # the page sees the gap…
+    assert answer == {"type": "resync", "seq": missed["seq"]}  # …and re-fetches everything it shows
+    fresh = client.get("/workspace/offers/").content.decode()
+    assert fresh.count('class="toast"') == 2  # what a fresh page load shows: both offers

@@ -1,0 +1,19 @@
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from workspace import live, services
+
+
+def presence_grace_seconds() -> int:
+    return getattr(settings, "PRESENCE_GRACE_SECONDS", 60)
+
+
+@shared_task(name="workspace.presence_ghost_check", ignore_result=True)
+def presence_ghost_check(agent_id: int) -> bool:
+    """An agent whose every tab has been closed for the grace period goes Not Ready (signed out) everywhere,
+    so nothing is offered to a ghost."""
+    if live.has_open_tab(agent_id) or live.seconds_since_last_close(agent_id) < presence_grace_seconds():
+        return False
+    agent = get_user_model().objects.filter(pk=agent_id).first()
+    return bool(agent) and services.presence_sign_out(agent=agent) > 0
