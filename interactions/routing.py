@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
@@ -163,7 +164,10 @@ def route_one(interaction_id: int) -> Offer | None:
 def _tell_owner_if_away(interaction: Interaction) -> None:
     """Async continuation: the contact's own agent hears that their contact wrote, even while Not Ready."""
     owner = interaction.contact.assigned_agent_id
-    if owner and not Offer.objects.filter(interaction=interaction, agent_id=owner).exists():
+    if not owner or Offer.objects.filter(interaction=interaction, agent_id=owner).exists():
+        return
+    # Once per waiting interaction: the queue is routed often, the agent should hear it once.
+    if cache.add(f"perch:replied:{interaction.pk}", 1, timeout=int(sticky_wait().total_seconds()) + 60):
         notify_agent(owner, "contact.replied", contact_id=interaction.contact_id, interaction_id=interaction.pk)
 
 

@@ -62,7 +62,7 @@ def fresh_redis_state(redis_server):
     import redis
 
     client = redis.Redis.from_url(redis_server)
-    for pattern in ("perch:budget:*", "*perch:poll:*"):
+    for pattern in ("perch:budget:*", "*perch:poll:*", "perch:ws:*", "perch:ws-closed:*", "*perch:replied:*"):
         for key in client.scan_iter(pattern):
             client.delete(key)
     client.close()

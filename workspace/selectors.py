@@ -13,6 +13,12 @@ def presence_by_channel(*, agent) -> dict[str, ChannelPresence | None]:
     return {channel: found.get(channel) for channel in Channel.values}
 
 
+def not_ready_reasons() -> list[tuple[str, str]]:
+    """The reasons an agent picks from the header (signing out is set by Perch, not picked)."""
+    excluded = {"", ChannelPresence.NotReadyReason.OFFLINE}
+    return [(value, label) for value, label in ChannelPresence.NotReadyReason.choices if value not in excluded]
+
+
 def agent_open_interactions(*, agent):
     """The interactions in the agent's left-hand list: theirs, not yet marked done."""
     return (

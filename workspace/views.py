@@ -29,6 +29,7 @@ def agent_required(view):
 def _workspace(request, *, interaction=None, status=200) -> HttpResponse:
     context = {
         "presences": selectors.presence_by_channel(agent=request.user),
+        "reasons": selectors.not_ready_reasons(),
         "interactions": selectors.agent_open_interactions(agent=request.user),
         "interaction": interaction,
     }
@@ -52,7 +53,7 @@ def presence(request: HttpRequest) -> HttpResponse:
         services.presence_set(agent=request.user, **form.cleaned_data)
         if not request.htmx:
             return redirect("workspace:home")
-    context = {"presences": selectors.presence_by_channel(agent=request.user)}
+    context = {"presences": selectors.presence_by_channel(agent=request.user), "reasons": selectors.not_ready_reasons()}
     return render(request, "workspace/partials/_presence.html", context)
 
 

@@ -59,3 +59,26 @@ def test_both_tabs_get_the_offer_and_a_reconnecting_tab_is_told_to_resync():
     assert answer == {"type": "resync", "seq": missed["seq"]}  # …and re-fetches everything it shows
     fresh = client.get("/workspace/offers/").content.decode()
     assert fresh.count('class="toast"') == 2  # what a fresh page load shows: both offers
+
+
+def test_a_contact_writing_again_is_announced_to_their_own_agent_even_when_not_ready():
+    from tests.factories import ContactFactory
+
+    owner = AgentFactory()
+    other = AgentFactory()
+    ChannelPresence.objects.create(agent=other, channel="chat", ready=True, since=timezone.now())
+    headers = tab_headers(sign_in(owner.username, PASSWORD))
+
+    async def scenario():
+        tab = WebsocketCommunicator(application, "/ws/workspace/", headers=headers)
+        assert (await tab.connect(timeout=5))[0]
+        await tab.receive_json_from(timeout=5)
+        interaction = await database_sync_to_async(InteractionFactory)(contact=ContactFactory(assigned_agent=owner))
+        await database_sync_to_async(routing.route_queue)()
+        replied = await tab.receive_json_from(timeout=5)
+        await tab.disconnect()
+        return interaction, replied
+
+    interaction, replied = async_to_sync(scenario)()
+    assert replied["type"] == "contact.replied" and replied["interaction_id"] == interaction.pk
+    assert not interaction.offers.exists()  # kept for the owner during the sticky wait, not given to `other`

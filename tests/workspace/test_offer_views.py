@@ -1,0 +1,77 @@
+"""Accept / Reject and the interaction view: only for the agent concerned, with flat query counts."""
+
+import pytest
+from django.utils import timezone
+
+from interactions import routing
+from interactions.models import Interaction, Offer
+from tests.factories import PASSWORD, AgentFactory, ContactFactory, InboundDMFactory, InteractionFactory
+from tests.helpers import sign_in
+from workspace.models import ChannelPresence
+
+pytestmark = pytest.mark.django_db
+
+
+def offered(agent) -> Offer:
+    ChannelPresence.objects.update_or_create(
+        agent=agent, channel="chat", defaults={"ready": True, "since": timezone.now()}
+    )
+    interaction = InboundDMFactory(text="<script>alert('x')</script> my parcel").interaction
+    routing.route_queue()
+    return Offer.objects.get(interaction=interaction, agent=agent)
+
+
+def test_accept_opens_the_interaction_and_another_agent_cannot(django_assert_max_num_queries):
+    ana, ben = AgentFactory(), AgentFactory()
+    offer = offered(ana)
+    as_ben = sign_in(ben.username, PASSWORD)
+    assert as_ben.post(f"/workspace/offers/{offer.pk}/accept/", headers={"HX-Request": "true"}).status_code == 404
+    assert as_ben.get(f"/workspace/interactions/{offer.interaction_id}/").status_code == 404
+
+    as_ana = sign_in(ana.username, PASSWORD)
+    toasts = as_ana.get("/workspace/offers/").content.decode()
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; my parcel" in toasts and "<script>alert" not in toasts
+    response = as_ana.post(f"/workspace/offers/{offer.pk}/accept/", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "perch:interactions.changed" in response["HX-Trigger"]
+    assert Interaction.objects.get(pk=offer.interaction_id).state == "active"
+    with django_assert_max_num_queries(8):
+        view = as_ana.get(f"/workspace/interactions/{offer.interaction_id}/", headers={"HX-Request": "true"})
+    assert "my parcel" in view.content.decode()
+
+
+def test_accepting_an_expired_offer_says_so():
+    ana = AgentFactory()
+    offer = offered(ana)
+    Offer.objects.filter(pk=offer.pk).update(state="expired")
+    Interaction.objects.filter(pk=offer.interaction_id).update(state="queued")
+    response = sign_in(ana.username, PASSWORD).post(
+        f"/workspace/offers/{offer.pk}/accept/", headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 409 and "Cannot accept" in response.content.decode()
+
+
+def test_reject_hands_it_on():
+    ana, ben = AgentFactory(), AgentFactory()
+    ChannelPresence.objects.create(agent=ben, channel="chat", ready=True, since=timezone.now())
+    offer = offered(ana)
+    client = sign_in(ana.username, PASSWORD)
+    assert client.post(f"/workspace/offers/{offer.pk}/reject/", headers={"HX-Request": "true"}).status_code == 200
+    routing.route_queue()
+    assert Offer.objects.get(pk=offer.pk).state == "rejected"
+    assert Offer.objects.get(interaction_id=offer.interaction_id, state="offered").agent == ben
+
+
+def test_the_home_page_costs_the_same_with_many_interactions(django_assert_max_num_queries):
+    ana = AgentFactory()
+    for _ in range(30):
+        InteractionFactory(agent=ana, state="active", accepted_at=timezone.now())
+    client = sign_in(ana.username, PASSWORD)
+    with django_assert_max_num_queries(8):
+        assert client.get("/workspace/").status_code == 200
+
+
+def test_an_agent_sees_interactions_of_contacts_assigned_to_them_only():
+    ana, ben = AgentFactory(), AgentFactory()
+    theirs = InteractionFactory(contact=ContactFactory(assigned_agent=ana))
+    assert sign_in(ana.username, PASSWORD).get(f"/workspace/interactions/{theirs.pk}/").status_code == 200
+    assert sign_in(ben.username, PASSWORD).get(f"/workspace/interactions/{theirs.pk}/").status_code == 404

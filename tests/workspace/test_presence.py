@@ -1,0 +1,52 @@
+"""Ready / Not Ready with reasons, and agents whose tabs are all gone become Not Ready (no ghosts)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.factories import PASSWORD, AgentFactory
+from tests.helpers import sign_in
+from workspace import live, services
+from workspace.models import ChannelPresence
+from workspace.tasks import presence_ghost_check, presence_grace_seconds
+
+pytestmark = pytest.mark.django_db
+
+
+def test_going_not_ready_with_a_reason_from_the_header():
+    agent = AgentFactory()
+    client = sign_in(agent.username, PASSWORD)
+    client.post("/workspace/presence/", {"channel": "twitter", "ready": "1"}, headers={"HX-Request": "true"})
+    header = client.get("/workspace/presence/").content.decode()
+    assert "Not Ready — Break" in header and "Not Ready — After-call work" in header
+    response = client.post("/workspace/presence/", {"channel": "twitter", "ready": "0", "reason": "break"},
+                           headers={"HX-Request": "true"})  # fmt: skip
+    presence = ChannelPresence.objects.get(agent=agent, channel="twitter")
+    assert (presence.ready, presence.reason) == (False, "break")
+    assert '<span class="reason">Break</span>' in response.content.decode()
+
+
+def test_an_agent_whose_tabs_all_closed_goes_not_ready_after_the_grace_period():
+    agent = AgentFactory()
+    services.presence_set(agent=agent, channel="chat", ready=True)
+    services.presence_set(agent=agent, channel="twitter", ready=True)
+    live.tab_alive(agent.pk, "tab-1")
+    live.tab_closed(agent.pk, "tab-1")
+    assert presence_ghost_check(agent.pk) is False  # still within the grace period (a reload, say)
+    with time_machine.travel(timezone.now() + timedelta(seconds=presence_grace_seconds() + 1)):
+        assert presence_ghost_check(agent.pk) is True
+    presences = ChannelPresence.objects.filter(agent=agent)
+    assert {(p.ready, p.reason) for p in presences} == {(False, "offline")}
+
+
+def test_an_open_tab_keeps_the_agent_ready():
+    agent = AgentFactory()
+    services.presence_set(agent=agent, channel="chat", ready=True)
+    live.tab_closed(agent.pk, "old-tab")
+    live.tab_alive(agent.pk, "new-tab")
+    with time_machine.travel(timezone.now() + timedelta(seconds=presence_grace_seconds() + 1)):
+        assert presence_ghost_check(agent.pk) is False
+    assert ChannelPresence.objects.get(agent=agent).ready
+    live.tab_closed(agent.pk, "new-tab")
