@@ -99,6 +99,23 @@ def _store(interaction: Interaction, result: IngestResult, **fields) -> Message 
     return message
 
 
+def _in_batch(result: IngestResult, work) -> bool:
+    """Runs a page's batch in a savepoint; False when it met a conflict (the caller goes one by one)."""
+    try:
+        with transaction.atomic():
+            messages, duplicates, opened = work()
+            for interaction in opened:
+                _after_open(interaction)
+            for message in messages:
+                _after_store(message.interaction, message)
+    except IntegrityError:
+        return False
+    result.created += [m.pk for m in messages]
+    result.touched |= {m.interaction_id for m in messages}
+    result.duplicates += duplicates
+    return True
+
+
 def _once(result: IngestResult, account, stream, payload, work) -> None:
     """Runs one event's work in a savepoint: duplicates and malformed events are rolled back alone."""
     try:
@@ -147,20 +164,11 @@ def _ingest_dm_events(*, account: XAccount, events: list[DMEvent], users: dict[s
         else:
             one_by_one.append(event)
     if batch:
-        try:
-            with transaction.atomic():
-                messages, duplicates, opened = ingest_batch.ingest_customer_dms(
-                    account=account, events=batch, users=users, thread_of=lambda e: _dm_thread(account, e),
-                    author_of=_author, media_of=_media,
-                )  # fmt: skip
-                for interaction in opened:
-                    _after_open(interaction)
-                for message in messages:
-                    _after_store(message.interaction, message)
-            result.created += [m.pk for m in messages]
-            result.touched |= {m.interaction_id for m in messages}
-            result.duplicates += duplicates
-        except IntegrityError:
+        stored = _in_batch(result, lambda: ingest_batch.ingest_customer_dms(
+            account=account, events=batch, users=users, thread_of=lambda e: _dm_thread(account, e),
+            author_of=_author, media_of=_media,
+        ))  # fmt: skip
+        if not stored:
             one_by_one = sorted(batch + one_by_one, key=lambda e: int(e.id))
     for event in one_by_one:
         _once(result, account, "dm_events", asdict(event), lambda e=event: _ingest_dm(account, e, users, result))
@@ -239,21 +247,11 @@ def _ingest_tweets(*, account, tweets, users, context) -> IngestResult:
             customer_tweets.append(tweet)
     # The batch path needs no fetched parents; a page with some (or a conflict) goes one by one.
     if customer_tweets and not any(t.replied_to_id in context for t in customer_tweets):
-        try:
-            with transaction.atomic():
-                messages, duplicates, opened = ingest_batch.ingest_customer_tweets(
-                    account=account, tweets=customer_tweets, users=users, fields_of=_tweet_fields
-                )
-                for interaction in opened:
-                    _after_open(interaction)
-                for message in messages:
-                    _after_store(message.interaction, message)
-            result.created += [m.pk for m in messages]
-            result.touched |= {m.interaction_id for m in messages}
-            result.duplicates += duplicates
+        batch = lambda: ingest_batch.ingest_customer_tweets(  # noqa: E731
+            account=account, tweets=customer_tweets, users=users, fields_of=_tweet_fields
+        )
+        if _in_batch(result, batch):
             return result
-        except IntegrityError:
-            pass
     for tweet in customer_tweets:
         _once(
             result,
