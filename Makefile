@@ -33,6 +33,7 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py seed_demo
 	@echo
 	@echo "  Perch → http://127.0.0.1:$(PERCH_PORT)/workspace/   (supervisors: http://127.0.0.1:$(PERCH_PORT)/admin/)"
+	@echo "  Customer simulator → http://127.0.0.1:$(PERCH_PORT)/x-sandbox/simulator/"
 	@echo "  Stop with Ctrl-C."
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start $(PROCESSES)
