@@ -34,6 +34,11 @@ if not FIELD_ENCRYPTION_KEY:
 X_API_BASE_URL = env.str("X_API_BASE_URL", default="https://api.twitter.com")
 # Perch's built-in X API sandbox at /x-sandbox/ (demo, training, tests). Off in production unless asked for.
 X_SANDBOX_ENABLED = env.bool("X_SANDBOX_ENABLED", default=DEBUG)
+X_SANDBOX_RATE_LIMIT_MULTIPLIER = env.float("X_SANDBOX_RATE_LIMIT_MULTIPLIER", default=10)
+
+# Routing and presence
+PRESENCE_GRACE_SECONDS = env.int("PRESENCE_GRACE_SECONDS", default=60)  # all tabs closed this long → Not Ready
+STICKY_WAIT_SECONDS = env.int("STICKY_WAIT_SECONDS", default=300)  # a contact's own agent keeps them this long
 
 INSTALLED_APPS = [
     "daphne",
