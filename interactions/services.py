@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from interactions.errors import InvalidTransition, NotYours
+from interactions.errors import InteractionError, InvalidTransition, NotYours
 from interactions.models import ALLOWED_TRANSITIONS, Interaction, InteractionState, Label, Offer
 from interactions.routing import request_routing
 from workspace.notifications import notify_agent
@@ -104,4 +104,19 @@ def interaction_mark_done(
     interaction.disposition = disposition
     interaction.done_note = note
     interaction.save(update_fields=["state", "done_at", "disposition", "done_note"])
+    return interaction
+
+
+SENTIMENT_VALUES = {"negative": -0.8, "neutral": 0.0, "positive": 0.8}
+
+
+@transaction.atomic
+def interaction_set_sentiment(*, interaction_id: int, agent, sentiment: str) -> Interaction:
+    """The agent knows better than the detector: their sentiment sticks and the queue is re-prioritised."""
+    interaction = _locked(interaction_id)
+    _check_owner(interaction, agent, action="change the sentiment of")
+    if sentiment not in SENTIMENT_VALUES:
+        raise InteractionError(f"Unknown sentiment {sentiment!r}: choose negative, neutral or positive.")
+    interaction.sentiment, interaction.sentiment_overridden = SENTIMENT_VALUES[sentiment], True
+    interaction.save(update_fields=["sentiment", "sentiment_overridden"])
     return interaction

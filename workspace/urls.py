@@ -15,6 +15,9 @@ workspace_patterns = (
         path("offers/<int:offer_id>/reject/", views.offer_reject, name="offer_reject"),
         path("interactions/", views.interaction_list, name="interaction_list"),
         path("interactions/<int:interaction_id>/", views.interaction, name="interaction"),
+        path("interactions/<int:interaction_id>/sentiment/", views.interaction_sentiment, name="interaction_sentiment"),
+        path("messages/<int:message_id>/retry/", views.message_retry, name="message_retry"),
+        path("messages/<int:message_id>/media/<int:index>/", views.message_media, name="message_media"),
     ],
     "workspace",
 )

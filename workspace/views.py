@@ -1,14 +1,18 @@
+import mimetypes
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
+from interactions import outbox
 from interactions import services as interaction_services
-from interactions.errors import InteractionError
-from interactions.models import Offer
+from interactions.errors import InteractionError, NotYours
+from interactions.models import Message, Offer
 from workspace import selectors, services
 from workspace.forms import PresenceForm
 from workspace.health import run_checks
@@ -112,6 +116,46 @@ def offer_reject(request: HttpRequest, offer_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect("workspace:home")
     return trigger_client_event(HttpResponse(""), "perch:offers.changed")
+
+
+@require_safe
+@agent_required
+def message_media(request: HttpRequest, message_id: int, index: int) -> FileResponse:
+    """An image of a message, to agents who may see its interaction (never a public media URL)."""
+    message = get_object_or_404(Message, pk=message_id)
+    if selectors.interaction_for_agent(agent=request.user, interaction_id=message.interaction_id) is None:
+        raise Http404("No such image.")
+    try:
+        name = message.media[index]["file"]
+    except (IndexError, KeyError, TypeError) as exc:
+        raise Http404("No such image.") from exc
+    return FileResponse(default_storage.open(name), content_type=mimetypes.guess_type(name)[0] or "image/jpeg")
+
+
+@require_POST
+@agent_required
+def message_retry(request: HttpRequest, message_id: int) -> HttpResponse:
+    try:
+        message = outbox.outbox_retry(message_id=message_id, agent=request.user)
+    except InteractionError as exc:
+        if isinstance(exc, NotYours):
+            raise Http404(str(exc)) from exc
+        return render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=409)
+    return redirect("workspace:interaction", interaction_id=message.interaction_id)
+
+
+@require_POST
+@agent_required
+def interaction_sentiment(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    try:
+        interaction_services.interaction_set_sentiment(
+            interaction_id=interaction_id, agent=request.user, sentiment=request.POST.get("sentiment", "")
+        )
+    except InteractionError as exc:
+        if isinstance(exc, NotYours):
+            raise Http404(str(exc)) from exc
+        return render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=400)
+    return redirect("workspace:interaction", interaction_id=interaction_id)
 
 
 @never_cache

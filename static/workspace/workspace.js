@@ -108,6 +108,11 @@
     notify("Your contact replied", "Open Perch to continue the conversation.", open);
   }
 
+  // Pickers that apply on change (no inline handlers: the page runs under a strict Content-Security-Policy).
+  document.addEventListener("change", function (evt) {
+    if (evt.target.matches(".sentiment-picker select")) evt.target.form.requestSubmit();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     const button = document.getElementById("enable-notifications");
     if (!button || !("Notification" in window) || Notification.permission !== "default") return;

@@ -75,3 +75,40 @@ def test_an_agent_sees_interactions_of_contacts_assigned_to_them_only():
     theirs = InteractionFactory(contact=ContactFactory(assigned_agent=ana))
     assert sign_in(ana.username, PASSWORD).get(f"/workspace/interactions/{theirs.pk}/").status_code == 200
     assert sign_in(ben.username, PASSWORD).get(f"/workspace/interactions/{theirs.pk}/").status_code == 404
+
+
+def test_sentiment_override_retry_and_images_are_the_agents_own():
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    ana, ben = AgentFactory(), AgentFactory()
+    interaction = InteractionFactory(agent=ana, state="active", accepted_at=timezone.now(), sentiment=0.0)
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "PNG")
+    name = default_storage.save("x-media/test/photo.png", ContentFile(out.getvalue()))
+    photo = InboundDMFactory(interaction=interaction, media=[{"media_key": "3_1", "file": name}])
+    failed = interaction.messages.create(direction="out", kind="dm", delivery="failed", text="Hi", author_agent=ana,
+                                         last_error="X refused to send the direct message: blocked (403)")  # fmt: skip
+    as_ana, as_ben = sign_in(ana.username, PASSWORD), sign_in(ben.username, PASSWORD)
+
+    view = as_ana.get(f"/workspace/interactions/{interaction.pk}/").content.decode()
+    assert "blocked (403)" in view and "Retry" in view
+    assert as_ana.get(f"/workspace/messages/{photo.pk}/media/0/").status_code == 200
+    assert as_ben.get(f"/workspace/messages/{photo.pk}/media/0/").status_code == 404
+
+    assert (
+        as_ben.post(f"/workspace/interactions/{interaction.pk}/sentiment/", {"sentiment": "negative"}).status_code
+        == 404
+    )
+    as_ana.post(f"/workspace/interactions/{interaction.pk}/sentiment/", {"sentiment": "negative"})
+    interaction.refresh_from_db()
+    assert interaction.sentiment < -0.5 and interaction.sentiment_overridden
+
+    assert as_ben.post(f"/workspace/messages/{failed.pk}/retry/").status_code == 404
+    # (This test's transaction never commits, so the send it queues is not dispatched: the row is what we check.)
+    assert as_ana.post(f"/workspace/messages/{failed.pk}/retry/").status_code == 302
+    failed.refresh_from_db()
+    assert failed.delivery == "queued" and failed.last_error == ""
