@@ -56,6 +56,22 @@ def redis_server():
     process.wait(timeout=10)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def drop_stray_connections(django_db_setup, django_db_blocker):
+    """At the end of the run, close connections other threads or processes left on the PostgreSQL test database
+    (sync_to_async threads, killed workers), so it can be dropped."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def fresh_redis_state(redis_server):
     """Budgets and poll locks are keyed by account id, and ids repeat from test to test: start each clean."""

@@ -18,3 +18,7 @@ X_SANDBOX_ENABLED = True
 # a worker killed mid-task, /healthz) is tested with real `celery worker` processes.
 CELERY_TASK_ALWAYS_EAGER = env.bool("PERCH_CELERY_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# Connections opened in helper threads (database_sync_to_async, the websocket tests) must not outlive their call,
+# or the test database cannot be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
