@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.timesince import timesince
 
-from interactions.models import Interaction, Label, Message, Offer
+from interactions.models import Interaction, Label, Message, Offer, RoutingRule
 
 
 class MessageInline(admin.TabularInline):
@@ -22,7 +23,7 @@ class OfferInline(admin.TabularInline):
 
 @admin.register(Interaction)
 class InteractionAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "contact", "x_account", "agent", "state", "priority", "opened_at"]
+    list_display = ["id", "kind", "contact", "x_account", "agent", "state", "priority", "waiting", "opened_at"]
     list_filter = ["state", "kind", "x_account", "agent", "disposition"]
     search_fields = ["contact__display_name", "contact__identities__handle", "thread_key", "messages__text"]
     list_select_related = ["contact", "x_account", "agent"]
@@ -31,6 +32,13 @@ class InteractionAdmin(admin.ModelAdmin):
     readonly_fields = ["state", "opened_at", "queued_at", "accepted_at", "ended_at", "ended_by", "done_at"]
     autocomplete_fields = ["contact"]
     inlines = [MessageInline, OfferInline]
+
+    @admin.display(description="Waiting", ordering="queued_at")
+    def waiting(self, interaction: Interaction) -> str:
+        """How long a queued interaction has waited for an agent (empty once someone has it)."""
+        if interaction.state != "queued":
+            return ""
+        return timesince(interaction.queued_at or interaction.opened_at)
 
 
 @admin.register(Message)
@@ -55,3 +63,20 @@ class LabelAdmin(admin.ModelAdmin):
     list_display = ["name", "color", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "is_active",
+        "keywords",
+        "vip_contacts",
+        "sentiment_below",
+        "language",
+        "priority_boost",
+        "team",
+    ]
+    list_filter = ["is_active", "vip_contacts", "team"]
+    search_fields = ["name", "keywords"]
+    filter_horizontal = ["required_skills"]
