@@ -48,7 +48,13 @@ def _backoff(attempt: int) -> float:
 
 @shared_task(bind=True, name="social.send_message", ignore_result=True, max_retries=sending.MAX_ATTEMPTS)
 def send_message(self, message_id: int) -> str:
-    outcome = sending.send(message_id=message_id)
+    try:
+        outcome = sending.send(message_id=message_id)
+    except Exception as exc:
+        # Unexpected (Redis or the database blinked): the row may be left `sending`, and the retry reconciles it
+        # with X before sending anything again.
+        log.exception("sending message %s failed unexpectedly", message_id)
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries + 1)) from exc
     if outcome == sending.Outcome.RETRY:
         raise self.retry(countdown=_backoff(self.request.retries + 1))
     return outcome

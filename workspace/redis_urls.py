@@ -12,9 +12,11 @@ def celery_url(redis_url: str) -> str:
     return redis_url
 
 
-def channels_host(redis_url: str) -> str | dict:
-    """channels-redis hands a URL string to redis-py's from_url, which understands unix:// and redis://."""
-    return redis_url
+def channels_host(redis_url: str) -> dict:
+    """channels-redis hands the address to redis-py's from_url (unix:// and redis:// alike). redis-py 8 reads with
+    a 5 s socket timeout by default, as long as channels-redis's own 5 s blocking pop: every idle websocket would
+    drop. Reads may take longer than the pop."""
+    return {"address": redis_url, "socket_timeout": 30}
 
 
 def socket_path(redis_url: str) -> str | None:

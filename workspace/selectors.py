@@ -51,3 +51,32 @@ def interaction_for_agent(*, agent, interaction_id: int) -> Interaction | None:
         .distinct()
         .first()
     )
+
+
+def conversation_view(*, interaction: Interaction) -> dict:
+    """What the Conversation tab shows: DMs in order, or the tweet tree (each reply indented under the tweet it
+    answers) with the tweets the brand liked."""
+    messages = list(interaction.messages.all())
+    liked = {m.in_reply_to_external_id for m in messages if m.kind == Message.Kind.LIKE and m.delivery == "sent"}
+    if interaction.kind != Channel.TWITTER:
+        return {"messages": [m for m in messages if m.kind != Message.Kind.LIKE], "tree": None, "liked": liked}
+    tweets = [m for m in messages if m.kind == Message.Kind.TWEET]
+    known = {m.external_id for m in tweets if m.external_id}
+    children: dict[str, list[Message]] = {}
+    roots = []
+    for tweet in tweets:
+        parent = tweet.in_reply_to_external_id
+        if parent and parent in known:
+            children.setdefault(parent, []).append(tweet)
+        else:
+            roots.append(tweet)
+    tree = []
+
+    def walk(tweet: Message, depth: int) -> None:
+        tree.append((tweet, min(depth, 6)))
+        for child in children.get(tweet.external_id or "", []):
+            walk(child, depth + 1)
+
+    for root in roots:
+        walk(root, 0)
+    return {"messages": [], "tree": tree, "liked": liked}

@@ -1,4 +1,5 @@
 import mimetypes
+import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,10 +13,12 @@ from django_htmx.http import trigger_client_event
 from interactions import outbox
 from interactions import services as interaction_services
 from interactions.errors import InteractionError, NotYours
-from interactions.models import Message, Offer
+from interactions.models import Label, Message, Offer
 from workspace import selectors, services
 from workspace.forms import PresenceForm
 from workspace.health import run_checks
+
+MAX_UPLOAD = 5 * 1024 * 1024
 
 
 def agent_required(view):
@@ -30,12 +33,37 @@ def agent_required(view):
     return wrapped
 
 
-def _workspace(request, *, interaction=None, status=200) -> HttpResponse:
+def _conversation_context(request, interaction, **extra) -> dict:
+    """What the interaction partial needs: the conversation, a fresh idempotency key for the next Send,
+    the tweet a reply answers by default (the customer's latest), and the disposition labels."""
+    conversation = selectors.conversation_view(interaction=interaction)
+    inbound = [t for t, _ in conversation["tree"] or [] if t.direction == "in" and t.external_id]
+    return {
+        "interaction": interaction,
+        "conversation": conversation,
+        "idempotency_key": uuid.uuid4().hex,
+        "reply_to": inbound[-1] if inbound else None,
+        "labels": Label.objects.filter(is_active=True),
+        **extra,
+    }
+
+
+def _render_interaction(request, interaction_id: int, *, status=200, **extra) -> HttpResponse:
+    found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
+    if found is None:
+        raise Http404("No such interaction.")
+    context = _conversation_context(request, found, **extra)
+    if not request.htmx:
+        return _workspace(request, context=context, status=status)
+    return render(request, "workspace/partials/_interaction.html", context, status=status)
+
+
+def _workspace(request, *, context=None, status=200) -> HttpResponse:
     context = {
+        **(context or {}),
         "presences": selectors.presence_by_channel(agent=request.user),
         "reasons": selectors.not_ready_reasons(),
         "interactions": selectors.agent_open_interactions(agent=request.user),
-        "interaction": interaction,
     }
     return render(request, "workspace/home.html", context, status=status)
 
@@ -77,12 +105,90 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @agent_required
 def interaction(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    return _render_interaction(request, interaction_id)
+
+
+@require_safe
+@agent_required
+def interaction_conversation(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    """Only the transcript or tweet tree: what pushes refresh, so a draft in the composer is never lost."""
     found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
     if found is None:
         raise Http404("No such interaction.")
+    return render(request, "workspace/partials/_conversation.html", _conversation_context(request, found))
+
+
+@require_POST
+@agent_required
+def interaction_send(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    """Write a message + Send: a DM, or a public reply to one tweet; the outbox sends it after commit."""
+    text = request.POST.get("text", "")
+    image = request.FILES.get("image")
+    if image is not None and image.size > MAX_UPLOAD:
+        return _render_interaction(request, interaction_id, status=422, draft=text,
+                                   error="The image is over 5 MB; X accepts at most 5 MB.")  # fmt: skip
+    data = image.read() if image else None
+    key = request.POST.get("idempotency_key") or uuid.uuid4().hex
+    try:
+        found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
+        if found is None:
+            raise Http404("No such interaction.")
+        if found.kind == "twitter":
+            parent = request.POST.get("in_reply_to_tweet_id", "")
+            outbox.outbox_reply(interaction_id=interaction_id, agent=request.user, text=text, image=data,
+                                in_reply_to_tweet_id=parent, idempotency_key=key)  # fmt: skip
+        else:
+            outbox.outbox_send_dm(interaction_id=interaction_id, agent=request.user, text=text, image=data,
+                                  idempotency_key=key)  # fmt: skip
+    except NotYours as exc:
+        raise Http404(str(exc)) from exc
+    except InteractionError as exc:
+        return _render_interaction(request, interaction_id, status=422, draft=text, error=str(exc))
+    return _render_interaction(request, interaction_id)
+
+
+@require_POST
+@agent_required
+def interaction_like(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    try:
+        outbox.outbox_like(interaction_id=interaction_id, agent=request.user, tweet_id=request.POST.get("tweet_id", ""),
+                           idempotency_key=request.POST.get("idempotency_key") or uuid.uuid4().hex)  # fmt: skip
+    except NotYours as exc:
+        raise Http404(str(exc)) from exc
+    except InteractionError as exc:
+        return _render_interaction(request, interaction_id, status=422, error=str(exc))
+    return _render_interaction(request, interaction_id)
+
+
+@require_POST
+@agent_required
+def interaction_end(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    try:
+        interaction_services.interaction_end(interaction_id=interaction_id, agent=request.user)
+    except NotYours as exc:
+        raise Http404(str(exc)) from exc
+    except InteractionError as exc:
+        return _render_interaction(request, interaction_id, status=409, error=str(exc))
+    return trigger_client_event(_render_interaction(request, interaction_id), "perch:interactions.changed")
+
+
+@require_POST
+@agent_required
+def interaction_done(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    disposition = Label.objects.filter(pk=request.POST.get("disposition") or 0, is_active=True).first()
+    try:
+        note = request.POST.get("note", "")
+        interaction_services.interaction_mark_done(
+            interaction_id=interaction_id, agent=request.user, disposition=disposition, note=note
+        )
+    except NotYours as exc:
+        raise Http404(str(exc)) from exc
+    except InteractionError as exc:
+        return _render_interaction(request, interaction_id, status=409, error=str(exc))
     if not request.htmx:
-        return _workspace(request, interaction=found)
-    return render(request, "workspace/partials/_interaction.html", {"interaction": found})
+        return redirect("workspace:home")
+    response = render(request, "workspace/partials/_done.html", {"disposition": disposition})
+    return trigger_client_event(response, "perch:interactions.changed")
 
 
 def _own_offer(request, offer_id: int) -> Offer:
@@ -98,10 +204,9 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
     except InteractionError as exc:
         response = render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=409)
         return trigger_client_event(response, "perch:offers.changed")
-    found = selectors.interaction_for_agent(agent=request.user, interaction_id=offer.interaction_id)
     if not request.htmx:
         return redirect("workspace:interaction", interaction_id=offer.interaction_id)
-    response = render(request, "workspace/partials/_interaction.html", {"interaction": found})
+    response = _render_interaction(request, offer.interaction_id)
     return trigger_client_event(trigger_client_event(response, "perch:offers.changed"), "perch:interactions.changed")
 
 

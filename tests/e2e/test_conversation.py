@@ -1,0 +1,146 @@
+"""The agent's day in real Chromium: a DM conversation from offer to Mark Done, and a public reply with the ring."""
+
+import threading
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.db import connections
+from PIL import Image
+from playwright.sync_api import expect
+
+from interactions.models import Interaction
+from social import polling
+from social.models import XAccount
+from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+MAYA = "1790000000000000101"
+
+
+def in_worker_thread(work):
+    """Polling as a Celery worker would, off Playwright's thread (pushes cannot run beside its event loop)."""
+
+    def run():
+        try:
+            work()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+
+
+def poll():
+    in_worker_thread(lambda: polling.poll_account(account_id=XAccount.objects.get(x_user_id=DEMO_ACCOUNT_USER_ID).pk))
+
+
+@pytest.fixture
+def demo(live_server_url, page):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    XAccount.objects.update(api_base_url=f"{live_server_url}/x-sandbox")
+    page.goto(f"{live_server_url}/accounts/login/")
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#live-status")).to_have_text("Live")
+    return f"{live_server_url}/x-sandbox/simulator/api"
+
+
+def customer_dm(simulator, text):
+    dm = {"sender_id": MAYA, "recipient_id": DEMO_ACCOUNT_USER_ID, "text": text}
+    requests.post(f"{simulator}/dm", json=dm, timeout=10).raise_for_status()
+
+
+def png_file(tmp_path):
+    path = tmp_path / "label.png"
+    Image.new("RGB", (60, 40), (14, 116, 110)).save(path, "PNG")
+    return path
+
+
+def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
+    simulator = demo
+    page.get_by_role("switch", name="Chat Not Ready").click()
+    customer_dm(simulator, "Hi, my bag <b>never</b> arrived")
+    poll()
+    page.get_by_role("alertdialog", name="New Chat interaction from Maya Patel").get_by_role(
+        "button", name="Accept"
+    ).click()
+    conversation = page.get_by_role("article", name="Interaction with Maya Patel")
+    expect(conversation.get_by_label("Transcript")).to_contain_text("Hi, my bag <b>never</b> arrived")  # as text
+
+    box = conversation.get_by_label("Write a message")
+    box.fill("So sorry! Here is your claim label ")
+    conversation.get_by_role("button", name="Emoji").click()
+    page.locator("emoji-picker").get_by_role("menuitem").first.click()  # offline data, no network
+    expect(box).to_have_value("So sorry! Here is your claim label 😀")
+    conversation.locator("input[type=file]").set_input_files(str(png_file(tmp_path)))
+    expect(conversation.locator(".image-preview img")).to_be_visible()
+    box.press("Enter")
+    expect(conversation.get_by_label("Transcript")).to_contain_text("So sorry! Here is your claim label")
+    expect(conversation.locator(".bubble.outbound .delivery")).to_have_text("Sent")
+    expect(conversation.locator(".bubble.outbound img")).to_be_visible()
+    sent = requests.get(f"{simulator}/activity", params={"user_id": MAYA}, timeout=10).json()["dms"]
+    brand_dms = [d for d in sent if d["sender_id"] == DEMO_ACCOUNT_USER_ID]
+    assert len(brand_dms) == 1 and brand_dms[0]["media_keys"] and "claim label" in brand_dms[0]["text"]
+
+    customer_dm(simulator, "Thank you, got it!")
+    poll()
+    expect(conversation.get_by_label("Transcript")).to_contain_text("Thank you, got it!")  # live, no reload
+    screenshot("conversation-dm")
+
+    conversation.get_by_role("button", name="End chat").click()
+    expect(conversation.locator(".interaction-state")).to_have_text("Ended")
+    page.get_by_text("Refund issued").click()
+    page.get_by_label("Note").fill("Sent a claim label")
+    page.get_by_role("button", name="Mark Done").click()
+    expect(page.get_by_role("heading", name="Marked done")).to_be_visible()
+    done = Interaction.objects.get(contact__display_name="Maya Patel")
+    assert (done.state, done.disposition.name, done.done_note) == ("done", "Refund issued", "Sent a claim label")
+    expect(page.get_by_label("My interactions")).not_to_contain_text("Maya Patel")
+
+
+def test_a_public_reply_with_the_ring_and_a_like(demo, page, screenshot):
+    simulator = demo
+    page.get_by_role("switch", name="Twitter Not Ready").click()
+    tweet = requests.post(f"{simulator}/tweet", json={"author_id": MAYA, "text": "@perchdemoair where is my bag?"},
+                          timeout=10).json()  # fmt: skip
+    poll()
+    page.get_by_role("alertdialog", name="New Twitter interaction from Maya Patel").get_by_role(
+        "button", name="Accept"
+    ).click()
+    conversation = page.get_by_role("article", name="Interaction with Maya Patel")
+    box = conversation.get_by_label("Write a message")
+    ring = conversation.get_by_role("progressbar")
+    send = conversation.get_by_role("button", name="Send")
+
+    expect(ring).to_have_attribute("aria-valuenow", "0")
+    expect(send).to_be_disabled()
+    url_and_emoji = "https://example.com/a/long/path/to/the/claim/form 👍 "
+    box.fill(url_and_emoji + "x" * (260 - 23 - 2 - 2))
+    expect(ring).to_have_attribute("aria-valuenow", "260")
+    expect(ring.locator(".ring-count")).to_have_text("20")
+    expect(ring).to_have_attribute("data-state", "warning")
+    box.fill(url_and_emoji + "x" * (275 - 27))
+    expect(ring).to_have_attribute("aria-valuenow", "275")
+    screenshot("reply-ring-275")
+    box.fill(url_and_emoji + "x" * (281 - 27))
+    expect(ring).to_have_attribute("data-state", "over")
+    expect(ring.locator(".ring-count")).to_have_text("-1")
+    expect(send).to_be_disabled()
+    box.fill("Sorry Maya! Could you DM us your booking code?")
+    expect(send).to_be_enabled()
+    send.click()
+    page.wait_for_timeout(1500)
+    open("/tmp/debug7.txt", "w").write(page.locator("#centre").inner_text())
+    tree = conversation.get_by_label("Tweet thread")
+    expect(tree.locator(".tweet.brand")).to_contain_text("@mayapatel Sorry Maya! Could you DM us your booking code?")
+    expect(tree.locator(".tweet.brand .delivery")).to_have_text("Sent")
+    expect(tree.locator(".tweet.depth-1")).to_have_count(1)  # indented under the tweet it answers
+    tree.locator(".tweet").first.get_by_role("button", name="Like").click()
+    expect(tree.locator(".tweet").first.locator(".liked")).to_be_visible()
+    screenshot("conversation-tweet-tree")
+    activity = requests.get(f"{simulator}/activity", params={"user_id": MAYA}, timeout=10).json()
+    assert [r["in_reply_to_tweet_id"] for r in activity["replies"]] == [tweet["id"]]
+    assert [lk["tweet_id"] for lk in activity["likes"]] == [tweet["id"]]
