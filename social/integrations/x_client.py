@@ -77,11 +77,12 @@ def _problem_detail(response) -> str:
     except ValueError:
         return (response.text or "").strip()[:200]
     if isinstance(body, dict):
+        # X's 400s carry a generic `detail` and the actual reason in `errors[].message`.
+        errors = body.get("errors") or []
+        if errors and isinstance(errors[0], dict) and (errors[0].get("message") or errors[0].get("detail")):
+            return str(errors[0].get("message") or errors[0].get("detail"))
         if body.get("detail"):
             return str(body["detail"])
-        errors = body.get("errors") or []
-        if errors and isinstance(errors[0], dict):
-            return str(errors[0].get("message") or errors[0].get("detail") or "")
     return ""
 
 

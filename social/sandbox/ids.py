@@ -12,3 +12,9 @@ def new_id() -> str:
     millis = int(time.time() * 1000) - TWITTER_EPOCH_MS
     worker = os.getpid() & 0x3FF
     return str((millis << 22) | (worker << 12) | (next(_sequence) & 0xFFF))
+
+
+def conversation_id(a: str, b: str) -> str:
+    """X's id of the 1:1 DM conversation between two users: `<lower id>-<higher id>`, compared as numbers."""
+    low, high = sorted([str(a), str(b)], key=int)
+    return f"{low}-{high}"

@@ -1,21 +1,249 @@
+"""Writes to the sandbox's X: users, tweets, retweets, likes, DMs and media, with X's rules. Used by the API
+views (as the acting user) and by the customer simulator (as any user). Refusals raise `Problem`s shaped as X's."""
+
+import io
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+from twitter_text import parse_tweet
 
-from social.sandbox.models import SandboxUser
+from social.sandbox import webhooks
+from social.sandbox.errors import Problem
+from social.sandbox.ids import conversation_id, new_id
+from social.sandbox.models import (
+    SandboxDMEvent,
+    SandboxFault,
+    SandboxLike,
+    SandboxLimit,
+    SandboxMedia,
+    SandboxRateWindow,
+    SandboxTweet,
+    SandboxUser,
+    SandboxWebhook,
+)
+from social.sandbox.selectors import MENTION, users_named
+
+MAX_MEDIA_BYTES = 5 * 1024 * 1024
+MAX_DM_CHARACTERS = 10_000
+TOO_LONG = (
+    "Your Tweet text is too long. For more information on how X determines text length see "
+    "https://github.com/twitter/twitter-text."
+)
 
 
+# --- Users ----------------------------------------------------------------------------------------------
+@transaction.atomic
 def sandbox_user_ensure(*, user_id: str, username: str, name: str) -> SandboxUser:
-    """The sandbox's X user with this id, created (or renamed) to match; the demo's brand and customers."""
-    user = SandboxUser.objects.filter(pk=user_id).first()
-    if user is None:
-        try:
-            with transaction.atomic():
-                return SandboxUser.objects.create(id=user_id, username=username, name=name)
-        except IntegrityError:  # the username belongs to another id: X usernames are unique too
-            user = SandboxUser.objects.filter(username__iexact=username).first()
-            if user is None:
-                raise
-            return user
-    if (user.username, user.name) != (username, name):
+    """The sandbox's X user with this id, created or renamed to match (the demo's brand and customers).
+
+    The id wins: if another user holds the username, that user's handle is changed, as X lets handles move.
+    """
+    holder = SandboxUser.objects.filter(username__iexact=username).exclude(pk=user_id).first()
+    if holder is not None:
+        holder.username = f"{username[:9]}_{holder.pk[-5:]}"
+        holder.save(update_fields=["username"])
+    user, created = SandboxUser.objects.get_or_create(pk=user_id, defaults={"username": username, "name": name})
+    if not created and (user.username, user.name) != (username, name):
         user.username, user.name = username, name
         user.save(update_fields=["username", "name"])
     return user
+
+
+@transaction.atomic
+def sandbox_user_get_or_create(*, username: str, name: str) -> SandboxUser:
+    """The user with this username (any case), or a new one with a fresh id."""
+    existing = SandboxUser.objects.filter(username__iexact=username).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return SandboxUser.objects.create(id=new_id(), username=username, name=name or username)
+    except IntegrityError:  # created meanwhile by another request
+        return SandboxUser.objects.get(username__iexact=username)
+
+
+@transaction.atomic
+def sandbox_token_reissue(*, user: SandboxUser) -> SandboxUser:
+    """A new access token for the user (the old one answers 401), as reconnecting an account does on X."""
+    user.token_version += 1
+    user.revoked = False
+    user.save(update_fields=["token_version", "revoked"])
+    return user
+
+
+@transaction.atomic
+def sandbox_user_revoke(*, user: SandboxUser) -> None:
+    """The user's tokens answer 401 from now on (the user revoked the app)."""
+    user.revoked = True
+    user.save(update_fields=["revoked"])
+
+
+# --- Media ----------------------------------------------------------------------------------------------
+@transaction.atomic
+def sandbox_media_store(*, owner: SandboxUser, data: bytes, category: str = "") -> SandboxMedia:
+    """Stores an uploaded image after X's checks (an image Pillow can read, at most 5 MB)."""
+    if not data:
+        raise Problem.v1(400, "media parameter is missing.", code=38)
+    if len(data) > MAX_MEDIA_BYTES:
+        raise Problem.v1(400, f"File size exceeds {MAX_MEDIA_BYTES} bytes.", code=324)
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise Problem.v1(400, "media type unrecognized.", code=324) from exc
+    media_id = new_id()
+    return SandboxMedia.objects.create(
+        media_key=f"3_{media_id}",
+        media_id=media_id,
+        owner=owner,
+        category=category,
+        content=data,
+        image_type=(image.format or "png").lower(),
+        width=image.width,
+        height=image.height,
+    )
+
+
+def _own_media(owner: SandboxUser, media_id: str, parameter: str) -> SandboxMedia:
+    media = SandboxMedia.objects.filter(media_id=str(media_id), owner=owner).first()
+    if media is None:
+        raise Problem.invalid("Your media IDs are invalid.", parameter, str(media_id))
+    return media
+
+
+# --- Tweets ---------------------------------------------------------------------------------------------
+def _announce(tweet: SandboxTweet, also: list[str] = ()) -> None:
+    mentioned = list(users_named(MENTION.findall(tweet.text)).values_list("pk", flat=True))
+    targets = [pk for pk in dict.fromkeys([*mentioned, tweet.in_reply_to_user_id, *also]) if pk]
+    webhooks.deliver(targets, lambda for_user: webhooks.tweet_payload(for_user, tweet))
+
+
+@transaction.atomic
+def sandbox_tweet_create(
+    *, author: SandboxUser, text: str, reply_to: str = "", quote: str = "", media_ids=()
+) -> SandboxTweet:
+    """Posts a tweet with X's rules: text or media, 280 weighted characters, no duplicate of the author's own
+    tweets of the last 24 h, a reply joins its parent's conversation and answers the parent's author."""
+    text = text or ""
+    media_keys = [_own_media(author, media_id, "media.media_ids").media_key for media_id in media_ids]
+    if not text.strip() and not media_keys:
+        raise Problem.invalid("Tweet text cannot be empty unless media is attached.", "text", text)
+    if text.strip() and (length := parse_tweet(text).weightedLength) > 280:
+        raise Problem.invalid(TOO_LONG, "text", f"Your Tweet text is {length} characters, however the limit is 280.")
+    recent = timezone.now() - timedelta(hours=24)
+    if text and SandboxTweet.objects.filter(author=author, text=text, created_at__gte=recent, deleted=False).exists():
+        raise Problem(403, "You are not allowed to create a Tweet with duplicate content.")
+    parent = None
+    if reply_to:
+        parent = SandboxTweet.objects.filter(pk=reply_to, deleted=False).first()
+        if parent is None:
+            raise Problem(403, "You attempted to reply to a Tweet that is deleted or not visible to you.")
+    if quote and not SandboxTweet.objects.filter(pk=quote, deleted=False).exists():
+        raise Problem(403, "You attempted to quote a Tweet that is deleted or not visible to you.")
+    tweet_id = new_id()
+    tweet = SandboxTweet.objects.create(
+        id=tweet_id,
+        author=author,
+        text=text,
+        conversation_id=parent.conversation_id if parent else tweet_id,
+        replied_to_id=parent.pk if parent else "",
+        in_reply_to_user_id=parent.author_id if parent else "",
+        quoted_id=quote,
+        media_keys=media_keys,
+    )
+    _announce(tweet)
+    return tweet
+
+
+@transaction.atomic
+def sandbox_retweet_create(*, user: SandboxUser, tweet_id: str) -> SandboxTweet:
+    """A retweet as X stores it: its own id and conversation, text "RT @author: ...", `retweeted` reference."""
+    original = SandboxTweet.objects.select_related("author").filter(pk=str(tweet_id), deleted=False).first()
+    if original is None:
+        raise Problem(403, "You attempted to retweet a Tweet that is deleted or not visible to you.")
+    if original.retweeted_id:  # retweeting a retweet retweets the original
+        return sandbox_retweet_create(user=user, tweet_id=original.retweeted_id)
+    existing = SandboxTweet.objects.filter(author=user, retweeted_id=original.pk, deleted=False).first()
+    if existing is not None:
+        return existing
+    new = new_id()
+    retweet = SandboxTweet.objects.create(
+        id=new,
+        author=user,
+        text=f"RT @{original.author.username}: {original.text}",
+        conversation_id=new,
+        retweeted_id=original.pk,
+    )
+    _announce(retweet, also=[original.author_id])
+    return retweet
+
+
+@transaction.atomic
+def sandbox_tweet_delete(*, user: SandboxUser, tweet_id: str) -> None:
+    tweet = SandboxTweet.objects.filter(pk=tweet_id, deleted=False).first()
+    if tweet is None:
+        raise Problem(404, f"Could not find tweet with id: [{tweet_id}].")
+    if tweet.author_id != user.pk:
+        raise Problem(403, "You are not authorized to delete this Tweet.")
+    tweet.deleted = True
+    tweet.save(update_fields=["deleted"])
+
+
+@transaction.atomic
+def sandbox_like_set(*, user: SandboxUser, tweet_id: str, liked: bool) -> None:
+    """Likes or unlikes a tweet; doing either twice is not an error at X."""
+    if not liked:
+        SandboxLike.objects.filter(user=user, tweet_id=tweet_id).delete()
+        return
+    tweet = SandboxTweet.objects.filter(pk=tweet_id, deleted=False).first()
+    if tweet is None:
+        raise Problem(403, "You cannot like a Tweet that is deleted or not visible to you.")
+    SandboxLike.objects.get_or_create(user=user, tweet=tweet)
+
+
+# --- Direct messages ------------------------------------------------------------------------------------
+@transaction.atomic
+def sandbox_dm_send(
+    *, sender: SandboxUser, recipient: SandboxUser, text: str, media_ids=(), media_keys=()
+) -> SandboxDMEvent:
+    """Sends a 1:1 DM (text and/or one image) and delivers it to subscribed webhooks after commit."""
+    text = text or ""
+    keys = [*media_keys, *(_own_media(sender, m, "attachments.media_id").media_key for m in media_ids)]
+    if sender.pk == recipient.pk:
+        raise Problem.invalid("You cannot send a direct message to yourself.", "participant_id", recipient.pk)
+    if not text.strip() and not keys:
+        raise Problem.invalid("A direct message needs text or an attachment.", "text", text)
+    if len(text) > MAX_DM_CHARACTERS:
+        raise Problem.invalid(f"Direct message text is limited to {MAX_DM_CHARACTERS:,} characters.", "text", "")
+    if len(keys) > 1:
+        raise Problem.invalid("A direct message can have one attachment.", "attachments", ",".join(keys))
+    event = SandboxDMEvent.objects.create(
+        id=new_id(),
+        conversation_id=conversation_id(sender.pk, recipient.pk),
+        sender=sender,
+        recipient=recipient,
+        text=text,
+        media_keys=keys,
+    )
+    webhooks.deliver([sender.pk, recipient.pk], lambda for_user: webhooks.dm_payload(for_user, event))
+    return event
+
+
+# --- Whole sandbox --------------------------------------------------------------------------------------
+@transaction.atomic
+def sandbox_reset() -> None:
+    """Wipes every user, tweet, DM, like, medium, rate window, limit override, fault and webhook."""
+    for model in (
+        SandboxWebhook,
+        SandboxFault,
+        SandboxLimit,
+        SandboxRateWindow,
+        SandboxLike,
+        SandboxMedia,
+        SandboxDMEvent,
+        SandboxTweet,
+        SandboxUser,
+    ):
+        model.objects.all().delete()

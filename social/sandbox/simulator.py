@@ -1,6 +1,7 @@
 """The customer simulator: act as X users (DM the brand, tweet at it, reply, retweet) and see what the brand did.
 
 A JSON API for tests, the demo generator and `simulate_customers`, and a page for people at /x-sandbox/simulator/.
+It is not part of X's API: no Authorization header, no rate limits, plain `{"detail": ...}` errors.
 """
 
 import base64
@@ -16,45 +17,56 @@ from django.views.decorators.csrf import csrf_exempt
 
 from social.models import XAccount
 from social.sandbox import services
-from social.sandbox.api import create_tweet_as, send_dm_as, store_media
-from social.sandbox.http import LIMITS, Problem
-from social.sandbox.ids import new_id
+from social.sandbox.errors import Problem
+from social.sandbox.limits import LIMITS
 from social.sandbox.models import (
     SandboxDMEvent,
     SandboxFault,
     SandboxLike,
     SandboxLimit,
     SandboxMedia,
-    SandboxRateWindow,
     SandboxTweet,
     SandboxUser,
     SandboxWebhook,
 )
+from social.sandbox.wire import iso, references
+
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
-def simulator_api(view):
-    """JSON in, JSON out, clear 400s: `view(request, body)` returns a dict."""
+def simulator_api(*allowed: str):
+    """JSON in, JSON out, clear 400s: `view(request, body)` returns a dict (or raises Problem)."""
 
-    @csrf_exempt
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        body = {}
-        if request.method == "POST":
+    def decorate(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method not in allowed:
+                response = JsonResponse({"detail": f"Use {' or '.join(allowed)} here."}, status=405)
+                response["Allow"] = ", ".join(allowed)
+                return response
+            body = {}
+            if request.method == "POST":
+                try:
+                    body = json.loads(request.body or b"{}")
+                except ValueError:
+                    return JsonResponse({"detail": "The body must be JSON."}, status=400)
+                if not isinstance(body, dict):
+                    return JsonResponse({"detail": "The body must be a JSON object."}, status=400)
             try:
-                body = json.loads(request.body or b"{}")
-            except ValueError:
-                return JsonResponse({"detail": "The body must be JSON."}, status=400)
-            if not isinstance(body, dict):
-                return JsonResponse({"detail": "The body must be a JSON object."}, status=400)
-        try:
-            with transaction.atomic():
-                return JsonResponse(view(request, body, *args, **kwargs), json_dumps_params={"ensure_ascii": False})
-        except Problem as exc:
-            return JsonResponse({"detail": exc.detail}, status=exc.status)
-        except (KeyError, ValueError) as exc:
-            return JsonResponse({"detail": f"Missing or invalid field: {exc}"}, status=400)
+                with transaction.atomic():
+                    result = view(request, body, *args, **kwargs)
+            except Problem as exc:
+                return JsonResponse({"detail": exc.detail}, status=exc.status)
+            except KeyError as exc:
+                return JsonResponse({"detail": f"The field {exc} is required."}, status=400)
+            except (TypeError, ValueError) as exc:
+                return JsonResponse({"detail": f"A field has an invalid value: {exc}"}, status=400)
+            return JsonResponse(result, json_dumps_params={"ensure_ascii": False})
 
-    return wrapped
+        return wrapped
+
+    return decorate
 
 
 def _user(user_id) -> SandboxUser:
@@ -64,131 +76,156 @@ def _user(user_id) -> SandboxUser:
     return user
 
 
-def _tweet(tweet: SandboxTweet) -> dict:
-    return {
+def _image(body: dict) -> bytes | None:
+    if not body.get("image_base64"):
+        return None
+    try:
+        return base64.b64decode(str(body["image_base64"]), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise Problem(400, "image_base64 is not valid base64.") from exc
+
+
+def tweet_json(tweet: SandboxTweet) -> dict:
+    """A tweet in X's v2 shape with every field the sandbox knows, plus `in_reply_to_tweet_id`,
+    `retweeted_tweet_id` and `media_keys` for convenience."""
+    data = {
         "id": tweet.pk,
         "text": tweet.text,
+        "edit_history_tweet_ids": [tweet.pk],
         "author_id": tweet.author_id,
         "conversation_id": tweet.conversation_id,
-        "in_reply_to_tweet_id": tweet.replied_to_id or None,
-        "retweeted_tweet_id": tweet.retweeted_id or None,
-        "created_at": tweet.created_at.isoformat(),
-        "media_keys": tweet.media_keys,
+        "created_at": iso(tweet.created_at),
     }
+    if tweet.in_reply_to_user_id:
+        data["in_reply_to_user_id"] = tweet.in_reply_to_user_id
+    if refs := references(tweet):
+        data["referenced_tweets"] = refs
+    if tweet.media_keys:
+        data["attachments"] = {"media_keys": list(tweet.media_keys)}
+    data["in_reply_to_tweet_id"] = tweet.replied_to_id or None
+    data["retweeted_tweet_id"] = tweet.retweeted_id or None
+    data["media_keys"] = list(tweet.media_keys)
+    return data
 
 
-def _dm(event: SandboxDMEvent) -> dict:
+def dm_json(event: SandboxDMEvent) -> dict:
     return {
         "id": event.pk,
+        "event_type": "MessageCreate",
+        "text": event.text,
         "sender_id": event.sender_id,
         "recipient_id": event.recipient_id,
-        "text": event.text,
-        "media_keys": event.media_keys,
+        "dm_conversation_id": event.conversation_id,
         "conversation_id": event.conversation_id,
-        "created_at": event.created_at.isoformat(),
+        "created_at": iso(event.created_at),
+        "media_keys": list(event.media_keys),
     }
 
 
-def _person(user: SandboxUser) -> dict:
+def person_json(user: SandboxUser) -> dict:
     return {"id": user.pk, "username": user.username, "name": user.name, "access_token": user.access_token}
 
 
-@simulator_api
+# --- People ---------------------------------------------------------------------------------------------
+@simulator_api("GET", "POST")
 def users(request, body):
+    """GET: every sandbox user. POST {"username", "name", "id"?, "new_token"?}: create or get one."""
     if request.method == "GET":
-        return {"users": [_person(u) for u in SandboxUser.objects.order_by("username")]}
-    username = str(body["username"]).lstrip("@")
-    if not username.replace("_", "").isalnum() or len(username) > 15:
+        return {"users": [person_json(u) for u in SandboxUser.objects.order_by("username")]}
+    username = str(body["username"]).strip().lstrip("@")
+    if not username or len(username) > 15 or not set(username) <= USERNAME_CHARS:
         raise Problem(400, "A username has 1 to 15 letters, digits or underscores.")
-    user = services.sandbox_user_ensure(
-        user_id=str(body["id"]) if body.get("id") else new_id(),
-        username=username,
-        name=str(body.get("name") or username),
-    )
+    name = str(body.get("name") or username).strip()[:50]
+    if body.get("id"):
+        user_id = str(body["id"])
+        if not user_id.isdigit():
+            raise Problem(400, "An X user id is a string of digits.")
+        user = services.sandbox_user_ensure(user_id=user_id, username=username, name=name)
+    else:
+        user = services.sandbox_user_get_or_create(username=username, name=name)
     if body.get("new_token"):
-        user.token_version += 1
-        user.revoked = False
-        user.save(update_fields=["token_version", "revoked"])
-    return _person(user)
+        user = services.sandbox_token_reissue(user=user)
+    return person_json(user)
 
 
-@simulator_api
+@simulator_api("GET")
 def brands(request, body):
-    """The X accounts Perch answers from, as sandbox users (created when missing)."""
+    """The X accounts Perch answers from (read from Perch's XAccount), as sandbox users (created when missing)."""
     found = []
     for account in XAccount.objects.filter(is_active=True).order_by("name"):
-        user = services.sandbox_user_ensure(user_id=account.x_user_id, username=account.handle, name=account.name)
-        found.append(_person(user))
+        user = SandboxUser.objects.filter(pk=account.x_user_id).first()
+        if user is None:
+            user = services.sandbox_user_ensure(user_id=account.x_user_id, username=account.handle, name=account.name)
+        found.append(person_json(user))
     return {"brands": found}
 
 
-@simulator_api
+@simulator_api("POST")
+def revoke(request, body):
+    """{"user_id"}: the user's tokens answer 401 from now on."""
+    user = _user(body["user_id"])
+    services.sandbox_user_revoke(user=user)
+    return {"revoked": user.pk}
+
+
+# --- Acting as a customer -------------------------------------------------------------------------------
+@simulator_api("POST")
 def dm(request, body):
+    """{"sender_id", "recipient_id", "text", "image_base64"?} → {"dm_event_id", "dm_conversation_id"}."""
     sender, recipient = _user(body["sender_id"]), _user(body["recipient_id"])
-    media_keys = []
-    if body.get("image_base64"):
-        try:
-            data = base64.b64decode(body["image_base64"], validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise Problem(400, "image_base64 is not base64.") from exc
-        media_keys.append(store_media(sender, data, "dm_image").media_key)
-    event = send_dm_as(sender, recipient, text=str(body.get("text", "")), media_keys=media_keys)
+    media_ids = []
+    if (image := _image(body)) is not None:
+        media_ids.append(services.sandbox_media_store(owner=sender, data=image, category="dm_image").media_id)
+    event = services.sandbox_dm_send(
+        sender=sender, recipient=recipient, text=str(body.get("text") or ""), media_ids=media_ids
+    )
     return {"dm_event_id": event.pk, "dm_conversation_id": event.conversation_id}
 
 
-@simulator_api
+@simulator_api("POST")
 def tweet(request, body):
+    """{"author_id", "text", "in_reply_to_tweet_id"?, "quote_tweet_id"?, "image_base64"?} → the tweet."""
     author = _user(body["author_id"])
     media_ids = []
-    if body.get("image_base64"):
-        media_ids.append(store_media(author, base64.b64decode(body["image_base64"]), "tweet_image").media_id)
-    created = create_tweet_as(
-        author,
-        text=str(body.get("text", "")),
+    if (image := _image(body)) is not None:
+        media_ids.append(services.sandbox_media_store(owner=author, data=image, category="tweet_image").media_id)
+    created = services.sandbox_tweet_create(
+        author=author,
+        text=str(body.get("text") or ""),
         reply_to=str(body.get("in_reply_to_tweet_id") or ""),
         quote=str(body.get("quote_tweet_id") or ""),
         media_ids=media_ids,
     )
-    return _tweet(created)
+    return tweet_json(created)
 
 
-@simulator_api
+@simulator_api("POST")
 def retweet(request, body):
-    user, original = _user(body["user_id"]), SandboxTweet.objects.filter(pk=str(body["tweet_id"])).first()
-    if original is None:
-        raise Problem(400, f"There is no tweet {body['tweet_id']}.")
-    tweet_id = new_id()
-    created = SandboxTweet.objects.create(
-        id=tweet_id,
-        author=user,
-        text=f"RT @{original.author.username}: {original.text}"[:400],
-        conversation_id=tweet_id,
-        retweeted_id=original.pk,
-    )
-    return _tweet(created)
+    """{"user_id", "tweet_id"} → the retweet ("RT @author: ...", referenced_tweets type retweeted)."""
+    return tweet_json(services.sandbox_retweet_create(user=_user(body["user_id"]), tweet_id=str(body["tweet_id"])))
 
 
-@simulator_api
+@simulator_api("GET")
 def activity(request, body):
-    """Everything between this user and anyone: DMs both ways, their tweets, replies to them, likes of theirs."""
+    """?user_id=: everything between this user and anyone — DMs both ways, the user's tweets, replies to them
+    by others, and likes of the user's tweets (so a person or a test sees the brand's replies and likes)."""
     user = _user(request.GET["user_id"])
     dms = SandboxDMEvent.objects.filter(Q(sender=user) | Q(recipient=user)).order_by("created_at", "pk")
     own = SandboxTweet.objects.filter(author=user, deleted=False).order_by("created_at", "pk")
     replies = SandboxTweet.objects.filter(in_reply_to_user_id=user.pk, deleted=False).exclude(author=user)
-    likes = SandboxLike.objects.filter(tweet__author=user).order_by("created_at")
+    likes = SandboxLike.objects.filter(tweet__author=user).order_by("created_at", "pk")
     return {
-        "dms": [_dm(e) for e in dms],
-        "tweets": [_tweet(t) for t in own],
-        "replies": [_tweet(t) for t in replies.order_by("created_at", "pk")],
-        "likes": [
-            {"tweet_id": lk.tweet_id, "user_id": lk.user_id, "created_at": lk.created_at.isoformat()} for lk in likes
-        ],
+        "dms": [dm_json(e) for e in dms],
+        "tweets": [tweet_json(t) for t in own],
+        "replies": [tweet_json(t) for t in replies.order_by("created_at", "pk")],
+        "likes": [{"tweet_id": lk.tweet_id, "user_id": lk.user_id, "created_at": iso(lk.created_at)} for lk in likes],
     }
 
 
-@simulator_api
+# --- Controlling the sandbox ----------------------------------------------------------------------------
+@simulator_api("POST")
 def webhook(request, body):
-    """Subscribes a user's Account Activity to a webhook URL (like X's webhook + subscription set-up)."""
+    """{"user_id", "url", "consumer_secret"}: deliver the user's Account Activity to a webhook, signed."""
     user = _user(body["user_id"])
     SandboxWebhook.objects.update_or_create(
         user=user, defaults={"url": str(body["url"]), "consumer_secret": str(body["consumer_secret"])}
@@ -196,56 +233,54 @@ def webhook(request, body):
     return {"subscribed": user.pk, "url": str(body["url"])}
 
 
-@simulator_api
+@simulator_api("GET", "POST")
 def faults(request, body):
+    """POST {"method", "path", "status", "skip"?, "times"?, "delay_ms"?}: the next `times` API requests with
+    that method and path prefix, after `skip` of them, answer `status` with X's body (status 0 with `delay_ms`:
+    succeed, but answer late). GET: the faults and how often each fired."""
+    if request.method == "GET":
+        return {"faults": list(SandboxFault.objects.order_by("pk").values())}
+    status = int(body.get("status", 500))
+    if status != 0 and not 400 <= status <= 599:
+        raise Problem(400, "status is an HTTP error status (400-599), or 0 with delay_ms for a slow answer.")
+    path = str(body["path"])
+    if not path.startswith(("/2/", "/1.1/")):
+        raise Problem(400, "path is an API path such as /2/dm_events or /1.1/media/upload.json.")
     fault = SandboxFault.objects.create(
         method=str(body.get("method", "GET")).upper(),
-        path=str(body["path"]),
-        status=int(body.get("status", 500)),
-        skip=int(body.get("skip", 0)),
-        times=int(body.get("times", 1)),
-        delay_ms=int(body.get("delay_ms", 0)),
+        path=path,
+        status=status,
+        skip=max(0, int(body.get("skip", 0))),
+        times=max(1, int(body.get("times", 1))),
+        delay_ms=max(0, int(body.get("delay_ms", 0))),
     )
     return {"fault_id": fault.pk}
 
 
-@simulator_api
+@simulator_api("GET", "POST")
 def limits(request, body):
+    """POST {"endpoint", "limit", "window_seconds"?}: override a rate limit. GET: the overrides in force."""
+    if request.method == "GET":
+        overrides = SandboxLimit.objects.order_by("endpoint")
+        return {"endpoints": sorted(LIMITS), "overrides": list(overrides.values())}
     endpoint = str(body["endpoint"])
     if endpoint not in LIMITS:
         raise Problem(400, f"Unknown endpoint {endpoint}; one of: {', '.join(sorted(LIMITS))}.")
-    SandboxLimit.objects.update_or_create(
-        endpoint=endpoint,
-        defaults={"limit": int(body["limit"]), "window_seconds": int(body.get("window_seconds", 900))},
-    )
-    return {"endpoint": endpoint, "limit": int(body["limit"])}
+    limit, window = int(body["limit"]), int(body.get("window_seconds", 900))
+    if limit < 0 or window < 1:
+        raise Problem(400, "limit must be ≥ 0 and window_seconds ≥ 1.")
+    SandboxLimit.objects.update_or_create(endpoint=endpoint, defaults={"limit": limit, "window_seconds": window})
+    return {"endpoint": endpoint, "limit": limit, "window_seconds": window}
 
 
-@simulator_api
-def revoke(request, body):
-    user = _user(body["user_id"])
-    user.revoked = True
-    user.save(update_fields=["revoked"])
-    return {"revoked": user.pk}
-
-
-@simulator_api
+@simulator_api("POST")
 def reset(request, body):
-    for model in (
-        SandboxWebhook,
-        SandboxFault,
-        SandboxLimit,
-        SandboxRateWindow,
-        SandboxLike,
-        SandboxMedia,
-        SandboxDMEvent,
-        SandboxTweet,
-        SandboxUser,
-    ):
-        model.objects.all().delete()
+    """Wipes all sandbox state."""
+    services.sandbox_reset()
     return {"reset": True}
 
 
+# --- The page -------------------------------------------------------------------------------------------
 def media(request, media_key):
     """Images for the simulator page (the API's media route wants an OAuth header, as X's does)."""
     found = SandboxMedia.objects.filter(media_key=media_key).first()

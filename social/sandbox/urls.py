@@ -1,23 +1,31 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from social.sandbox import api, simulator
+from social.sandbox import dms, media, simulator, tweets, users
+from social.sandbox.http import methods, unknown_route
 
 app_name = "x_sandbox"
 urlpatterns = [
-    path("2/users/me", api.users_me),
-    path("2/users/<str:user_id>", api.user_by_id),
-    path("2/users/<str:user_id>/mentions", api.mentions),
-    path("2/users/<str:user_id>/likes", api.likes),
-    path("2/users/<str:user_id>/likes/<str:tweet_id>", api.unlike),
-    path("2/tweets", api.tweets_collection),
-    path("2/tweets/search/recent", api.search_recent),
-    path("2/tweets/<str:tweet_id>", api.tweet_by_id),
-    path("2/dm_events", api.dm_events),
-    path("2/dm_conversations/with/<str:participant_id>/dm_events", api.dm_conversation_events),
-    path("2/dm_conversations/with/<str:participant_id>/messages", api.send_dm),
-    path("1.1/media/upload.json", api.media_upload),
-    path("media/<str:media_key>", api.media_file, name="media"),
-    path("avatars/<str:name>", api.avatar, name="avatar"),
+    # X API v2 (host api.twitter.com)
+    path("2/users/me", methods(GET=users.users_me)),
+    path("2/users/by/username/<str:username>", methods(GET=users.user_by_username)),
+    path("2/users/<str:user_id>", methods(GET=users.user_by_id)),
+    path("2/users/<str:user_id>/mentions", methods(GET=tweets.mentions)),
+    path("2/users/<str:user_id>/likes", methods(POST=tweets.like)),
+    path("2/users/<str:user_id>/likes/<str:tweet_id>", methods(DELETE=tweets.unlike)),
+    path("2/tweets", methods(GET=tweets.tweets_lookup, POST=tweets.create_tweet)),
+    path("2/tweets/search/recent", methods(GET=tweets.search_recent)),
+    path("2/tweets/<str:tweet_id>", methods(GET=tweets.tweet_by_id, DELETE=tweets.delete_tweet)),
+    path("2/dm_events", methods(GET=dms.dm_events)),
+    path("2/dm_conversations/with/<str:participant_id>/dm_events", methods(GET=dms.conversation_events)),
+    path("2/dm_conversations/with/<str:participant_id>/messages", methods(POST=dms.send_message)),
+    re_path(r"^2/", unknown_route),
+    # v1.1 media upload (host upload.twitter.com)
+    path("1.1/media/upload.json", methods(POST=media.upload)),
+    re_path(r"^1\.1/", unknown_route),
+    # Media and avatars the API's JSON links to
+    path("media/<str:media_key>", media.media_file, name="media"),
+    path("avatars/<str:name>", media.avatar, name="avatar"),
+    # The customer simulator
     path("simulator/", simulator.page, name="simulator"),
     path("simulator/media/<str:media_key>", simulator.media),
     path("simulator/api/users", simulator.users),

@@ -1,11 +1,12 @@
 // The customer simulator page: pick a customer, DM or tweet at a brand, watch the brand's replies and likes.
-// Customer and brand text is only ever set with textContent.
+// Customer and brand text is only ever set with textContent, never parsed as HTML.
 (function () {
   "use strict";
   const api = document.body.dataset.api;
   const $ = (id) => document.getElementById(id);
-  const state = { persona: null, brand: null, users: {}, replyTo: null };
+  const state = { persona: null, brand: null, users: {}, replyTo: null, lastActivity: "" };
 
+  // --- Helpers ----------------------------------------------------------------------------------------
   function status(text, isError) {
     const el = $("status");
     el.textContent = text;
@@ -13,19 +14,77 @@
   }
 
   async function call(path, body) {
-    const response = await fetch(api + path, body === undefined ? {} : {
+    const options = body === undefined ? {} : {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-    });
+    };
+    const response = await fetch(api + path, options);
     const data = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(data.detail || `The sandbox answered ${response.status}.`);
     return data;
   }
 
-  function option(user) {
-    const el = document.createElement("option");
-    el.value = user.id;
-    el.textContent = `${user.name} (@${user.username})`;
-    return el;
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function user(id) { return state.users[id] || { id, name: id, username: id }; }
+  function handle(id) { return "@" + user(id).username; }
+
+  function hue(text) {
+    let sum = 0;
+    for (const ch of text) sum = (sum * 31 + ch.codePointAt(0)) % 360;
+    return sum;
+  }
+
+  function avatar(id, extra) {
+    const person = user(id);
+    const node = el("span", "avatar" + (extra ? " " + extra : ""), Array.from(person.name.trim() || "?")[0].toUpperCase());
+    node.style.setProperty("--hue", hue(person.username));
+    node.setAttribute("aria-hidden", "true");
+    return node;
+  }
+
+  function when(iso) {
+    const date = new Date(iso);
+    const seconds = Math.max(0, (Date.now() - date.getTime()) / 1000);
+    if (seconds < 60) return "now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + "m";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + "h";
+    return date.toLocaleDateString();
+  }
+
+  function imageOf(mediaKey) {
+    const img = el("img", "attached");
+    img.alt = "attached image";
+    img.loading = "lazy";
+    img.src = api.replace(/api\/$/, "") + "media/" + encodeURIComponent(mediaKey);
+    return img;
+  }
+
+  function empty(text) { return el("li", "empty", text); }
+
+  // --- People -----------------------------------------------------------------------------------------
+  function option(person) {
+    const node = el("option", "", `${person.name} (@${person.username})`);
+    node.value = person.id;
+    return node;
+  }
+
+  function showWho(prefix, id) {
+    $(prefix + "-card").hidden = !id;
+    if (!id) return;
+    $(prefix + "-avatar").replaceWith(Object.assign(avatar(id, prefix === "brand" ? "brand-avatar" : ""), { id: prefix + "-avatar" }));
+    $(prefix + "-name-view").textContent = user(id).name;
+    $(prefix + "-handle-view").textContent = handle(id);
+  }
+
+  function showPeople() {
+    showWho("persona", state.persona);
+    showWho("brand", state.brand);
+    $("acting").textContent = state.persona && state.brand ? `${handle(state.persona)} → ${handle(state.brand)}` : "";
   }
 
   async function loadPeople(selectId) {
@@ -36,101 +95,32 @@
     $("persona-select").replaceChildren(...personas.map(option));
     $("brand-select").replaceChildren(...brands.map(option));
     if (selectId) $("persona-select").value = selectId;
+    if (state.brand && brandIds.has(state.brand)) $("brand-select").value = state.brand;
     state.persona = $("persona-select").value || null;
     state.brand = $("brand-select").value || null;
     if (!personas.length) $("new-persona").open = true;
     if (!brands.length) status("No brand yet: connect an X account in Perch's admin (or run seed_demo).", true);
+    showPeople();
     prefillTweet();
-    refresh();
+    state.lastActivity = "";
+    await refresh();
   }
 
-  function handle(id) { return state.users[id] ? "@" + state.users[id].username : id; }
-
+  // --- Composing --------------------------------------------------------------------------------------
   function prefillTweet() {
     const text = $("tweet-text");
     if (!text.value.trim() && state.brand && !state.replyTo) text.value = handle(state.brand) + " ";
+    count();
   }
 
-  function imageOf(mediaKey) {
-    const img = document.createElement("img");
-    img.alt = "attached image";
-    img.src = api.replace(/api\/$/, "") + "media/" + encodeURIComponent(mediaKey);
-    return img;
-  }
-
-  function renderDms(dms) {
-    const items = dms.filter((d) => [d.sender_id, d.recipient_id].includes(state.brand)).map((d) => {
-      const li = document.createElement("li");
-      li.classList.toggle("mine", d.sender_id === state.persona);
-      li.append(document.createTextNode(d.text));
-      d.media_keys.forEach((key) => li.append(imageOf(key)));
-      const meta = document.createElement("span");
-      meta.className = "meta";
-      meta.textContent = `${handle(d.sender_id)} · ${new Date(d.created_at).toLocaleTimeString()}`;
-      li.append(meta);
-      return li;
-    });
-    $("dm-list").replaceChildren(...(items.length ? items : [empty("No direct messages yet.")]));
-  }
-
-  function empty(text) {
-    const li = document.createElement("li");
-    li.className = "empty";
-    li.textContent = text;
-    return li;
-  }
-
-  function renderTweets(activity) {
-    const liked = new Set(activity.likes.filter((l) => l.user_id === state.brand).map((l) => l.tweet_id));
-    const all = activity.tweets.concat(activity.replies).sort((a, b) => a.created_at.localeCompare(b.created_at));
-    const items = all.map((t) => {
-      const li = document.createElement("li");
-      li.classList.toggle("brand", t.author_id === state.brand);
-      li.classList.toggle("reply", Boolean(t.in_reply_to_tweet_id));
-      const who = document.createElement("div");
-      who.className = "who";
-      who.textContent = state.users[t.author_id] ? state.users[t.author_id].name + " " : "";
-      const at = document.createElement("span");
-      at.className = "handle";
-      at.textContent = handle(t.author_id);
-      who.append(at);
-      const text = document.createElement("div");
-      text.className = "text";
-      text.textContent = t.text;
-      const actions = document.createElement("div");
-      actions.className = "actions";
-      const reply = document.createElement("button");
-      reply.type = "button";
-      reply.className = "link";
-      reply.textContent = "Reply";
-      reply.addEventListener("click", () => startReply(t));
-      const retweet = document.createElement("button");
-      retweet.type = "button";
-      retweet.className = "link";
-      retweet.textContent = "Retweet";
-      retweet.addEventListener("click", () => act(() => call("retweet", { user_id: state.persona, tweet_id: t.id }), "Retweeted."));
-      actions.append(reply, retweet);
-      if (liked.has(t.id)) {
-        const heart = document.createElement("span");
-        heart.className = "liked";
-        heart.textContent = "♥ liked by " + handle(state.brand);
-        actions.append(heart);
-      }
-      li.append(who, text);
-      t.media_keys.forEach((key) => li.append(imageOf(key)));
-      li.append(actions);
-      return li;
-    });
-    $("tweet-list").replaceChildren(...(items.length ? items : [empty("No tweets yet.")]));
-  }
-
-  async function refresh() {
-    if (!state.persona) return;
-    try {
-      const activity = await call("activity?user_id=" + encodeURIComponent(state.persona));
-      renderDms(activity.dms);
-      renderTweets(activity);
-    } catch (error) { status(error.message, true); }
+  function count() {
+    const text = $("tweet-text").value;
+    const used = window.twttr ? window.twttr.parseTweet(text).weightedLength : Array.from(text).length;
+    const left = 280 - used;
+    const counter = $("tweet-count");
+    counter.textContent = left < 0 ? `${-left} over the limit` : `${left} left`;
+    counter.classList.toggle("over", left < 0);
+    counter.classList.toggle("near", left >= 0 && left < 20);
   }
 
   function startReply(tweet) {
@@ -140,11 +130,21 @@
     $("replying-to").querySelector("span").textContent = handle(tweet.author_id);
     const text = $("tweet-text");
     text.value = handle(tweet.author_id) + " " + (tweet.author_id === state.brand ? "" : handle(state.brand) + " ");
+    count();
     text.focus();
   }
 
-  async function act(work, done) {
-    try { await work(); status(done); refresh(); } catch (error) { status(error.message, true); }
+  function cancelReply() {
+    state.replyTo = null;
+    $("replying-to").hidden = true;
+  }
+
+  function selectTab(panelId) {
+    document.querySelectorAll(".tabs [role=tab]").forEach((tab) => {
+      const selected = tab.dataset.panel === panelId;
+      tab.setAttribute("aria-selected", String(selected));
+      $(tab.dataset.panel).hidden = !selected;
+    });
   }
 
   function fileAsBase64(file) {
@@ -156,46 +156,149 @@
     });
   }
 
-  function selectTab(panelId) {
-    document.querySelectorAll(".tabs button").forEach((tab) => {
-      const selected = tab.dataset.panel === panelId;
-      tab.setAttribute("aria-selected", String(selected));
-      $(tab.dataset.panel).hidden = !selected;
-    });
+  function clearImage() {
+    $("dm-image").value = "";
+    $("dm-image-name").textContent = "Attach an image";
+    $("dm-image-preview").hidden = true;
+    $("dm-image-preview").removeAttribute("src");
   }
 
+  // --- The conversation -------------------------------------------------------------------------------
+  function renderDms(dms) {
+    const items = dms.filter((d) => [d.sender_id, d.recipient_id].includes(state.brand)).map((d) => {
+      const mine = d.sender_id === state.persona;
+      const li = el("li", mine ? "mine" : "theirs");
+      if (!mine) li.append(avatar(d.sender_id, d.sender_id === state.brand ? "small brand-avatar" : "small"));
+      const bubble = el("div", "bubble");
+      if (d.text) bubble.append(el("div", "text", d.text));
+      d.media_keys.forEach((key) => bubble.append(imageOf(key)));
+      bubble.append(el("span", "meta", `${mine ? "You" : user(d.sender_id).name} · ${when(d.created_at)}`));
+      li.append(bubble);
+      return li;
+    });
+    $("dm-list").replaceChildren(...(items.length ? items : [empty("No direct messages yet. Say hello to the brand.")]));
+  }
+
+  function tweetCard(t, liked) {
+    const li = el("li", "tweet");
+    li.classList.toggle("brand", t.author_id === state.brand);
+    li.classList.toggle("reply", Boolean(t.in_reply_to_tweet_id));
+    li.dataset.id = t.id;
+    li.append(avatar(t.author_id));
+    const body = el("div", "body");
+    const who = el("div", "who", user(t.author_id).name + " ");
+    who.append(el("span", "handle", `${handle(t.author_id)} · ${when(t.created_at)}`));
+    body.append(who);
+    if (t.retweeted_tweet_id) body.append(el("div", "context", "↻ Retweet"));
+    else if (t.in_reply_to_user_id) body.append(el("div", "context", "Replying to " + handle(t.in_reply_to_user_id)));
+    body.append(el("div", "text", t.text));
+    t.media_keys.forEach((key) => body.append(imageOf(key)));
+    const actions = el("div", "actions");
+    const reply = el("button", "link", "Reply");
+    reply.type = "button";
+    reply.addEventListener("click", () => startReply(t));
+    const retweet = el("button", "link", "Retweet");
+    retweet.type = "button";
+    retweet.addEventListener("click", () => act(() => call("retweet", { user_id: state.persona, tweet_id: t.id }), "Retweeted."));
+    actions.append(reply, retweet);
+    if (liked.has(t.id)) actions.append(el("span", "liked", "♥ Liked by " + user(state.brand).name));
+    body.append(actions);
+    li.append(body);
+    return li;
+  }
+
+  function renderTweets(activity) {
+    const liked = new Set(activity.likes.filter((l) => l.user_id === state.brand).map((l) => l.tweet_id));
+    const all = activity.tweets.concat(activity.replies);
+    // Threads: each conversation together, oldest first; the newest conversation on top.
+    const threads = new Map();
+    all.sort((a, b) => a.created_at.localeCompare(b.created_at)).forEach((t) => {
+      if (!threads.has(t.conversation_id)) threads.set(t.conversation_id, []);
+      threads.get(t.conversation_id).push(t);
+    });
+    const ordered = Array.from(threads.values()).sort((a, b) => b[b.length - 1].created_at.localeCompare(a[a.length - 1].created_at));
+    const items = ordered.flat().map((t) => tweetCard(t, liked));
+    $("tweet-list").replaceChildren(...(items.length ? items : [empty("No tweets yet. Mention the brand to start a thread.")]));
+  }
+
+  async function refresh() {
+    if (!state.persona) {
+      renderDms([]);
+      renderTweets({ tweets: [], replies: [], likes: [] });
+      return;
+    }
+    try {
+      const activity = await call("activity?user_id=" + encodeURIComponent(state.persona));
+      const fingerprint = JSON.stringify([state.persona, state.brand, Math.floor(Date.now() / 60000), activity]);
+      if (fingerprint === state.lastActivity) return; // nothing new: keep the page still
+      state.lastActivity = fingerprint;
+      const unknown = new Set();
+      activity.dms.forEach((d) => [d.sender_id, d.recipient_id].forEach((id) => { if (!state.users[id]) unknown.add(id); }));
+      activity.replies.forEach((t) => { if (!state.users[t.author_id]) unknown.add(t.author_id); });
+      if (unknown.size) (await call("users")).users.forEach((u) => { state.users[u.id] = u; });
+      renderDms(activity.dms);
+      renderTweets(activity);
+    } catch (error) { status(error.message, true); }
+  }
+
+  async function act(work, done) {
+    try {
+      await work();
+      status(done);
+      await refresh();
+    } catch (error) { status(error.message, true); }
+  }
+
+  // --- Wiring -----------------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", () => {
-    document.querySelectorAll(".tabs button").forEach((tab) => tab.addEventListener("click", () => selectTab(tab.dataset.panel)));
-    $("persona-select").addEventListener("change", (e) => { state.persona = e.target.value; refresh(); });
-    $("brand-select").addEventListener("change", (e) => { state.brand = e.target.value; refresh(); });
-    $("cancel-reply").addEventListener("click", () => { state.replyTo = null; $("replying-to").hidden = true; });
+    document.querySelectorAll(".tabs [role=tab]").forEach((tab) => tab.addEventListener("click", () => selectTab(tab.dataset.panel)));
+    $("persona-select").addEventListener("change", (e) => { state.persona = e.target.value; showPeople(); refresh(); });
+    $("brand-select").addEventListener("change", (e) => {
+      state.brand = e.target.value;
+      $("tweet-text").value = "";
+      cancelReply();
+      prefillTweet();
+      showPeople();
+      refresh();
+    });
+    $("cancel-reply").addEventListener("click", () => { cancelReply(); $("tweet-text").value = ""; prefillTweet(); });
+    $("tweet-text").addEventListener("input", count);
+    $("dm-image").addEventListener("change", () => {
+      const file = $("dm-image").files[0];
+      if (!file) return clearImage();
+      $("dm-image-name").textContent = file.name;
+      $("dm-image-preview").src = URL.createObjectURL(file);
+      $("dm-image-preview").hidden = false;
+    });
     $("persona-form").addEventListener("submit", (e) => {
       e.preventDefault();
       act(async () => {
-        const user = await call("users", { name: $("persona-name").value, username: $("persona-username").value });
+        const created = await call("users", { name: $("persona-name").value, username: $("persona-username").value });
         $("new-persona").open = false;
-        await loadPeople(user.id);
+        $("persona-form").reset();
+        await loadPeople(created.id);
       }, "Customer ready.");
     });
     $("dm-form").addEventListener("submit", (e) => {
       e.preventDefault();
       act(async () => {
+        if (!state.persona || !state.brand) throw new Error("Pick a customer and a brand first.");
         const body = { sender_id: state.persona, recipient_id: state.brand, text: $("dm-text").value };
         const file = $("dm-image").files[0];
         if (file) body.image_base64 = await fileAsBase64(file);
         await call("dm", body);
         $("dm-text").value = "";
-        $("dm-image").value = "";
+        clearImage();
       }, "DM sent.");
     });
     $("tweet-form").addEventListener("submit", (e) => {
       e.preventDefault();
       act(async () => {
+        if (!state.persona) throw new Error("Pick a customer first.");
         const body = { author_id: state.persona, text: $("tweet-text").value };
         if (state.replyTo) body.in_reply_to_tweet_id = state.replyTo;
         await call("tweet", body);
-        state.replyTo = null;
-        $("replying-to").hidden = true;
+        cancelReply();
         $("tweet-text").value = "";
         prefillTweet();
       }, "Tweeted.");

@@ -132,10 +132,9 @@ def test_a_public_reply_with_the_ring_and_a_like(demo, page, screenshot):
     box.fill("Sorry Maya! Could you DM us your booking code?")
     expect(send).to_be_enabled()
     send.click()
-    page.wait_for_timeout(1500)
-    open("/tmp/debug7.txt", "w").write(page.locator("#centre").inner_text())
     tree = conversation.get_by_label("Tweet thread")
-    expect(tree.locator(".tweet.from-brand")).to_contain_text("@mayapatel Sorry Maya! Could you DM us your booking code?")
+    brand_reply = tree.locator(".tweet.from-brand")
+    expect(brand_reply).to_contain_text("@mayapatel Sorry Maya! Could you DM us your booking code?")
     expect(tree.locator(".tweet.from-brand .delivery")).to_have_text("Sent")
     expect(tree.locator(".tweet.depth-1")).to_have_count(1)  # indented under the tweet it answers
     tree.locator(".tweet").first.get_by_role("button", name="Like").click()

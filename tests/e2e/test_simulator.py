@@ -1,38 +1,88 @@
-"""The customer simulator in real Chromium: act as a customer, DM and tweet at the demo brand, see it listed;
-Perch then picks both up on its next poll."""
+"""The customer simulator in real Chromium: act as a customer, DM (with a photo) and tweet at the demo brand,
+see the brand's answers and like arrive live, reply to the brand; Perch then picks the customer's DM and tweet up."""
+
+import io
 
 import pytest
+import requests
 from django.core.management import call_command
+from PIL import Image
 from playwright.sync_api import expect
 
 from interactions.models import Interaction
 from social.models import XAccount
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+BRAND_ID = "1790000000000000001"
 
 
-def test_a_customer_dms_and_tweets_at_the_brand_and_perch_picks_both_up(live_server_url, page, screenshot):
+def photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (160, 120), (230, 120, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+def as_brand(base: str, method: str, path: str, body: dict) -> dict:
+    """The brand acting through the X API, as Perch's agents do (OAuth 1.0a header with the brand's token)."""
+    auth = {"Authorization": f'OAuth oauth_consumer_key="k", oauth_token="{BRAND_ID}-sandbox"'}
+    response = requests.request(method, f"{base}{path}", json=body, headers=auth, timeout=10)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def test_a_customer_talks_to_the_brand_sees_its_answers_and_perch_picks_it_up(live_server_url, page, screenshot):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     XAccount.objects.update(api_base_url=f"{live_server_url}/x-sandbox")
+    sandbox = f"{live_server_url}/x-sandbox"
 
-    page.goto(f"{live_server_url}/x-sandbox/simulator/")
+    page.goto(f"{sandbox}/simulator/")
     expect(page.get_by_label("Talking to")).to_contain_text("Perch Demo Air (@perchdemoair)")
     page.get_by_text("New customer…").click()
     page.get_by_label("Name", exact=True).fill("Zoë <script>alert(1)</script>")
     page.get_by_label("Username", exact=True).fill("zoe_travels")
     page.get_by_role("button", name="Create customer").click()
     expect(page.get_by_label("Customer", exact=True)).to_contain_text("@zoe_travels")
+    expect(page.locator("#acting")).to_have_text("@zoe_travels → @perchdemoair")
 
     page.get_by_label("Message to the brand").fill("Hi! My suitcase never arrived 😡")
+    page.locator("#dm-image").set_input_files(files=[{"name": "tag.png", "mimeType": "image/png", "buffer": photo()}])
     page.get_by_role("button", name="Send DM").click()
     expect(page.locator("#dm-list")).to_contain_text("My suitcase never arrived")
+    expect(page.locator("#dm-list img.attached")).to_be_visible()
 
     page.get_by_role("tab", name="Tweet").click()
     expect(page.get_by_label("Public tweet")).to_have_value("@perchdemoair ")
     page.get_by_label("Public tweet").fill("@perchdemoair still waiting for my refund")
+    expect(page.locator("#tweet-count")).to_have_text("239 left")
     page.get_by_role("button", name="Tweet", exact=True).click()
     expect(page.locator("#tweet-list")).to_contain_text("still waiting for my refund")
     expect(page.locator("#tweet-list .who").first).to_contain_text("Zoë <script>alert(1)</script>")
+
+    # The brand answers through the X API; the page shows it within one poll.
+    zoe = requests.post(f"{sandbox}/simulator/api/users", json={"username": "zoe_travels"}, timeout=10).json()
+    tweet_id = requests.get(f"{sandbox}/simulator/api/activity", params={"user_id": zoe["id"]}, timeout=10).json()[
+        "tweets"
+    ][0]["id"]
+    as_brand(
+        sandbox,
+        "POST",
+        "/2/tweets",
+        {"text": "@zoe_travels so sorry! We're on it.", "reply": {"in_reply_to_tweet_id": tweet_id}},
+    )
+    as_brand(sandbox, "POST", f"/2/users/{BRAND_ID}/likes", {"tweet_id": tweet_id})
+    as_brand(
+        sandbox, "POST", f"/2/dm_conversations/with/{zoe['id']}/messages", {"text": "Found it — it lands tomorrow."}
+    )
+    expect(page.locator("#tweet-list")).to_contain_text("so sorry! We're on it.", timeout=5000)
+    expect(page.locator("#tweet-list .liked")).to_have_text("♥ Liked by Perch Demo Air")
+    expect(page.locator("#dm-list")).to_contain_text("it lands tomorrow")
+
+    page.locator("#tweet-list .tweet.brand").get_by_role("button", name="Reply").click()
+    expect(page.locator("#replying-to")).to_contain_text("@perchdemoair")
+    page.get_by_label("Public tweet").fill("@perchdemoair thank you!")
+    page.get_by_role("button", name="Tweet", exact=True).click()
+    expect(page.locator("#tweet-list .tweet.reply")).to_have_count(2)
+    assert page.evaluate("document.querySelectorAll('script').length") == 2  # the name stayed text
     screenshot("sandbox-simulator")
 
     call_command("poll_x", "--once", stdout=open("/dev/null", "w"))

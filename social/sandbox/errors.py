@@ -1,0 +1,110 @@
+"""X's error bodies: v2 Problem JSON (`title`, `type`, `status`, `detail`), v2 "Invalid Request" with an `errors`
+array, and v1.1's `{"errors": [{"code", "message"}]}` for the media upload host."""
+
+from django.http import JsonResponse
+
+TITLES = {
+    400: "Invalid Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found Error",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+PROBLEMS = "https://api.twitter.com/2/problems"
+INVALID_REQUEST_DETAIL = "One or more parameters to your request was invalid."
+# v1.1 error codes X documents for the statuses the sandbox answers with.
+V1_CODES = {
+    400: (324, "Bad request."),
+    401: (32, "Could not authenticate you."),
+    403: (200, "Forbidden."),
+    404: (34, "Sorry, that page does not exist."),
+    429: (88, "Rate limit exceeded"),
+}
+
+
+class Problem(Exception):
+    """An X error answer. `body` replaces the default Problem body (Invalid Request, v1.1 errors)."""
+
+    def __init__(self, status: int, detail: str = "", *, body: dict | None = None, headers: dict | None = None):
+        super().__init__(detail or TITLES.get(status, "Error"))
+        self.status = status
+        self.detail = detail or TITLES.get(status, "Error")
+        self.body = body
+        self.headers = headers or {}
+
+    @classmethod
+    def invalid(cls, message: str, parameter: str = "", value: str = "") -> "Problem":
+        """X's 400 for a parameter it refuses: the reason is in `errors[].message`, `detail` is generic."""
+        error = {"parameters": {parameter: [value]}, "message": message} if parameter else {"message": message}
+        body = {
+            "errors": [error],
+            "title": "Invalid Request",
+            "detail": INVALID_REQUEST_DETAIL,
+            "type": f"{PROBLEMS}/invalid-request",
+        }
+        return cls(400, message, body=body)
+
+    @classmethod
+    def unsupported_authentication(cls) -> "Problem":
+        detail = (
+            "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
+            "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context]."
+        )
+        body = {
+            "title": "Unsupported Authentication",
+            "detail": detail,
+            "type": f"{PROBLEMS}/unsupported-authentication",
+            "status": 403,
+        }
+        return cls(403, detail, body=body)
+
+    @classmethod
+    def v1(cls, status: int, message: str = "", code: int | None = None) -> "Problem":
+        default_code, default_message = V1_CODES.get(status, (131, "Internal error"))
+        error = {"code": code or default_code, "message": message or default_message}
+        return cls(status, error["message"], body={"errors": [error]})
+
+
+def not_found_error(*, value: str, resource_type: str, parameter: str, detail: str) -> dict:
+    """One entry of the `errors` array X returns (with 200) for lookups of ids it does not have."""
+    return {
+        "value": value,
+        "detail": detail,
+        "title": "Not Found Error",
+        "resource_type": resource_type,
+        "parameter": parameter,
+        "resource_id": value,
+        "type": f"{PROBLEMS}/resource-not-found",
+    }
+
+
+def problem_body(status: int, detail: str = "") -> dict:
+    return {
+        "title": TITLES.get(status, "Error"),
+        "type": "about:blank",
+        "status": status,
+        "detail": detail or TITLES.get(status, "Error"),
+    }
+
+
+def problem_response(problem: Problem, *, v1: bool = False, headers: dict | None = None) -> JsonResponse:
+    if problem.body is not None:
+        body = problem.body
+    elif v1:
+        body = Problem.v1(problem.status, problem.detail if problem.status == 400 else "").body
+    else:
+        body = problem_body(problem.status, problem.detail)
+    is_problem = not v1 and "title" in body
+    response = JsonResponse(
+        body,
+        status=problem.status,
+        content_type="application/problem+json" if is_problem else "application/json; charset=utf-8",
+        json_dumps_params={"ensure_ascii": False},
+    )
+    for name, value in {**(headers or {}), **problem.headers}.items():
+        response[name] = value
+    return response

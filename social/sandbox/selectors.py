@@ -1,0 +1,69 @@
+"""Reads of sandbox state: whose tweets mention whom, search, DM events of a user or a conversation."""
+
+import re
+import shlex
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from social.sandbox.errors import Problem
+from social.sandbox.ids import conversation_id
+from social.sandbox.models import SandboxDMEvent, SandboxTweet, SandboxUser
+
+MENTION = re.compile(r"(?<![A-Za-z0-9_])@([A-Za-z0-9_]{1,15})")
+NOT_WORD = "[^A-Za-z0-9_]"
+
+
+def users_named(names) -> QuerySet[SandboxUser]:
+    """Users by username, ignoring case as X does."""
+    query = Q()
+    for name in set(names):
+        query |= Q(username__iexact=name)
+    return SandboxUser.objects.filter(query) if query else SandboxUser.objects.none()
+
+
+def _mentions(username: str) -> Q:
+    return Q(text__iregex=f"(^|{NOT_WORD})@{re.escape(username)}({NOT_WORD}|$)")
+
+
+def mentions_of(user: SandboxUser) -> QuerySet[SandboxTweet]:
+    """Tweets that @mention the user or reply to one of the user's tweets (X's mentions timeline)."""
+    return SandboxTweet.objects.filter(_mentions(user.username) | Q(in_reply_to_user_id=user.pk), deleted=False)
+
+
+def search_recent(query: str) -> QuerySet[SandboxTweet]:
+    """X's recent search, simply: every term must match (case-insensitive); `-` negates; `"phrases"`,
+    `from:`, `to:`, `@handle`, `is:retweet`, `is:reply` and `is:quote` are understood. Seven days back."""
+    try:
+        terms = shlex.split(query)
+    except ValueError as exc:
+        raise Problem.invalid(f"There were errors processing your request: {exc}", "query", query) from exc
+    tweets = SandboxTweet.objects.filter(deleted=False, created_at__gte=timezone.now() - timedelta(days=7))
+    for term in terms:
+        negate, term = term.startswith("-") and len(term) > 1, term[1:] if term.startswith("-") else term
+        operator, _, value = term.partition(":")
+        if term == "is:retweet":
+            condition = ~Q(retweeted_id="")
+        elif term == "is:reply":
+            condition = ~Q(replied_to_id="")
+        elif term == "is:quote":
+            condition = ~Q(quoted_id="")
+        elif operator == "from" and value:
+            condition = Q(author__username__iexact=value.lstrip("@"))
+        elif operator == "to" and value:
+            condition = Q(in_reply_to_user_id__in=users_named([value.lstrip("@")]).values("pk"))
+        elif term.startswith("@") and len(term) > 1:
+            condition = _mentions(term[1:])
+        else:
+            condition = Q(text__icontains=term)
+        tweets = tweets.exclude(condition) if negate else tweets.filter(condition)
+    return tweets
+
+
+def dm_events_of(user: SandboxUser) -> QuerySet[SandboxDMEvent]:
+    return SandboxDMEvent.objects.filter(Q(sender=user) | Q(recipient=user))
+
+
+def conversation_events(user: SandboxUser, participant_id: str) -> QuerySet[SandboxDMEvent]:
+    return SandboxDMEvent.objects.filter(conversation_id=conversation_id(user.pk, participant_id))
