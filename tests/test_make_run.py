@@ -46,10 +46,10 @@ def test_procfile_serves_workspace_and_admin_and_stops_cleanly_on_ctrl_c(tmp_pat
         deadline, health = time.monotonic() + 120, None
         while time.monotonic() < deadline:
             try:
-                health = requests.get(f"{base}/healthz", timeout=3)
+                health = requests.get(f"{base}/healthz", timeout=10)
                 if health.status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still warming up
                 pass
             time.sleep(0.5)
         assert health is not None and health.status_code == 200, "Perch was not healthy within 2 minutes"
