@@ -15,6 +15,8 @@ def setup_django() -> None:
     """Points Django at the benchmark database (created and migrated when missing) and sets it up."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workspace.settings")
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    # Ingest hands new work to routing through the broker, as in production: the machine's Redis, a spare db.
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
     url = os.environ["DATABASE_URL"]
     if url.startswith("postgres"):
         import psycopg

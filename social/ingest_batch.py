@@ -5,6 +5,8 @@ goes to the thread's open Chat interaction or opens one. Any conflict with a con
 IntegrityError; the caller then rolls the page back and takes the one-by-one path, which settles each event.
 """
 
+from dataclasses import dataclass
+
 from django.utils import timezone
 
 from contacts.services import contacts_identify_x_users
@@ -39,59 +41,26 @@ def ingest_customer_dms(
         return [], len(known), []
     identities = contacts_identify_x_users(people=people_of([e.sender_id for e in fresh], users))
 
-    threads = {thread_of(e): e for e in fresh}
-    scores = {e.id: sentiment_score(e.text) for e in fresh}
-    worst_new = {}
-    for event in fresh:
-        key = thread_of(event)
-        worst_new[key] = min(worst_new.get(key, 1.0), scores[event.id])
-    open_by_thread = {
-        i.thread_key: i
-        for i in Interaction.objects.select_for_update().filter(
-            x_account=account, kind=Channel.CHAT, thread_key__in=list(threads), state__in=OPEN_STATES
+    plan = [
+        Planned(
+            thread_key=thread_of(event),
+            contact_id=identities[event.sender_id].contact_id,
+            root_tweet_id="",
+            sentiment=sentiment_score(event.text),
+            fields={
+                "kind": Message.Kind.DM,
+                "external_id": event.id,
+                "text": event.text,
+                "media": media_of(event.media),
+                "created_at": event.created_at or timezone.now(),
+                "author": author_of(users.get(event.sender_id), event.sender_id),
+                "author_identity": identities[event.sender_id],
+            },
         )
-    }
-    now = timezone.now()
-    new_interactions = Interaction.objects.bulk_create(
-        [
-            Interaction(
-                x_account=account,
-                kind=Channel.CHAT,
-                thread_key=key,
-                queued_at=now,
-                contact=identities[event.sender_id].contact,
-                sentiment=worst_new[key],
-            )
-            for key, event in threads.items()
-            if key not in open_by_thread
-        ]
-    )
-    open_by_thread.update({i.thread_key: i for i in new_interactions})
-
-    messages, worst = [], {}
-    for event in fresh:
-        interaction = open_by_thread[thread_of(event)]
-        score = scores[event.id]
-        messages.append(
-            Message(
-                interaction=interaction,
-                x_account=account,
-                direction=Message.Direction.INBOUND,
-                kind=Message.Kind.DM,
-                external_id=event.id,
-                text=event.text,
-                media=media_of(event.media),
-                created_at=event.created_at or now,
-                author=author_of(users.get(event.sender_id), event.sender_id),
-                author_identity=identities[event.sender_id],
-                sentiment=score,
-            )
-        )
-        current = worst.get(interaction.pk, interaction.sentiment if interaction.sentiment is not None else 1.0)
-        worst[interaction.pk] = min(current, score)
-    messages = Message.objects.bulk_create(messages)
-    _keep_worst_sentiment(open_by_thread.values(), worst)
-    return messages, len(known), new_interactions
+        for event in fresh
+    ]
+    messages, opened = _store_page(account, Channel.CHAT, plan)
+    return messages, len(known), opened
 
 
 def ingest_customer_tweets(
@@ -132,53 +101,69 @@ def ingest_customer_tweets(
         branch_of[tweet.id] = branch
         plan.append((tweet, branch))
 
-    keys = {branch[0]: branch for _, branch in plan}
-    scores = {t.id: sentiment_score(t.text) for t in fresh}
-    worst_new = {}
-    for tweet, branch in plan:
-        worst_new[branch[0]] = min(worst_new.get(branch[0], 1.0), scores[tweet.id])
+    planned = [
+        Planned(
+            thread_key=key,
+            contact_id=contact_id,
+            root_tweet_id=root,
+            sentiment=sentiment_score(tweet.text),
+            fields={"author_identity": identities[tweet.author_id], **fields_of(tweet, users)},
+        )
+        for tweet, (key, contact_id, root) in plan
+    ]
+    messages, opened = _store_page(account, Channel.TWITTER, planned)
+    return messages, len(known), opened
+
+
+@dataclass
+class Planned:
+    """One new customer message and the thread it belongs to."""
+
+    thread_key: str
+    contact_id: int
+    root_tweet_id: str
+    sentiment: float
+    fields: dict
+
+
+def _store_page(account: XAccount, kind: str, plan: list[Planned]) -> tuple[list[Message], list[Interaction]]:
+    """Each thread's open interaction (or a new queued one, with the worst sentiment of its messages), then
+    every message in one insert. Returns (messages, interactions opened)."""
+    worst_new: dict[str, float] = {}
+    for item in plan:
+        worst_new[item.thread_key] = min(worst_new.get(item.thread_key, 1.0), item.sentiment)
     open_by_thread = {
         i.thread_key: i
         for i in Interaction.objects.select_for_update().filter(
-            x_account=account, kind=Channel.TWITTER, thread_key__in=list(keys), state__in=OPEN_STATES
+            x_account=account, kind=kind, thread_key__in=list(worst_new), state__in=OPEN_STATES
         )
     }
-    now = timezone.now()
+    now, first = timezone.now(), {}
+    for item in plan:
+        first.setdefault(item.thread_key, item)
     opened = Interaction.objects.bulk_create(
         [
             Interaction(
-                x_account=account,
-                kind=Channel.TWITTER,
-                thread_key=key,
-                contact_id=contact_id,
-                root_tweet_id=root,
-                queued_at=now,
-                sentiment=worst_new[key],
+                x_account=account, kind=kind, thread_key=key, contact_id=item.contact_id,
+                root_tweet_id=item.root_tweet_id, queued_at=now, sentiment=worst_new[key],
             )
-            for key, (_, contact_id, root) in keys.items()
+            for key, item in first.items()
             if key not in open_by_thread
         ]
-    )
+    )  # fmt: skip
     open_by_thread.update({i.thread_key: i for i in opened})
     messages, worst = [], {}
-    for tweet, branch in plan:
-        interaction = open_by_thread[branch[0]]
-        score = scores[tweet.id]
+    for item in plan:
+        interaction = open_by_thread[item.thread_key]
         messages.append(
-            Message(
-                interaction=interaction,
-                x_account=account,
-                direction=Message.Direction.INBOUND,
-                author_identity=identities[tweet.author_id],
-                sentiment=score,
-                **fields_of(tweet, users),
-            )
-        )
+            Message(interaction=interaction, x_account=account, direction=Message.Direction.INBOUND,
+                    sentiment=item.sentiment, **item.fields)
+        )  # fmt: skip
         current = worst.get(interaction.pk, interaction.sentiment if interaction.sentiment is not None else 1.0)
-        worst[interaction.pk] = min(current, score)
+        worst[interaction.pk] = min(current, item.sentiment)
     messages = Message.objects.bulk_create(messages)
     _keep_worst_sentiment(open_by_thread.values(), worst)
-    return messages, len(known), opened
+    return messages, opened
 
 
 def _keep_worst_sentiment(interactions, worst: dict[int, float]) -> None:
