@@ -45,7 +45,7 @@ lint: $(VENV)/.test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 bench: $(VENV)/.test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf var/test var/*.sqlite3 var/celerybeat-schedule*
