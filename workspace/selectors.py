@@ -80,3 +80,11 @@ def conversation_view(*, interaction: Interaction) -> dict:
     for root in roots:
         walk(root, 0)
     return {"messages": [], "tree": tree, "liked": liked}
+
+
+def contact_for_agent(*, agent, contact_id: int):
+    """The contact if this agent works (or worked) one of its interactions, or owns it; None otherwise."""
+    from contacts.models import Contact
+
+    visible = Q(interactions__agent=agent) | Q(assigned_agent=agent)
+    return Contact.objects.filter(visible, pk=contact_id).prefetch_related("identities").distinct().first()

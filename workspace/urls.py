@@ -14,6 +14,7 @@ workspace_patterns = (
         path("offers/<int:offer_id>/accept/", views.offer_accept, name="offer_accept"),
         path("offers/<int:offer_id>/reject/", views.offer_reject, name="offer_reject"),
         path("interactions/", views.interaction_list, name="interaction_list"),
+        path("contacts/<int:contact_id>/", views.contact_tab, name="contact_tab"),
         path("interactions/<int:interaction_id>/", views.interaction, name="interaction"),
         path("interactions/<int:interaction_id>/sentiment/", views.interaction_sentiment, name="interaction_sentiment"),
         path(

@@ -10,12 +10,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
+from contacts.selectors import contact_history
 from interactions import outbox
 from interactions import services as interaction_services
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
 from workspace import selectors, services
-from workspace.forms import PresenceForm
+from workspace.forms import ContactForm, PresenceForm
 from workspace.health import run_checks
 
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -261,6 +262,22 @@ def interaction_sentiment(request: HttpRequest, interaction_id: int) -> HttpResp
             raise Http404(str(exc)) from exc
         return render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=400)
     return redirect("workspace:interaction", interaction_id=interaction_id)
+
+
+@require_http_methods(["GET", "POST"])
+@agent_required
+def contact_tab(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """The Contact tab: name, X identity, other channels, default outbound channel, notes, history."""
+    contact = selectors.contact_for_agent(agent=request.user, contact_id=contact_id)
+    if contact is None:
+        raise Http404("No such contact.")
+    form = ContactForm(request.POST or None, instance=contact)
+    saved = request.method == "POST" and form.is_valid()
+    if saved:
+        form.save()
+    context = {"contact": contact, "form": form, "saved": saved, "history": contact_history(contact_id=contact.pk)}
+    status = 422 if request.method == "POST" and not saved else 200
+    return render(request, "workspace/partials/_contact_tab.html", context, status=status)
 
 
 @never_cache

@@ -69,6 +69,9 @@ def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
     ).click()
     conversation = page.get_by_role("article", name="Interaction with Maya Patel")
     expect(conversation.get_by_label("Transcript")).to_contain_text("Hi, my bag <b>never</b> arrived")  # as text
+    contact_tab = page.get_by_label("Contact Maya Patel")
+    expect(contact_tab).to_contain_text("@mayapatel")
+    expect(contact_tab).to_contain_text("History")
 
     box = conversation.get_by_label("Write a message")
     box.fill("So sorry! Here is your claim label ")
@@ -93,7 +96,7 @@ def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
     conversation.get_by_role("button", name="End chat").click()
     expect(conversation.locator(".interaction-state")).to_have_text("Ended")
     page.get_by_text("Refund issued").click()
-    page.get_by_label("Note").fill("Sent a claim label")
+    page.get_by_label("Note", exact=True).fill("Sent a claim label")
     page.get_by_role("button", name="Mark Done").click()
     expect(page.get_by_role("heading", name="Marked done")).to_be_visible()
     done = Interaction.objects.get(contact__display_name="Maya Patel")

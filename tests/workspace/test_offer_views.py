@@ -112,3 +112,25 @@ def test_sentiment_override_retry_and_images_are_the_agents_own():
     assert as_ana.post(f"/workspace/messages/{failed.pk}/retry/").status_code == 302
     failed.refresh_from_db()
     assert failed.delivery == "queued" and failed.last_error == ""
+
+
+def test_the_contact_tab_shows_and_saves_the_contact_for_its_agent_only():
+    from tests.factories import TwitterIdentityFactory
+
+    ana, ben = AgentFactory(), AgentFactory()
+    identity = TwitterIdentityFactory(handle="mayapatel", contact__display_name="Maya <Patel>")
+    InteractionFactory(agent=ana, contact=identity.contact, state="active", accepted_at=timezone.now())
+    as_ana = sign_in(ana.username, PASSWORD)
+    tab = as_ana.get(f"/workspace/contacts/{identity.contact_id}/").content.decode()
+    assert "@mayapatel" in tab and "Maya &lt;Patel&gt;" in tab and "1 message" not in tab and "0 messages" in tab
+    assert sign_in(ben.username, PASSWORD).get(f"/workspace/contacts/{identity.contact_id}/").status_code == 404
+
+    edit = {"display_name": "Maya Patel", "default_outbound_channel": "twitter", "notes": "Prefers DMs"}
+    saved = as_ana.post(f"/workspace/contacts/{identity.contact_id}/", edit)
+    assert saved.status_code == 200 and "Saved." in saved.content.decode()
+    identity.contact.refresh_from_db()
+    assert (identity.contact.display_name, identity.contact.notes) == ("Maya Patel", "Prefers DMs")
+    refused = as_ana.post(
+        f"/workspace/contacts/{identity.contact_id}/", {"display_name": "", "default_outbound_channel": "fax"}
+    )
+    assert refused.status_code == 422
