@@ -99,8 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-perch.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 else:
-    # Explicit, or Channels' live server would prefix "test_" a second time.
-    DATABASES["default"]["TEST"] = {"NAME": "test_perch"}
+    # Explicit, or Channels' live server would prefix "test_" a second time. Named per checkout when several
+    # test runs share one PostgreSQL server.
+    DATABASES["default"]["TEST"] = {"NAME": env.str("PERCH_TEST_DATABASE", default="test_perch")}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
