@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from workspace import views
+from workspace import reports, views
 
 workspace_patterns = (
     [
@@ -39,6 +39,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("social.urls")),
+    path("admin/reports/", reports.report_page, name="reports"),
+    path("admin/reports/export.csv", reports.report_csv, name="reports_csv"),
     path("admin/", admin.site.urls),
 ]
 if settings.X_SANDBOX_ENABLED:
