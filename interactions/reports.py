@@ -4,6 +4,7 @@ Every figure is an aggregate query, so a report costs the same handful of querie
 million. Times are averages in seconds (None when nothing was measured).
 """
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -159,9 +160,9 @@ def report_figures(*, filters: ReportFilters) -> ReportFigures:
     ).count()
 
     # 4. Offers made in the range that were rejected or expired (per agent: the agent offered to).
-    offer_scope = _interaction_scope(
-        ReportFilters(**{**filters.__dict__, "agent_id": None}), "interaction__"
-    ) & Q(created_at__gte=in_range["since"], created_at__lt=in_range["until"])
+    without_agent = dataclasses.replace(filters, agent_id=None)
+    offer_scope = _interaction_scope(without_agent, "interaction__")
+    offer_scope &= Q(created_at__gte=in_range["since"], created_at__lt=in_range["until"])
     if filters.agent_id:
         offer_scope &= Q(agent_id=filters.agent_id)
     offers = Offer.objects.filter(offer_scope).aggregate(
