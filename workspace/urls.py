@@ -38,6 +38,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("api/", include("workspace.api.urls")),
     path("", include("social.urls")),
     path("admin/reports/", reports.report_page, name="reports"),
     path("admin/reports/export.csv", reports.report_csv, name="reports_csv"),
