@@ -24,13 +24,13 @@ class Tick:
     label: str
 
 
-def _nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 5 × 10^n that is >= value, so the axis reads well."""
+def _nice_ceiling(value: float) -> int:
+    """The smallest of 1, 2, 3, 4, 5, 6, 8 × 10^n that is >= value, so the axis reads well and stays tight."""
     if value <= 0:
         return 1
     step = 1
     while True:
-        for factor in (1, 2, 5):
+        for factor in (1, 2, 3, 4, 5, 6, 8):
             if step * factor >= value:
                 return step * factor
         step *= 10
@@ -40,7 +40,7 @@ def volume_chart(days: list[tuple[dt.date, int, int]], *, width: int = 720, heig
     """Grouped bars per day: messages in and out."""
     left, bottom, top = 40, 28, 10
     plot_w, plot_h = width - left - 10, height - bottom - top
-    peak = _nice_ceiling(max([max(i, o) for _, i, o in days] or [0]))
+    peak = _nice_ceiling(1.05 * max([max(i, o) for _, i, o in days] or [0]))  # a little headroom
     slot = plot_w / max(len(days), 1)
     bar_w = max(min(slot * 0.38, 24), 1)
     bars, labels = [], []

@@ -35,6 +35,8 @@ def a_week_of_work():
             handled = dt.timedelta(minutes=rng.randint(3, 18))
             for minute in range(rng.randint(1, 4)):
                 InboundDMFactory(interaction=interaction, created_at=opened + dt.timedelta(minutes=minute * 2))
+                if minute and rng.random() < 0.4:
+                    continue  # one answer for two questions
                 Message.objects.create(
                     interaction=interaction, x_account=interaction.x_account, direction="out",
                     kind=Message.Kind.DM, author_agent=agent, text="On it", delivery="sent",
