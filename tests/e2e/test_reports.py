@@ -62,6 +62,7 @@ def test_a_supervisor_reads_the_weeks_report_and_downloads_the_csv(live_server_u
     page.get_by_label("Username").fill("sam")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    screenshot("admin-index-with-reports")
     page.get_by_role("link", name="Volume, first response, handle time, sentiment (CSV)").click()
 
     expect(page.get_by_role("heading", name="Messages per day")).to_be_visible()
