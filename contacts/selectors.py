@@ -19,16 +19,20 @@ def contact_history(*, contact_id: int, limit: int = 20, before_id: int | None =
     return interactions[:limit]
 
 
-def contact_search(*, query: str, limit: int = 25):
-    """Contacts whose name, handle, X id or messages match the query."""
-    query = query.strip().lstrip("@")
-    if not query:
-        return Contact.objects.none()
-    matches = (
+def contact_matches_q(*, query: str) -> Q:
+    """Contacts whose name, handle, X id or messages match the (stripped, @-less) query."""
+    return (
         Q(display_name__icontains=query)
         | Q(identities__handle__icontains=query)
         | Q(identities__external_id=query)
         | Q(interactions__messages__text__icontains=query)
     )
-    ids = Contact.objects.filter(matches).values("id").distinct()[:limit]
+
+
+def contact_search(*, query: str, limit: int = 25):
+    """Contacts whose name, handle, X id or messages match the query."""
+    query = query.strip().lstrip("@")
+    if not query:
+        return Contact.objects.none()
+    ids = Contact.objects.filter(contact_matches_q(query=query)).values("id").distinct()[:limit]
     return Contact.objects.filter(id__in=ids).prefetch_related("identities").order_by("display_name")

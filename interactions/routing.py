@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from interactions.language import detect_language
 from interactions.models import Interaction, InteractionState, Message, Offer, RoutingRule
+from workspace.logs import log_event
 from workspace.models import AgentProfile
 from workspace.notifications import notify_agent
 
@@ -154,6 +155,8 @@ def route_one(interaction_id: int) -> Offer | None:
             interaction.save(update_fields=["state"])
             AgentProfile.objects.filter(pk=profile.pk).update(last_routed_at=timezone.now())
             notify_agent(profile.user_id, "interaction.offered", interaction_id=interaction.pk, offer_id=offer.pk)
+            fields = {"interaction_id": interaction.pk, "offer_id": offer.pk, "agent_id": profile.user_id}
+            transaction.on_commit(lambda f=fields: log_event(log, "interaction.offered", **f))
             seconds = timeout.total_seconds()
             transaction.on_commit(lambda o=offer.pk, s=seconds: expire_offer.apply_async((o,), countdown=s))
             return offer

@@ -18,6 +18,7 @@ from interactions.sentiment import sentiment_score
 from social import ingest_batch
 from social.integrations.x_client import DMEvent, Tweet, XUser
 from social.models import RejectedEvent, XAccount
+from workspace.logs import log_event
 from workspace.notifications import notify_agent
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,17 @@ def _open_interaction(*, account, kind, thread_key, contact, root_tweet_id="") -
 
 def _after_open(interaction: Interaction) -> None:
     """A new interaction is queued (both ingest paths call this)."""
+    fields = {"account_id": interaction.x_account_id, "interaction_id": interaction.pk, "kind": interaction.kind}
+    transaction.on_commit(lambda: log_event(log, "interaction.opened", **fields))
 
 
 def _after_store(interaction: Interaction, message: Message) -> None:
     """A new message is stored (both ingest paths call this): the agent working it sees it live."""
+    fields = {
+        "account_id": message.x_account_id, "interaction_id": interaction.pk, "message_id": message.pk,
+        "external_id": message.external_id, "kind": message.kind, "direction": message.direction,
+    }  # fmt: skip
+    transaction.on_commit(lambda: log_event(log, "message.ingested", **fields))  # logged once it is stored for good
     if interaction.agent_id:
         notify_agent(interaction.agent_id, "message.created", interaction_id=interaction.pk, message_id=message.pk)
 

@@ -20,6 +20,7 @@ from social import ingest
 from social.alerts import alert_supervisors
 from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, XUnauthorized
 from social.models import IngestCursor, XAccount
+from workspace.logs import log_event
 
 log = logging.getLogger(__name__)
 
@@ -162,14 +163,10 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
     XAccount.objects.filter(pk=account.pk).update(
         last_poll_ok_at=timezone.now(), last_error="", rate_limited_until=None
     )
-    log.info(
-        "polled account=%s pages=%s created=%s duplicates=%s rejected=%s",
-        account.pk,
-        report.pages,
-        report.created,
-        report.duplicates,
-        report.rejected,
-    )
+    log_event(
+        log, "account.polled", account_id=account.pk, pages=report.pages, created=report.created,
+        duplicates=report.duplicates, rejected=report.rejected,
+    )  # fmt: skip
     return report
 
 

@@ -27,6 +27,7 @@ from social.integrations.x_client import (
     XUnauthorized,
 )
 from social.models import XAccount
+from workspace.logs import log_event
 from workspace.notifications import notify_agent
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,16 @@ def send(*, message_id: int, client: XClient | None = None) -> Outcome:
     message, was_sending = _claim(message_id)
     if message is None:
         return Outcome.SKIPPED
+    outcome = _send(message, was_sending, client)
+    log_event(
+        log, "message.send", level=logging.WARNING if outcome == Outcome.FAILED else logging.INFO,
+        account_id=message.x_account_id, interaction_id=message.interaction_id, message_id=message.pk,
+        outcome=outcome.value, external_id=message.external_id, attempts=message.attempts,
+    )  # fmt: skip
+    return outcome
+
+
+def _send(message: Message, was_sending: bool, client: XClient | None) -> Outcome:
     account = message.x_account
     client = client or XClient.for_account(account)
     try:

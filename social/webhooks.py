@@ -22,6 +22,7 @@ from social import ingest
 from social.integrations.x_client import DMEvent, Tweet, XMedia, XUser
 from social.models import XAccount
 from social.tasks import fetch_message_media
+from workspace.logs import log_event
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def account_activity(request: HttpRequest, account_id: int) -> HttpResponse:
     expected = signature(account.consumer_secret, request.body)
     given = request.headers.get("x-twitter-webhooks-signature", "")
     if not hmac.compare_digest(expected.encode(), given.encode()):
-        log.warning("webhook for account %s refused: bad signature", account.pk)
+        log_event(log, "webhook.refused", level=logging.WARNING, account_id=account.pk, reason="bad signature")
         return HttpResponseForbidden("Invalid signature.")
     try:
         payload = json.loads(request.body)
@@ -152,4 +153,6 @@ def account_activity(request: HttpRequest, account_id: int) -> HttpResponse:
         XAccount.objects.filter(pk=account.pk).update(last_poll_ok_at=datetime.now(tz=UTC))
         if result.created:
             transaction.on_commit(lambda: fetch_message_media.delay(account.pk, result.created))
-    return JsonResponse({"stored": len(result.created), "duplicates": result.duplicates, "rejected": result.rejected})
+    counts = {"stored": len(result.created), "duplicates": result.duplicates, "rejected": result.rejected}
+    log_event(log, "webhook.received", account_id=account.pk, **counts)
+    return JsonResponse(counts)

@@ -78,7 +78,14 @@ def fresh_redis_state(redis_server):
     import redis
 
     client = redis.Redis.from_url(redis_server)
-    for pattern in ("perch:budget:*", "*perch:poll:*", "perch:ws:*", "perch:ws-closed:*", "*perch:replied:*"):
+    for pattern in (
+        "perch:budget:*",
+        "*perch:poll:*",
+        "perch:ws:*",
+        "perch:ws-closed:*",
+        "*perch:replied:*",
+        "*worker-heartbeat*",
+    ):
         for key in client.scan_iter(pattern):
             client.delete(key)
     client.close()

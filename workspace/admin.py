@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from workspace.api import admin as api_token_admin  # noqa: F401  (registers API tokens)
 from workspace.models import AgentProfile, ChannelPresence, Skill, Team
 
 User = get_user_model()

@@ -27,11 +27,16 @@ app.conf.beat_schedule = {
     "release-due-sends": {"task": "social.release_due_sends", "schedule": 5.0},
     "expire-overdue-offers": {"task": "interactions.expire_overdue_offers", "schedule": 5.0},
     "route-queue": {"task": "interactions.route_queue", "schedule": 10.0},  # sticky waits ending, safety net
+    "worker-heartbeat": {"task": "workspace.heartbeat", "schedule": 10.0},  # /healthz reads its stamp
 }
 app.autodiscover_tasks()
 
 
 @app.task(name="workspace.heartbeat")
 def heartbeat() -> str:
-    """Answers `pong`: lets /healthz prove a worker consumes the queue, not only that one is connected."""
+    """Stamps the time in Redis and answers `pong`: beat sends it every 10 s, so a fresh stamp proves beat runs
+    and a worker consumes the queue, and /healthz can say so without waiting for a ping."""
+    from workspace.health import stamp_heartbeat
+
+    stamp_heartbeat()
     return "pong"

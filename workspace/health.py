@@ -1,14 +1,33 @@
-"""What /healthz checks: the database, Redis (through the channel layer) and a Celery worker."""
+"""What /healthz checks: the database, Redis (through the channel layer) and Celery (beat's heartbeat, else a
+worker ping), plus the ingestion health of each X account (reported, never failing the web check)."""
 
+import time
 import uuid
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from workspace.celery import app as celery_app
 
 CELERY_PING_TIMEOUT = 1.5
+HEARTBEAT_KEY = "worker-heartbeat"
+HEARTBEAT_STALE_SECONDS = 45  # beat stamps every 10 s
+# A polling account is late when its last good poll is older than this many intervals (and at least a minute).
+POLL_LATE_INTERVALS = 3
+
+
+def stamp_heartbeat() -> None:
+    cache.set(HEARTBEAT_KEY, time.time(), timeout=None)
+
+
+def heartbeat_age() -> float | None:
+    """Seconds since a worker last ran beat's heartbeat task; None if it never did."""
+    stamped = cache.get(HEARTBEAT_KEY)
+    return None if stamped is None else max(0.0, time.time() - float(stamped))
 
 
 def check_database() -> str:
@@ -34,10 +53,48 @@ def check_channel_layer() -> str:
 
 
 def check_celery() -> str:
+    """A fresh heartbeat answers at once; only without one are the workers pinged (up to 1.5 s)."""
+    age = heartbeat_age()
+    if age is not None and age < HEARTBEAT_STALE_SECONDS:
+        return f"ok (heartbeat {age:.0f} s ago)"
     replies = celery_app.control.ping(timeout=CELERY_PING_TIMEOUT)
     if not replies:
         raise RuntimeError("no Celery worker answered")
-    return f"ok ({len(replies)} worker{'s' if len(replies) != 1 else ''})"
+    workers = f"{len(replies)} worker{'s' if len(replies) != 1 else ''}"
+    if age is not None:
+        raise RuntimeError(f"{workers} answer but the last heartbeat was {age:.0f} s ago: is celery beat running?")
+    return f"ok ({workers}; no heartbeat yet)"
+
+
+def account_health(now=None) -> list[dict]:
+    """Each active X account: needs reconnect, last successful poll (or webhook delivery), lag. No secrets."""
+    from social.models import XAccount
+
+    now = now or timezone.now()
+    accounts = XAccount.objects.filter(is_active=True).only(
+        "name", "handle", "mode", "needs_reconnect", "rate_limited_until", "last_poll_ok_at", "poll_interval_seconds",
+        "created_at",
+    )  # fmt: skip
+    report = []
+    for account in accounts:
+        lag = (now - account.last_poll_ok_at).total_seconds() if account.last_poll_ok_at else None
+        late_after = timedelta(seconds=max(POLL_LATE_INTERVALS * account.poll_interval_seconds, 60))
+        late = (account.last_poll_ok_at or account.created_at) < now - late_after
+        if account.needs_reconnect:
+            status = "needs reconnect"
+        elif account.rate_limited_until and account.rate_limited_until > now:
+            status = "rate limited"
+        elif account.mode == XAccount.Mode.POLLING and late:
+            status = "late"
+        else:
+            status = "ok"  # a webhook account with no traffic is quiet, not late
+        report.append({
+            "id": account.pk, "name": account.name, "handle": account.handle, "mode": account.mode,
+            "status": status, "needs_reconnect": account.needs_reconnect,
+            "last_poll_ok_at": account.last_poll_ok_at.isoformat() if account.last_poll_ok_at else None,
+            "lag_seconds": None if lag is None else round(lag),
+        })  # fmt: skip
+    return report
 
 
 CHECKS = {"database": check_database, "redis": check_channel_layer, "celery": check_celery}

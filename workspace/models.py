@@ -70,3 +70,22 @@ class ChannelPresence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} {self.channel}: {'Ready' if self.ready else 'Not Ready'}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only its SHA-256 is stored: the token itself is shown once, at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80, blank=True, help_text="What the token is for, e.g. “BI export”.")
+    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise a token in a list.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True, help_text="Untick to revoke the token.")
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

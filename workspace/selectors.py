@@ -39,13 +39,15 @@ def live_offers(*, agent):
     )
 
 
+def visible_interactions_q(*, agent) -> Q:
+    """Which interactions an agent may see: theirs, offered to them, or of a contact assigned to them."""
+    return Q(agent=agent) | Q(offers__agent=agent, offers__state=Offer.State.OFFERED) | Q(contact__assigned_agent=agent)
+
+
 def interaction_for_agent(*, agent, interaction_id: int) -> Interaction | None:
     """The interaction if this agent may see it: theirs, offered to them, or of a contact assigned to them."""
-    visible = (
-        Q(agent=agent) | Q(offers__agent=agent, offers__state=Offer.State.OFFERED) | Q(contact__assigned_agent=agent)
-    )
     return (
-        Interaction.objects.filter(visible, pk=interaction_id)
+        Interaction.objects.filter(visible_interactions_q(agent=agent), pk=interaction_id)
         .select_related("contact", "x_account", "agent")
         .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("created_at", "id")))
         .distinct()
@@ -82,9 +84,14 @@ def conversation_view(*, interaction: Interaction) -> dict:
     return {"messages": [], "tree": tree, "liked": liked}
 
 
+def visible_contacts_q(*, agent) -> Q:
+    """Which contacts an agent may see: those whose interactions they work (or worked), and their own."""
+    return Q(interactions__agent=agent) | Q(assigned_agent=agent)
+
+
 def contact_for_agent(*, agent, contact_id: int):
     """The contact if this agent works (or worked) one of its interactions, or owns it; None otherwise."""
     from contacts.models import Contact
 
-    visible = Q(interactions__agent=agent) | Q(assigned_agent=agent)
+    visible = visible_contacts_q(agent=agent)
     return Contact.objects.filter(visible, pk=contact_id).prefetch_related("identities").distinct().first()

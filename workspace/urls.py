@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from workspace import views
+from workspace import reports, views
 
 workspace_patterns = (
     [
@@ -38,7 +38,10 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("api/", include("workspace.api.urls")),
     path("", include("social.urls")),
+    path("admin/reports/", reports.report_page, name="reports"),
+    path("admin/reports/export.csv", reports.report_csv, name="reports_csv"),
     path("admin/", admin.site.urls),
 ]
 if settings.X_SANDBOX_ENABLED:

@@ -17,7 +17,7 @@ from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
 from workspace import selectors, services
 from workspace.forms import ContactForm, PresenceForm
-from workspace.health import run_checks
+from workspace.health import account_health, run_checks
 
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -283,5 +283,10 @@ def contact_tab(request: HttpRequest, contact_id: int) -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database, Redis and Celery work; X accounts are listed for operators but do not fail it
+    (a load balancer must not drop web servers because one X account needs reconnecting)."""
     healthy, checks = run_checks()
-    return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "degraded", "checks": checks, "accounts": None}
+    if checks["database"] == "ok":
+        body["accounts"] = account_health()
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,167 @@
+"""Read-only JSON endpoints. Each one: a bearer token, the visibility of the workspace, bounded pages.
+
+An agent's token sees what the agent sees in the workspace (workspace.selectors); a staff (supervisor) token sees
+everything, as in the admin. Objects the token may not see answer 404, exactly like objects that do not exist.
+"""
+
+from functools import wraps
+
+from django.core.paginator import EmptyPage, Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+
+from contacts.models import Contact, ContactIdentity
+from contacts.selectors import contact_matches_q
+from interactions.models import Channel, Interaction, InteractionState, Message
+from workspace import selectors
+from workspace.api import serializers
+from workspace.api.openapi import openapi_document
+from workspace.api.tokens import user_for_token
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def api_view(view):
+    """GET/HEAD only, `Authorization: Bearer <token>` required (sessions and cookies are ignored), JSON errors."""
+
+    @csrf_exempt  # no cookies are read, so there is nothing to forge
+    @never_cache
+    @require_safe
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        if user is None:
+            response = JsonResponse({"error": "A valid API token is required: Authorization: Bearer <token>."})
+            response.status_code = 401
+            response["WWW-Authenticate"] = 'Bearer realm="perch"'
+            return response
+        try:
+            return JsonResponse(view(request, user, *args, **kwargs))
+        except ApiError as error:
+            return JsonResponse({"error": error.message}, status=error.status)
+
+    return wrapped
+
+
+def _paginate(request: HttpRequest, queryset, serialize) -> dict:
+    try:
+        page_number = int(request.GET.get("page", 1))
+        page_size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        raise ApiError(400, "page and page_size must be whole numbers.") from None
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ApiError(400, f"page_size must be between 1 and {MAX_PAGE_SIZE}.")
+    paginator = Paginator(queryset, page_size)
+    try:
+        page = paginator.page(page_number)
+    except EmptyPage:
+        raise ApiError(404, "No such page.") from None
+
+    def link(number: int | None) -> str | None:
+        if number is None:
+            return None
+        query = request.GET.copy()
+        query["page"] = number
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+    return {
+        "count": paginator.count,
+        "page": page.number,
+        "page_size": page_size,
+        "next": link(page.next_page_number() if page.has_next() else None),
+        "previous": link(page.previous_page_number() if page.has_previous() else None),
+        "results": [serialize(item) for item in page.object_list],
+    }
+
+
+def _interactions(user):
+    interactions = Interaction.objects.select_related("contact", "x_account", "agent", "disposition")
+    if user.is_staff:
+        return interactions
+    visible = Interaction.objects.filter(selectors.visible_interactions_q(agent=user)).values("pk")
+    return interactions.filter(pk__in=visible)
+
+
+def _contacts(user):
+    contacts = Contact.objects.select_related("assigned_agent").prefetch_related(
+        Prefetch("identities", queryset=ContactIdentity.objects.order_by("channel", "id"))
+    )
+    if user.is_staff:
+        return contacts
+    return contacts.filter(pk__in=Contact.objects.filter(selectors.visible_contacts_q(agent=user)).values("pk"))
+
+
+def _choice(request: HttpRequest, name: str, choices) -> str:
+    value = request.GET.get(name, "")
+    if value and value not in choices:
+        raise ApiError(400, f"{name} must be one of: {', '.join(choices)}.")
+    return value
+
+
+@api_view
+def interaction_list(request: HttpRequest, user) -> dict:
+    interactions = _interactions(user).order_by("-opened_at", "-id")
+    if state := _choice(request, "state", InteractionState.values):
+        interactions = interactions.filter(state=state)
+    if kind := _choice(request, "kind", Channel.values):
+        interactions = interactions.filter(kind=kind)
+    if contact := request.GET.get("contact"):
+        if not contact.isdigit():
+            raise ApiError(400, "contact must be a contact id.")
+        interactions = interactions.filter(contact_id=int(contact))
+    return _paginate(request, interactions, serializers.interaction)
+
+
+def _interaction_or_404(user, interaction_id: int) -> Interaction:
+    found = _interactions(user).filter(pk=interaction_id).first()
+    if found is None:
+        raise ApiError(404, "No such interaction.")
+    return found
+
+
+@api_view
+def interaction_detail(request: HttpRequest, user, interaction_id: int) -> dict:
+    found = _interaction_or_404(user, interaction_id)
+    return {**serializers.interaction(found), "messages_url": reverse("api:interaction_messages", args=[found.pk])}
+
+
+@api_view
+def interaction_messages(request: HttpRequest, user, interaction_id: int) -> dict:
+    found = _interaction_or_404(user, interaction_id)
+    messages = Message.objects.filter(interaction=found).select_related("author_identity", "author_agent")
+    return _paginate(request, messages.order_by("created_at", "id"), serializers.message)
+
+
+@api_view
+def contact_list(request: HttpRequest, user) -> dict:
+    contacts = _contacts(user).order_by("display_name", "id")
+    if query := request.GET.get("q", "").strip().lstrip("@"):
+        contacts = contacts.filter(pk__in=Contact.objects.filter(contact_matches_q(query=query)).values("pk"))
+    return _paginate(request, contacts, serializers.contact)
+
+
+@api_view
+def contact_detail(request: HttpRequest, user, contact_id: int) -> dict:
+    found = _contacts(user).filter(pk=contact_id).first()
+    if found is None:
+        raise ApiError(404, "No such contact.")
+    return {**serializers.contact(found), "notes": found.notes}
+
+
+@never_cache
+@require_safe
+def openapi(request: HttpRequest) -> JsonResponse:
+    """The OpenAPI 3.1 description of this API (public: it describes, it holds no data)."""
+    return JsonResponse(openapi_document(server_url=request.build_absolute_uri("/")))
