@@ -210,9 +210,9 @@ def _notice_missed_offer(offer: Offer) -> None:
     from workspace.services import notice_add  # workspace.services imports this module
 
     interaction = Interaction.objects.select_related("contact").get(pk=offer.interaction_id)
+    text = f"You missed a {interaction.get_kind_display()} offer from {interaction.contact.display_name}."
     notice_add(agent_id=offer.agent_id, kind="offer_missed", contact_id=interaction.contact_id,
-               interaction_id=interaction.pk,
-               text=f"You missed a {interaction.get_kind_display()} offer from {interaction.contact.display_name}.")  # fmt: skip
+               interaction_id=interaction.pk, text=text)  # fmt: skip
 
 
 def expire_overdue() -> int:

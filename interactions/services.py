@@ -212,14 +212,14 @@ def interaction_write_async(*, contact_id: int, agent, text: str, idempotency_ke
         return existing
     current, account, thread = _open_chat_for(contact, agent)
     if current is not None and current.state in outbox.SENDABLE_STATES:
-        return outbox.outbox_send_dm(
-            interaction_id=current.pk, agent=agent, text=text, idempotency_key=idempotency_key
-        )
+        return outbox.outbox_send_dm(interaction_id=current.pk, agent=agent, text=text, idempotency_key=idempotency_key)
     now = timezone.now()
     interaction = Interaction.objects.create(
         kind=Channel.CHAT, contact=contact, x_account=account, agent=agent, state=InteractionState.ENDED,
         thread_key=thread, queued_at=now, accepted_at=now, ended_at=now, ended_by=Interaction.EndedBy.AGENT,
     )  # fmt: skip
-    message = outbox.outbox_send_dm(interaction_id=interaction.pk, agent=agent, text=text, idempotency_key=idempotency_key)
+    message = outbox.outbox_send_dm(
+        interaction_id=interaction.pk, agent=agent, text=text, idempotency_key=idempotency_key
+    )
     interaction_mark_done(interaction_id=interaction.pk, agent=agent, note="Written from the Communication tab.")
     return message

@@ -115,8 +115,9 @@ def contact_chat(request: HttpRequest, contact_id: int) -> HttpResponse:
         return retarget(response, "#comm-contact-error")  # the centre keeps what the agent is working on
     if not request.htmx:
         return redirect("workspace:interaction", interaction_id=interaction.pk)
-    response = push_url(_render_interaction(request, interaction.pk), reverse("workspace:interaction",
-                                                                               args=[interaction.pk]))
+    response = push_url(
+        _render_interaction(request, interaction.pk), reverse("workspace:interaction", args=[interaction.pk])
+    )
     return trigger_client_event(response, "perch:interactions.changed")
 
 

@@ -30,7 +30,11 @@ workspace_patterns = (
         path("messages/<int:message_id>/media/<int:index>/", views.message_media, name="message_media"),
         path("communication/", communication.communication, name="communication"),
         path("communication/notices/", communication.notices, name="notices"),
-        path("communication/contacts/<int:contact_id>/", communication.communication_contact, name="communication_contact"),
+        path(
+            "communication/contacts/<int:contact_id>/",
+            communication.communication_contact,
+            name="communication_contact",
+        ),
         path("communication/contacts/<int:contact_id>/message/", communication.contact_message, name="contact_message"),
         path("communication/contacts/<int:contact_id>/chat/", communication.contact_chat, name="contact_chat"),
         path("contacts/<int:contact_id>/transcript/", communication.contact_transcript, name="contact_transcript"),

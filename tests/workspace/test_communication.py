@@ -131,7 +131,8 @@ def _queries(client, url) -> int:
     ("name", "pinned"), [("communication", 12), ("communication_contact", 6), ("contact_transcript", 6)]
 )
 def test_query_counts_do_not_grow_with_the_history(client, ana, name, pinned, django_assert_num_queries):
-    small, large = x_contact("Small History", assigned_agent=ana), x_contact("Large History", "large", assigned_agent=ana)
+    small = x_contact("Small History", assigned_agent=ana)
+    large = x_contact("Large History", "large", assigned_agent=ana)
     account = XAccountFactory()
     with_history(small, 10, account)
     with_history(large, 1000, account)
