@@ -155,8 +155,9 @@ def _account_for(contact):
 
 
 def _open_chat_for(contact, agent) -> tuple[Interaction | None, object, str]:
-    """The contact's open Chat interaction (if any), the X account and the DM thread; refuses when someone else
-    holds the conversation or it waits in the queue."""
+    """The contact's open Chat interaction (if any), the X account and the DM thread. A conversation waiting in
+    the queue (or offered to this agent) becomes this agent's through the usual offer → accept moves; one that
+    another agent holds or is being offered is refused."""
     account = _account_for(contact)
     thread = _dm_thread_of(contact, account)
     current = (
@@ -165,13 +166,20 @@ def _open_chat_for(contact, agent) -> tuple[Interaction | None, object, str]:
         .order_by("-opened_at")
         .first()
     )
-    if current is None or current.agent_id == agent.pk:
+    if current is None:
+        return None, account, thread
+    if current.state in (InteractionState.QUEUED, InteractionState.OFFERED):
+        offer = current.offers.filter(state=Offer.State.OFFERED).select_related("agent").first()
+        if offer is not None and offer.agent_id != agent.pk:
+            raise InteractionError(f"{contact.display_name}'s conversation is being offered to {offer.agent} now.")
+        if offer is None:
+            interaction_offer(interaction_id=current.pk, agent=agent)
+        return interaction_accept(interaction_id=current.pk, agent=agent), account, thread
+    if current.agent_id == agent.pk:
         return current, account, thread
     if current.state == InteractionState.ENDED:
         return None, account, thread  # someone else's finished chat: a new one may start
-    if current.agent_id:
-        raise InteractionError(f"{current.agent} is working a conversation with {contact.display_name} right now.")
-    raise InteractionError(f"{contact.display_name} is waiting in the queue: accept the offer to answer.")
+    raise InteractionError(f"{current.agent} is working a conversation with {contact.display_name} right now.")
 
 
 def _locked_contact(contact_id: int):

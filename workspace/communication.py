@@ -100,7 +100,8 @@ def contact_message(request: HttpRequest, contact_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect(f"{reverse('workspace:communication')}?contact={contact.pk}")
     context = _contact_context(request, contact, sent=True)
-    return render(request, "workspace/partials/_communication_contact.html", context)
+    response = render(request, "workspace/partials/_communication_contact.html", context)
+    return trigger_client_event(response, "perch:interactions.changed")  # it may have joined a waiting chat
 
 
 @require_POST

@@ -160,7 +160,7 @@ def test_write_a_message_queues_one_dm_through_the_outbox_and_keeps_the_agent_fr
     dm = Message.objects.get(direction="out")
     assert (dm.kind, dm.text, dm.delivery, dm.author_agent) == ("dm", "Your bag is on its way", "queued", ana)
     assert dm.interaction.agent == ana and dm.interaction.state == "done"  # no live chat taken on
-    assert "Your bag is on its way" in response.content.decode() and "Queued" in response.content.decode()
+    assert "Your bag is on its way" in response.content.decode() and "Added to the outbox" in response.content.decode()
     assert not client.get(reverse("workspace:interaction_list")).content.decode().count("Maya Patel")
 
 
@@ -190,11 +190,7 @@ def test_the_x_icon_opens_a_new_chat_interaction_of_the_agent(client, ana):
 
 def test_the_x_icon_refuses_when_another_agent_holds_the_conversation(client, ana):
     contact = x_contact()
-    account = XAccountFactory()
-    x_id = contact.identities.get().external_id
-    thread = "-".join(sorted([x_id, account.x_user_id], key=int))
-    InteractionFactory(contact=contact, x_account=account, thread_key=thread, state="active",
-                       agent=AgentFactory(first_name="Ben"))  # fmt: skip
+    _waiting_chat(contact, state="active", agent=AgentFactory(first_name="Ben"))
     response = client.post(reverse("workspace:contact_chat", args=[contact.pk]), headers=HX)
     assert response.status_code == 409 and "is working a conversation with Maya Patel" in response.content.decode()
     assert response["HX-Retarget"] == "#comm-contact-error"
@@ -220,3 +216,34 @@ def test_the_communication_page_is_a_real_page_with_its_tab_open(client, ana):
     assert 'id="tab-communication"' in html and "data-tab-fixed" in html
     assert 'aria-label="Communication with Maya Patel"' in html
     assert 'aria-controls="communication-panel" class="tab"\n              aria-selected="true"' in html
+
+
+def _waiting_chat(contact, **fields):
+    account = XAccountFactory()
+    x_id = contact.identities.get().external_id
+    thread = "-".join(sorted([x_id, account.x_user_id], key=int))
+    return InteractionFactory(contact=contact, x_account=account, thread_key=thread, **fields)
+
+
+def test_answering_a_contact_who_waits_in_the_queue_takes_their_conversation(client, ana):
+    contact = x_contact(assigned_agent=ana)
+    waiting = _waiting_chat(contact)  # queued: Ana is Not Ready, the contact wrote again
+    InboundDMFactory(interaction=waiting, text="Any news?")
+    response = client.post(
+        reverse("workspace:contact_message", args=[contact.pk]), {"text": "Yes! Found it."}, headers=HX
+    )
+    assert response.status_code == 200
+    waiting.refresh_from_db()
+    assert (waiting.state, waiting.agent) == ("active", ana)  # offered to Ana and accepted: the usual moves
+    assert list(waiting.messages.values_list("text", flat=True)) == ["Any news?", "Yes! Found it."]
+    assert waiting.offers.get().state == "accepted"
+
+
+def test_a_conversation_offered_to_another_agent_is_not_taken(client, ana):
+    contact = x_contact()
+    waiting = _waiting_chat(contact)
+    interaction_services.interaction_offer(interaction_id=waiting.pk, agent=AgentFactory(first_name="Ben"))
+    response = client.post(reverse("workspace:contact_message", args=[contact.pk]), {"text": "Hello"}, headers=HX)
+    assert response.status_code == 422 and "being offered to" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.state == "offered" and not Message.objects.filter(direction="out").exists()
