@@ -115,3 +115,24 @@ def test_the_desktop_notification_show_opens_the_communication_tab(demo, page, l
     expect(page.get_by_role("tab", name="Communication")).to_have_attribute("aria-selected", "true")
     contact = page.get_by_role("region", name="Communication with Maya Patel")
     expect(contact.get_by_role("list", name="Transcript with Maya Patel")).to_contain_text("Is anyone there?")
+
+
+def test_the_x_icon_opens_a_chat_and_the_conversation_tab_shows_all_transcripts(demo, page):  # noqa: F811
+    simulator = demo
+    customer_dm(simulator, "Earlier question about my seat")  # history: a chat Maya started, still queued
+    poll()
+    page.get_by_role("tab", name="Communication").click()
+    panel = page.get_by_role("tabpanel", name="Communication")
+    panel.get_by_role("searchbox", name="Search contacts").fill("seat")  # found by message text
+    panel.get_by_role("list", name="Search results").get_by_role("link", name="Maya Patel").click()
+    panel.get_by_role("button", name="Start a Chat interaction on X").click()
+    conversation = page.get_by_role("article", name="Interaction with Maya Patel")
+    expect(conversation.locator(".interaction-state")).to_have_text("Active")
+    expect(conversation.get_by_label("Transcript")).to_contain_text("Earlier question about my seat")
+    expect(page.get_by_label("My interactions")).to_contain_text("Maya Patel")
+    page.get_by_role("tab", name="Conversation").click()
+    history = page.get_by_role("tabpanel", name="Conversation")
+    expect(history.get_by_role("list", name="Transcript with Maya Patel")).to_contain_text("Earlier question")
+    conversation.get_by_label("Write a message").fill("Hi Maya, about your seat:")
+    conversation.get_by_label("Write a message").press("Enter")
+    expect(history.locator(".line.outbound .delivery")).to_have_text("Sent")  # the right panel follows live
