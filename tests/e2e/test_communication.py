@@ -13,6 +13,11 @@ from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def settled(page):
+    """htmx binds new content once it settles (20 ms after the swap): a quick test must not type before that."""
+    expect(page.locator(".htmx-added, .htmx-settling")).to_have_count(0)
+
+
 def test_tabs_switch_with_the_keyboard_and_are_remembered(demo, page):  # noqa: F811
     tabs = page.get_by_role("tablist", name="Details")
     expect(tabs.get_by_role("tab", name="Contact")).to_have_attribute("aria-selected", "true")
@@ -42,6 +47,7 @@ def test_communication_tab_search_async_dm_and_contact_replied_show(demo, page, 
     panel = page.get_by_role("tabpanel", name="Communication")
     expect(panel.get_by_role("list", name="Assigned Contacts", exact=True)).to_contain_text("Maya Patel")
     expect(panel.get_by_role("list", name="Unassigned contacts")).to_contain_text("Tom Becker")
+    settled(page)
 
     panel.get_by_role("searchbox", name="Search contacts").fill("@tombeck")
     results = panel.get_by_role("list", name="Search results")
@@ -51,6 +57,7 @@ def test_communication_tab_search_async_dm_and_contact_replied_show(demo, page, 
     panel.get_by_role("list", name="Assigned Contacts", exact=True).get_by_role("link", name="Maya Patel").click()
     contact = panel.get_by_role("region", name="Communication with Maya Patel")
     expect(contact).to_contain_text("@mayapatel")
+    settled(page)
     contact.get_by_label("Write a message").fill("Good news: your bag is in Lisbon <3")
     contact.get_by_role("button", name="Send").click()
     transcript = contact.get_by_role("list", name="Transcript with Maya Patel")
@@ -76,6 +83,7 @@ def test_communication_tab_search_async_dm_and_contact_replied_show(demo, page, 
     expect(contact.get_by_role("list", name="Transcript with Maya Patel")).to_contain_text("Wonderful, thank you!")
     expect(page.get_by_role("list", name="Notifications")).to_contain_text("Maya Patel replied.")
     expect(toast).to_have_count(0)
+    settled(page)
 
     # Answering now takes the waiting conversation (offered to Ana and accepted): it is hers, live.
     contact.get_by_label("Write a message").fill("Delivery is booked for tomorrow.")
@@ -123,13 +131,18 @@ def test_the_x_icon_opens_a_chat_and_the_conversation_tab_shows_all_transcripts(
     poll()
     page.get_by_role("tab", name="Communication").click()
     panel = page.get_by_role("tabpanel", name="Communication")
+    expect(panel).to_contain_text("Unassigned contacts")
+    settled(page)
     panel.get_by_role("searchbox", name="Search contacts").fill("seat")  # found by message text
     panel.get_by_role("list", name="Search results").get_by_role("link", name="Maya Patel").click()
+    expect(panel.get_by_role("region", name="Communication with Maya Patel")).to_be_visible()
+    settled(page)
     panel.get_by_role("button", name="Start a Chat interaction on X").click()
     conversation = page.get_by_role("article", name="Interaction with Maya Patel")
     expect(conversation.locator(".interaction-state")).to_have_text("Active")
     expect(conversation.get_by_label("Transcript")).to_contain_text("Earlier question about my seat")
     expect(page.get_by_label("My interactions")).to_contain_text("Maya Patel")
+    settled(page)
     page.get_by_role("tab", name="Conversation").click()
     history = page.get_by_role("tabpanel", name="Conversation")
     expect(history.get_by_role("list", name="Transcript with Maya Patel")).to_contain_text("Earlier question")
