@@ -247,3 +247,13 @@ def test_a_conversation_offered_to_another_agent_is_not_taken(client, ana):
     assert response.status_code == 422 and "being offered to" in response.content.decode()
     waiting.refresh_from_db()
     assert waiting.state == "offered" and not Message.objects.filter(direction="out").exists()
+
+
+def test_a_missed_offer_is_kept_in_the_notifications(client, ana):
+    from interactions.models import Offer
+
+    interaction = InteractionFactory(contact=x_contact(), state="offered")
+    offer = Offer.objects.create(interaction=interaction, agent=ana, expires_at=timezone.now() - timedelta(seconds=1))
+    assert routing.expire(offer.pk)
+    html = client.get(reverse("workspace:notices"), headers=HX).content.decode()
+    assert "You missed a Chat offer from Maya Patel." in html
