@@ -125,7 +125,7 @@ def test_the_desktop_notification_show_opens_the_communication_tab(demo, page, l
     expect(contact.get_by_role("list", name="Transcript with Maya Patel")).to_contain_text("Is anyone there?")
 
 
-def test_the_x_icon_opens_a_chat_and_the_conversation_tab_shows_all_transcripts(demo, page):  # noqa: F811
+def test_the_x_icon_opens_a_chat_and_the_conversation_tab_shows_all_transcripts(demo, page, screenshot):  # noqa: F811
     simulator = demo
     customer_dm(simulator, "Earlier question about my seat")  # history: a chat Maya started, still queued
     poll()
@@ -149,3 +149,4 @@ def test_the_x_icon_opens_a_chat_and_the_conversation_tab_shows_all_transcripts(
     conversation.get_by_label("Write a message").fill("Hi Maya, about your seat:")
     conversation.get_by_label("Write a message").press("Enter")
     expect(history.locator(".line.outbound .delivery")).to_have_text("Sent")  # the right panel follows live
+    screenshot("conversation-tab")
