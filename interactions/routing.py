@@ -171,7 +171,11 @@ def _tell_owner_if_away(interaction: Interaction) -> None:
         return
     # Once per waiting interaction: the queue is routed often, the agent should hear it once.
     if cache.add(f"perch:replied:{interaction.pk}", 1, timeout=int(sticky_wait().total_seconds()) + 60):
+        from workspace.services import notice_add  # workspace.services imports this module
+
         notify_agent(owner, "contact.replied", contact_id=interaction.contact_id, interaction_id=interaction.pk)
+        notice_add(agent_id=owner, kind="contact_replied", contact_id=interaction.contact_id,
+                   interaction_id=interaction.pk, text=f"{interaction.contact.display_name} replied.")  # fmt: skip
 
 
 def route_queue(*, prioritise_ids: list[int] = (), limit: int = BATCH) -> int:
@@ -200,8 +204,18 @@ def expire(offer_id: int) -> bool:
             state=InteractionState.QUEUED
         )
         notify_agent(offer.agent_id, "interaction.withdrawn", interaction_id=offer.interaction_id, offer_id=offer.pk)
+        _notice_missed_offer(offer)
         request_routing()
     return True
+
+
+def _notice_missed_offer(offer: Offer) -> None:
+    from workspace.services import notice_add  # workspace.services imports this module
+
+    interaction = Interaction.objects.select_related("contact").get(pk=offer.interaction_id)
+    text = f"You missed a {interaction.get_kind_display()} offer from {interaction.contact.display_name}."
+    notice_add(agent_id=offer.agent_id, kind="offer_missed", contact_id=interaction.contact_id,
+               interaction_id=interaction.pk, text=text)  # fmt: skip
 
 
 def expire_overdue() -> int:

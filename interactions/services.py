@@ -6,7 +6,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from interactions.errors import InteractionError, InvalidTransition, NotYours
-from interactions.models import ALLOWED_TRANSITIONS, Interaction, InteractionState, Label, Offer
+from interactions.models import (
+    ALLOWED_TRANSITIONS,
+    OPEN_STATES,
+    Channel,
+    Interaction,
+    InteractionState,
+    Label,
+    Message,
+    Offer,
+)
 from interactions.routing import request_routing
 from workspace.notifications import notify_agent
 
@@ -120,3 +129,105 @@ def interaction_set_sentiment(*, interaction_id: int, agent, sentiment: str) -> 
     interaction.sentiment, interaction.sentiment_overridden = SENTIMENT_VALUES[sentiment], True
     interaction.save(update_fields=["sentiment", "sentiment_overridden"])
     return interaction
+
+
+# --- Continuing a conversation from the Communication tab -------------------------------------------------
+def _dm_thread_of(contact, account) -> str:
+    """X's 1:1 DM conversation id between the brand and the contact (lower user id, a dash, the higher)."""
+    identity = next((i for i in contact.identities.all() if i.channel == "twitter"), None)
+    if identity is None:
+        raise InteractionError(f"{contact.display_name} has no X identity: add their X id in the Contact tab first.")
+    low, high = sorted([identity.external_id, account.x_user_id], key=int)
+    return f"{low}-{high}"
+
+
+def _account_for(contact):
+    """The X account the contact last talked to, else the only connected one."""
+    from social.models import XAccount
+
+    last = contact.interactions.filter(x_account__isnull=False).select_related("x_account").order_by("-opened_at")
+    if last.first():
+        return last.first().x_account
+    accounts = list(XAccount.objects.order_by("pk")[:2])
+    if len(accounts) != 1:
+        raise InteractionError(f"Perch cannot tell which X account should write to {contact.display_name}.")
+    return accounts[0]
+
+
+def _open_chat_for(contact, agent) -> tuple[Interaction | None, object, str]:
+    """The contact's open Chat interaction (if any), the X account and the DM thread. A conversation waiting in
+    the queue (or offered to this agent) becomes this agent's through the usual offer → accept moves; one that
+    another agent holds or is being offered is refused."""
+    account = _account_for(contact)
+    thread = _dm_thread_of(contact, account)
+    current = (
+        Interaction.objects.select_for_update()
+        .filter(x_account=account, kind=Channel.CHAT, thread_key=thread, state__in=[*OPEN_STATES, "ended"])
+        .order_by("-opened_at")
+        .first()
+    )
+    if current is None:
+        return None, account, thread
+    if current.state in (InteractionState.QUEUED, InteractionState.OFFERED):
+        offer = current.offers.filter(state=Offer.State.OFFERED).select_related("agent").first()
+        if offer is not None and offer.agent_id != agent.pk:
+            raise InteractionError(f"{contact.display_name}'s conversation is being offered to {offer.agent} now.")
+        if offer is None:
+            interaction_offer(interaction_id=current.pk, agent=agent)
+        return interaction_accept(interaction_id=current.pk, agent=agent), account, thread
+    if current.agent_id == agent.pk:
+        return current, account, thread
+    if current.state == InteractionState.ENDED:
+        return None, account, thread  # someone else's finished chat: a new one may start
+    raise InteractionError(f"{current.agent} is working a conversation with {contact.display_name} right now.")
+
+
+def _locked_contact(contact_id: int):
+    from contacts.models import Contact
+
+    contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+    if contact is None:
+        raise InteractionError(f"Contact #{contact_id} does not exist.")
+    return contact
+
+
+@transaction.atomic
+def interaction_start_chat(*, contact_id: int, agent) -> Interaction:
+    """The X icon of the Communication tab: a Chat interaction with the contact, active and this agent's
+    (their open one if they already have it)."""
+    contact = _locked_contact(contact_id)
+    current, account, thread = _open_chat_for(contact, agent)
+    if current is not None and current.state in OPEN_STATES:
+        return current
+    now = timezone.now()
+    return Interaction.objects.create(
+        kind=Channel.CHAT, contact=contact, x_account=account, agent=agent, state=InteractionState.ACTIVE,
+        thread_key=thread, queued_at=now, accepted_at=now,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def interaction_write_async(*, contact_id: int, agent, text: str, idempotency_key: str) -> Message:
+    """Write a message from the Communication tab: a DM to the contact through the outbox, without taking on a
+    live conversation. It joins the agent's open chat with the contact if there is one; otherwise it is kept in a
+    Chat interaction of its own, done at once, so the customer's answer arrives as new work (sticky to the
+    contact's agent, who gets "contact replied")."""
+    from interactions import outbox  # outbox imports social, which imports this module
+
+    contact = _locked_contact(contact_id)  # first: a concurrent double-click waits here, then finds its twin
+    existing = Message.objects.filter(idempotency_key=idempotency_key, author_agent=agent).first()
+    if existing:
+        return existing
+    current, account, thread = _open_chat_for(contact, agent)
+    if current is not None and current.state in outbox.SENDABLE_STATES:
+        return outbox.outbox_send_dm(interaction_id=current.pk, agent=agent, text=text, idempotency_key=idempotency_key)
+    now = timezone.now()
+    interaction = Interaction.objects.create(
+        kind=Channel.CHAT, contact=contact, x_account=account, agent=agent, state=InteractionState.ENDED,
+        thread_key=thread, queued_at=now, accepted_at=now, ended_at=now, ended_by=Interaction.EndedBy.AGENT,
+    )  # fmt: skip
+    message = outbox.outbox_send_dm(
+        interaction_id=interaction.pk, agent=agent, text=text, idempotency_key=idempotency_key
+    )
+    interaction_mark_done(interaction_id=interaction.pk, agent=agent, note="Written from the Communication tab.")
+    return message

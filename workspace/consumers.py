@@ -52,6 +52,7 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     # Channels dispatches "interaction.offered" to interaction_offered(), etc.
     interaction_offered = interaction_withdrawn = interaction_ended = forward
     message_created = message_status = presence_changed = contact_replied = forward
+    notice_created = forward
     account_needs_reconnect = forward  # to the supervisors group only
 
 

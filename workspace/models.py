@@ -89,3 +89,28 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class AgentNotice(models.Model):
+    """A notice an agent got (a contact of theirs replied, an offer they missed). The push is only a hint that
+    vanishes with the tab; this row is what the Communication tab's Notifications list shows."""
+
+    class Kind(models.TextChoices):
+        CONTACT_REPLIED = "contact_replied", "Contact replied"
+        OFFER_MISSED = "offer_missed", "Missed offer"
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    contact = models.ForeignKey("contacts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    interaction = models.ForeignKey(
+        "interactions.Interaction", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["agent", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.agent}: {self.text}"

@@ -1,5 +1,7 @@
 """Reads for the agent workspace. Each takes the agent: an agent sees only what is theirs."""
 
+from datetime import UTC, datetime, timedelta
+
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
@@ -95,3 +97,100 @@ def contact_for_agent(*, agent, contact_id: int):
 
     visible = visible_contacts_q(agent=agent)
     return Contact.objects.filter(visible, pk=contact_id).prefetch_related("identities").distinct().first()
+
+
+# --- The Communication tab (Connect group) and the right panel's Conversation tab -------------------------
+TRANSCRIPT_PAGE = 30
+CONTACT_LIST_LIMIT = 50
+
+
+def _visible_contacts(*, agent):
+    """Deny by default: the agent's assigned contacts, unassigned contacts, and the contact of a conversation
+    the agent is working now. Never a contact assigned to another agent otherwise."""
+    from contacts.models import Contact
+
+    working = Interaction.objects.filter(agent=agent, state__in=[*OPEN_STATES, InteractionState.ENDED])
+    visible = Q(assigned_agent=agent) | Q(assigned_agent__isnull=True) | Q(pk__in=working.values("contact_id"))
+    return Contact.objects.filter(visible)
+
+
+def communication_contact(*, agent, contact_id: int):
+    """One contact for the Communication tab (identities and assigned agent loaded), or None if not visible."""
+    return (
+        _visible_contacts(agent=agent)
+        .filter(pk=contact_id)
+        .select_related("assigned_agent")
+        .prefetch_related("identities")
+        .first()
+    )
+
+
+def assigned_contacts(*, agent):
+    return agent.assigned_contacts.prefetch_related("identities").order_by("display_name", "id")[:CONTACT_LIST_LIMIT]
+
+
+def unassigned_contacts(*, agent):
+    """Contacts nobody owns, most recently active first."""
+    from contacts.models import Contact
+
+    return (
+        Contact.objects.filter(assigned_agent__isnull=True)
+        .prefetch_related("identities")
+        .order_by("-updated_at", "-id")[:CONTACT_LIST_LIMIT]
+    )
+
+
+def search_contacts(*, agent, query: str):
+    """Visible contacts whose name, X handle, X id or message text match."""
+    from contacts.models import Contact
+
+    query = query.strip().lstrip("@")
+    if not query:
+        return Contact.objects.none()
+    matches = (
+        Q(display_name__icontains=query)
+        | Q(identities__handle__icontains=query)
+        | Q(identities__external_id=query)
+        | Q(interactions__messages__text__icontains=query)
+    )
+    # Two filter() calls: the visibility and the match may be met through different interactions.
+    ids = _visible_contacts(agent=agent).filter(matches).values("id").distinct()[:CONTACT_LIST_LIMIT]
+    return Contact.objects.filter(id__in=ids).prefetch_related("identities").order_by("display_name", "id")
+
+
+def encode_cursor(message: Message) -> str:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return f"{(message.created_at - epoch) // timedelta(microseconds=1)}_{message.pk}"
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        micros, pk = (int(part) for part in cursor.split("_"))
+    except ValueError:
+        return None
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros), pk
+
+
+def contact_transcript(*, contact, before: str = "", limit: int = TRANSCRIPT_PAGE) -> dict:
+    """All DMs and tweets with the contact across every interaction, newest first, one page at a time:
+    two queries whatever the length of the history (the page, plus one row to know whether there is more)."""
+    messages = (
+        Message.objects.filter(interaction__contact=contact)
+        .exclude(kind=Message.Kind.LIKE)
+        .select_related("interaction", "interaction__x_account", "author_agent")
+        .order_by("-created_at", "-id")
+    )
+    position = _decode_cursor(before) if before else None
+    if position:
+        at, pk = position
+        messages = messages.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
+    page = list(messages[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {"messages": page, "older": encode_cursor(page[-1]) if more else ""}
+
+
+def agent_notices(*, agent, limit: int = 20):
+    from workspace.models import AgentNotice
+
+    return AgentNotice.objects.filter(agent=agent).select_related("contact")[:limit]

@@ -1,10 +1,10 @@
-"""Agent presence: Ready / Not Ready per channel."""
+"""Agent presence (Ready / Not Ready per channel) and the notices an agent gets."""
 
 from django.db import transaction
 from django.utils import timezone
 
 from interactions.routing import request_routing
-from workspace.models import ChannelPresence
+from workspace.models import AgentNotice, ChannelPresence
 from workspace.notifications import notify_agent
 
 
@@ -32,3 +32,12 @@ def presence_sign_out(*, agent) -> int:
         presence_set(agent=agent, channel=presence.channel, ready=False, reason=ChannelPresence.NotReadyReason.OFFLINE)
         changed += 1
     return changed
+
+
+def notice_add(*, agent_id: int, kind: str, text: str, contact_id=None, interaction_id=None) -> AgentNotice:
+    """Keeps a notice for the agent's Notifications list and tells their open tabs, after commit."""
+    notice = AgentNotice.objects.create(
+        agent_id=agent_id, kind=kind, text=text[:300], contact_id=contact_id, interaction_id=interaction_id
+    )
+    notify_agent(agent_id, "notice.created", notice_id=notice.pk, contact_id=contact_id)
+    return notice

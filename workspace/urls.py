@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from workspace import reports, views
+from workspace import communication, reports, views
 
 workspace_patterns = (
     [
@@ -28,6 +28,16 @@ workspace_patterns = (
         path("interactions/<int:interaction_id>/done/", views.interaction_done, name="interaction_done"),
         path("messages/<int:message_id>/retry/", views.message_retry, name="message_retry"),
         path("messages/<int:message_id>/media/<int:index>/", views.message_media, name="message_media"),
+        path("communication/", communication.communication, name="communication"),
+        path("communication/notices/", communication.notices, name="notices"),
+        path(
+            "communication/contacts/<int:contact_id>/",
+            communication.communication_contact,
+            name="communication_contact",
+        ),
+        path("communication/contacts/<int:contact_id>/message/", communication.contact_message, name="contact_message"),
+        path("communication/contacts/<int:contact_id>/chat/", communication.contact_chat, name="contact_chat"),
+        path("contacts/<int:contact_id>/transcript/", communication.contact_transcript, name="contact_transcript"),
     ],
     "workspace",
 )

@@ -90,14 +90,14 @@
   function showReplied(event) {
     const box = document.getElementById("contact-replied");
     if (!box) return;
-    const url = "/workspace/interactions/" + encodeURIComponent(event.interaction_id) + "/";
-    const open = function () { htmx.ajax("GET", url, { target: "#centre" }); toast.remove(); };
+    // Show: the Communication tab on that contact (right_panel.js), where the agent can answer at once.
+    const open = function () { window.perchOpenCommunication(event.contact_id); toast.remove(); };
     const toast = document.createElement("section");
     toast.className = "toast";
     toast.setAttribute("role", "status");
     const text = document.createElement("p");
     text.className = "toast-text";
-    text.textContent = "A contact assigned to you wrote again.";
+    text.textContent = "A contact assigned to you replied.";
     const show = document.createElement("button");
     show.type = "button";
     show.className = "button button-primary";
