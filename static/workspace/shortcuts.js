@@ -1,6 +1,6 @@
 // Keyboard shortcuts of the workspace. "?" opens the list (a modal <dialog>: focus moves into it, Esc closes it
 // and focus returns); "c" puts the caret in the composer; Alt+N keeps the composer's text as a private note;
-// Esc closes the emoji panel. Single keys act only when the agent is not typing in a field.
+// Esc closes the emoji panel and open menus. Single keys act only when the agent is not typing in a field.
 (function () {
   "use strict";
 
@@ -20,6 +20,9 @@
   document.addEventListener("keydown", function (evt) {
     if (evt.defaultPrevented || evt.isComposing) return;
     if (evt.key === "Escape") {
+      document.querySelectorAll("details.label-menu[open], details.reason-menu[open]").forEach(function (menu) {
+        menu.open = false;
+      });
       const panel = document.querySelector(".emoji-panel:not([hidden])");
       if (panel) {
         panel.hidden = true;
