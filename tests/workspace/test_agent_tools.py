@@ -75,7 +75,7 @@ def test_a_private_note_is_stored_shown_escaped_and_never_sent(django_assert_max
 
     Label.objects.create(name="VIP")
     interaction.labels.add(Label.objects.create(name="Billing"))
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(8):
         view = client.get(reverse("workspace:interaction", args=[interaction.pk]), headers=HX)
     assert "Where is my bag?" in view.content.decode() and "not sent to the customer" in view.content.decode()
 
@@ -115,3 +115,33 @@ def test_label_and_note_posts_need_the_csrf_token():
     )
     assert client.post(reverse("workspace:interaction_note", args=[interaction.pk]), {"text": "x"}).status_code == 403
     assert not InteractionNote.objects.exists() and not interaction.labels.exists()
+
+
+def test_supervisors_manage_canned_responses_in_the_admin():
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("sam", "sam@example.com", PASSWORD)
+    client = sign_in("sam", PASSWORD)
+    care = Team.objects.create(name="Care")
+    CannedResponse.objects.create(title="Greeting", text="Hi", team=care)
+    listing = client.get("/admin/interactions/cannedresponse/")
+    assert listing.status_code == 200 and "Team Care" in listing.content.decode()
+    both = client.post("/admin/interactions/cannedresponse/add/", {
+        "title": "Both", "text": "x", "team": care.pk, "owner": AgentFactory().pk, "is_active": "on",
+    })  # fmt: skip
+    assert both.status_code == 200 and "Pick either a team" in both.content.decode()
+    assert not CannedResponse.objects.filter(title="Both").exists()
+    interaction = working(AgentFactory())
+    assert client.get(f"/admin/interactions/interaction/{interaction.pk}/change/").status_code == 200
+
+
+def test_notes_on_a_tweet_thread_show_below_the_tree():
+    ana = AgentFactory()
+    interaction = InteractionFactory(agent=ana, state="active", kind="twitter", accepted_at=timezone.now())
+    InboundDMFactory(interaction=interaction, kind="tweet", text="@acme where is my bag?")
+    client = sign_in(ana.username, PASSWORD)
+    response = client.post(reverse("workspace:interaction_note", args=[interaction.pk]), {"text": "Lost in Lisbon"})
+    html = response.content.decode()
+    assert 'aria-label="Tweet thread"' in html and 'aria-label="Private notes"' in html
+    assert html.index("where is my bag?") < html.index("Lost in Lisbon")
+    assert not Message.objects.filter(direction="out").exists()
