@@ -99,9 +99,16 @@ def test_shortcuts_canned_responses_notes_and_labels(ana_with_a_dm, page, screen
     expect(box).to_have_value("Hello! Hi Maya Patel, here is the claim form: https://example.com/claim /")
     assert Interaction.objects.get().messages.filter(direction="out").count() == 0
 
-    # A private note: yellow, escaped, in the transcript — and nothing reaches X.
+    # Esc closes the emoji picker and gives the caret back.
+    conversation.get_by_role("button", name="Emoji").click()
+    expect(page.locator("emoji-picker")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("emoji-picker")).to_be_hidden()
+    expect(box).to_be_focused()
+
+    # A private note (Alt+N): yellow, escaped, in the transcript — and nothing reaches X.
     box.fill("Customer is a frequent flyer <img src=x onerror=alert(1)>")
-    conversation.get_by_role("button", name="Add private note").click()
+    box.press("Alt+n")
     note = conversation.get_by_role("listitem", name="Private note by Ana")
     expect(note).to_contain_text("Customer is a frequent flyer <img src=x onerror=alert(1)>")
     expect(note).to_contain_text("not sent to the customer")
