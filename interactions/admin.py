@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.timesince import timesince
 
-from interactions.models import Interaction, Label, Message, Offer, RoutingRule
+from interactions.models import CannedResponse, Interaction, InteractionNote, Label, Message, Offer, RoutingRule
 
 
 class MessageInline(admin.TabularInline):
@@ -21,17 +21,26 @@ class OfferInline(admin.TabularInline):
     readonly_fields = fields
 
 
+class NoteInline(admin.TabularInline):
+    model = InteractionNote
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "author", "text"]
+    readonly_fields = fields
+
+
 @admin.register(Interaction)
 class InteractionAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "contact", "x_account", "agent", "state", "priority", "waiting", "opened_at"]
-    list_filter = ["state", "kind", "x_account", "agent", "disposition"]
+    list_filter = ["state", "kind", "x_account", "agent", "disposition", "labels"]
     search_fields = ["contact__display_name", "contact__identities__handle", "thread_key", "messages__text"]
     list_select_related = ["contact", "x_account", "agent"]
     date_hierarchy = "opened_at"
     # The lifecycle moves only through services; supervisor actions for it arrive with the live board.
     readonly_fields = ["state", "opened_at", "queued_at", "accepted_at", "ended_at", "ended_by", "done_at"]
     autocomplete_fields = ["contact"]
-    inlines = [MessageInline, OfferInline]
+    filter_horizontal = ["labels"]
+    inlines = [MessageInline, NoteInline, OfferInline]
 
     @admin.display(description="Waiting", ordering="queued_at")
     def waiting(self, interaction: Interaction) -> str:
@@ -63,6 +72,19 @@ class LabelAdmin(admin.ModelAdmin):
     list_display = ["name", "color", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ["title", "audience", "is_active"]
+    list_filter = ["is_active", "team"]
+    search_fields = ["title", "text", "owner__username"]
+    list_select_related = ["team", "owner"]
+    raw_id_fields = ["owner"]
+
+    @admin.display(description="For")
+    def audience(self, response: CannedResponse) -> str:
+        return f"Team {response.team}" if response.team_id else f"Only {response.owner}"
 
 
 @admin.register(RoutingRule)

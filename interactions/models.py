@@ -38,7 +38,7 @@ OPEN_STATES = (
 
 
 class Label(models.Model):
-    """A disposition an agent picks on Mark Done ("Resolved", "Refund issued", ...)."""
+    """A disposition an agent picks on Mark Done ("Resolved", "Refund issued", ...), also a tag on an interaction."""
 
     name = models.CharField(max_length=60, unique=True)
     color = models.CharField(max_length=7, default="#64748b", help_text="Hex colour, e.g. #16a34a.")
@@ -91,6 +91,8 @@ class Interaction(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     disposition = models.ForeignKey(Label, null=True, blank=True, on_delete=models.PROTECT)
     done_note = models.TextField(blank=True)
+    # Tags the agent sets while working (the disposition above is picked once, at Mark Done).
+    labels = models.ManyToManyField(Label, blank=True, related_name="tagged_interactions")
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -237,3 +239,56 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class InteractionNote(models.Model):
+    """A private note an agent adds to an interaction: shown in the transcript, never sent to X."""
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField()
+    # The composer's key: a double-clicked "Add note" stores one note.
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    is_private_note = True  # lets the transcript template tell notes from messages
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["interaction", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Note on #{self.interaction_id} by {self.author}"
+
+
+class CannedResponse(models.Model):
+    """A ready answer an agent inserts with "/" in the composer: for a whole team, or personal to one agent."""
+
+    title = models.CharField(max_length=80)
+    text = models.TextField(help_text="Placeholders: {contact_name}, {agent_name}, {brand_handle}.")
+    team = models.ForeignKey(
+        "workspace.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="canned_responses"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+        help_text="Set for a personal response; leave empty and pick a team for a team-wide one.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            # Exactly one audience: a personal response is nobody else's, a team response is the team's.
+            models.CheckConstraint(
+                condition=Q(team__isnull=True, owner__isnull=False) | Q(team__isnull=False, owner__isnull=True),
+                name="canned_response_team_xor_owner",
+                violation_error_message="Pick either a team (team-wide) or an owner (personal), not both or neither.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from interactions.models import OPEN_STATES, Channel, Interaction, InteractionState, Message, Offer
+from interactions.models import OPEN_STATES, Channel, Interaction, InteractionNote, InteractionState, Message, Offer
 from workspace.models import ChannelPresence
 
 
@@ -51,19 +51,25 @@ def interaction_for_agent(*, agent, interaction_id: int) -> Interaction | None:
     return (
         Interaction.objects.filter(visible_interactions_q(agent=agent), pk=interaction_id)
         .select_related("contact", "x_account", "agent")
-        .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("created_at", "id")))
+        .prefetch_related(
+            Prefetch("messages", queryset=Message.objects.select_related("author_agent").order_by("created_at", "id")),
+            Prefetch("notes", queryset=InteractionNote.objects.select_related("author")),
+            "labels",
+        )
         .distinct()
         .first()
     )
 
 
 def conversation_view(*, interaction: Interaction) -> dict:
-    """What the Conversation tab shows: DMs in order, or the tweet tree (each reply indented under the tweet it
-    answers) with the tweets the brand liked."""
+    """What the Conversation tab shows: DMs in order with the agents' private notes between them, or the tweet
+    tree (each reply indented under the tweet it answers) with the tweets the brand liked and the notes below."""
     messages = list(interaction.messages.all())
+    notes = list(interaction.notes.all())
     liked = {m.in_reply_to_external_id for m in messages if m.kind == Message.Kind.LIKE and m.delivery == "sent"}
     if interaction.kind != Channel.TWITTER:
-        return {"messages": [m for m in messages if m.kind != Message.Kind.LIKE], "tree": None, "liked": liked}
+        timeline = sorted([m for m in messages if m.kind != Message.Kind.LIKE] + notes, key=lambda m: m.created_at)
+        return {"messages": timeline, "tree": None, "liked": liked, "notes": notes}
     tweets = [m for m in messages if m.kind == Message.Kind.TWEET]
     known = {m.external_id for m in tweets if m.external_id}
     children: dict[str, list[Message]] = {}
@@ -83,7 +89,7 @@ def conversation_view(*, interaction: Interaction) -> dict:
 
     for root in roots:
         walk(root, 0)
-    return {"messages": [], "tree": tree, "liked": liked}
+    return {"messages": [], "tree": tree, "liked": liked, "notes": notes}
 
 
 def visible_contacts_q(*, agent) -> Q:

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from workspace import communication, reports, views
+from workspace import communication, reports, tool_views, views
 
 workspace_patterns = (
     [
@@ -26,6 +26,9 @@ workspace_patterns = (
         path("interactions/<int:interaction_id>/like/", views.interaction_like, name="interaction_like"),
         path("interactions/<int:interaction_id>/end/", views.interaction_end, name="interaction_end"),
         path("interactions/<int:interaction_id>/done/", views.interaction_done, name="interaction_done"),
+        path("interactions/<int:interaction_id>/notes/", tool_views.interaction_note, name="interaction_note"),
+        path("interactions/<int:interaction_id>/labels/", tool_views.interaction_labels, name="interaction_labels"),
+        path("interactions/<int:interaction_id>/canned/", tool_views.canned_responses, name="canned_responses"),
         path("messages/<int:message_id>/retry/", views.message_retry, name="message_retry"),
         path("messages/<int:message_id>/media/<int:index>/", views.message_media, name="message_media"),
         path("communication/", communication.communication, name="communication"),

@@ -59,8 +59,23 @@ def png_file(tmp_path):
     return path
 
 
+def earlier_conversation_with_maya():
+    """Maya wrote before: last week's DM, marked done as Resolved."""
+    from contacts.models import Contact
+    from interactions.models import Label, Message
+
+    earlier = Interaction.objects.create(
+        kind="chat", contact=Contact.objects.get(display_name="Maya Patel"), thread_key="last-week",
+        x_account=XAccount.objects.get(x_user_id=DEMO_ACCOUNT_USER_ID), state="done",
+        disposition=Label.objects.get(name="Resolved"),
+    )  # fmt: skip
+    Message.objects.create(interaction=earlier, direction="in", kind="dm", text="Can I bring a bike?")
+    return earlier
+
+
 def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
     simulator = demo
+    earlier_conversation_with_maya()
     page.get_by_role("switch", name="Chat Not Ready").click()
     customer_dm(simulator, "Hi, my bag <b>never</b> arrived")
     poll()
@@ -71,7 +86,9 @@ def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
     expect(conversation.get_by_label("Transcript")).to_contain_text("Hi, my bag <b>never</b> arrived")  # as text
     contact_tab = page.get_by_label("Contact Maya Patel")
     expect(contact_tab).to_contain_text("@mayapatel")
-    expect(contact_tab).to_contain_text("History")
+    history = contact_tab.locator(".history li")
+    expect(history).to_have_count(2)  # this conversation and last week's, with how it ended
+    expect(history.nth(1)).to_contain_text("Done · 1 message · Resolved")
 
     box = conversation.get_by_label("Write a message")
     box.fill("So sorry! Here is your claim label ")
@@ -95,54 +112,116 @@ def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
 
     conversation.get_by_role("button", name="End chat").click()
     expect(conversation.locator(".interaction-state")).to_have_text("Ended")
-    page.get_by_text("Refund issued").click()
+    page.get_by_role("radio", name="Refund issued").check()
     page.get_by_label("Note", exact=True).fill("Sent a claim label")
     page.get_by_role("button", name="Mark Done").click()
     expect(page.get_by_role("heading", name="Marked done")).to_be_visible()
-    done = Interaction.objects.get(contact__display_name="Maya Patel")
+    done = Interaction.objects.exclude(thread_key="last-week").get(contact__display_name="Maya Patel")
     assert (done.state, done.disposition.name, done.done_note) == ("done", "Refund issued", "Sent a claim label")
     expect(page.get_by_label("My interactions")).not_to_contain_text("Maya Patel")
 
 
-def test_a_public_reply_with_the_ring_and_a_like(demo, page, screenshot):
-    simulator = demo
-    page.get_by_role("switch", name="Twitter Not Ready").click()
-    tweet = requests.post(f"{simulator}/tweet", json={"author_id": MAYA, "text": "@perchdemoair where is my bag?"},
-                          timeout=10).json()  # fmt: skip
+TOM = "1790000000000000102"
+
+
+def accept_mention(demo, page, author_id, text, name):
+    """A customer tweets at the brand; Ana (Ready on Twitter) accepts the offer. Returns the tweet and the view."""
+    tweet = requests.post(f"{demo}/tweet", json={"author_id": author_id, "text": text}, timeout=10).json()
     poll()
-    page.get_by_role("alertdialog", name="New Twitter interaction from Maya Patel").get_by_role(
+    page.get_by_role("alertdialog", name=f"New Twitter interaction from {name}").get_by_role(
         "button", name="Accept"
     ).click()
-    conversation = page.get_by_role("article", name="Interaction with Maya Patel")
-    box = conversation.get_by_label("Write a message")
-    ring = conversation.get_by_role("progressbar")
-    send = conversation.get_by_role("button", name="Send")
+    return tweet, page.get_by_role("article", name=f"Interaction with {name}")
 
-    expect(ring).to_have_attribute("aria-valuenow", "0")
-    expect(send).to_be_disabled()
-    url_and_emoji = "https://example.com/a/long/path/to/the/claim/form 👍 "
-    box.fill(url_and_emoji + "x" * (260 - 23 - 2 - 2))
-    expect(ring).to_have_attribute("aria-valuenow", "260")
-    expect(ring.locator(".ring-count")).to_have_text("20")
-    expect(ring).to_have_attribute("data-state", "warning")
-    box.fill(url_and_emoji + "x" * (275 - 27))
-    expect(ring).to_have_attribute("aria-valuenow", "275")
-    screenshot("reply-ring-275")
-    box.fill(url_and_emoji + "x" * (281 - 27))
-    expect(ring).to_have_attribute("data-state", "over")
-    expect(ring.locator(".ring-count")).to_have_text("-1")
-    expect(send).to_be_disabled()
-    box.fill("Sorry Maya! Could you DM us your booking code?")
-    expect(send).to_be_enabled()
-    send.click()
+
+def test_a_mention_thread_reply_like_and_a_second_branch(demo, page, screenshot):
+    simulator = demo
+    page.get_by_role("switch", name="Twitter Not Ready").click()
+    expect(page.get_by_role("switch", name="Twitter Ready")).to_be_visible()
+    tweet, conversation = accept_mention(demo, page, MAYA, "@perchdemoair where is my bag?", "Maya Patel")
+    box = conversation.get_by_label("Write a message")
+    box.fill("Sorry Maya! Could you DM us your booking code? 🙏")
+    conversation.get_by_role("button", name="Send").click()
     tree = conversation.get_by_label("Tweet thread")
     brand_reply = tree.locator(".tweet.from-brand")
-    expect(brand_reply).to_contain_text("@mayapatel Sorry Maya! Could you DM us your booking code?")
-    expect(tree.locator(".tweet.from-brand .delivery")).to_have_text("Sent")
+    expect(brand_reply).to_contain_text("@mayapatel Sorry Maya! Could you DM us your booking code? 🙏")
+    expect(brand_reply.locator(".delivery")).to_have_text("Sent")
     expect(tree.locator(".tweet.depth-1")).to_have_count(1)  # indented under the tweet it answers
+    indent = tree.locator(".tweet.depth-1").bounding_box()["x"] - tree.locator(".tweet.depth-0").bounding_box()["x"]
+    assert indent >= 20
     tree.locator(".tweet").first.get_by_role("button", name="Like").click()
     expect(tree.locator(".tweet").first.locator(".liked")).to_be_visible()
-    screenshot("conversation-tweet-tree")
     activity = requests.get(f"{simulator}/activity", params={"user_id": MAYA}, timeout=10).json()
     assert [r["in_reply_to_tweet_id"] for r in activity["replies"]] == [tweet["id"]]
     assert [lk["tweet_id"] for lk in activity["likes"]] == [tweet["id"]]
+
+    # Maya answers the brand's reply: the same branch, one level deeper, live.
+    reply_id = activity["replies"][0]["id"]
+    requests.post(f"{simulator}/tweet", timeout=10, json={
+        "author_id": MAYA, "text": "@perchdemoair sent you a DM", "in_reply_to_tweet_id": reply_id,
+    }).raise_for_status()  # fmt: skip
+    poll()
+    expect(tree.locator(".tweet.depth-2")).to_contain_text("sent you a DM")
+    screenshot("conversation-tweet-tree")
+
+    # Tom joins under Maya's first tweet, which the brand already answered: a branch of its own, offered anew.
+    requests.post(f"{simulator}/tweet", timeout=10, json={
+        "author_id": TOM, "text": "@mayapatel @perchdemoair mine is lost too", "in_reply_to_tweet_id": tweet["id"],
+    }).raise_for_status()  # fmt: skip
+    poll()
+    page.get_by_role("alertdialog", name="New Twitter interaction from Tom Becker").get_by_role(
+        "button", name="Accept"
+    ).click()
+    second = page.get_by_role("article", name="Interaction with Tom Becker")
+    expect(second.get_by_label("Tweet thread")).to_contain_text("mine is lost too")
+    expect(second.get_by_label("Tweet thread")).not_to_contain_text("sent you a DM")
+    my_list = page.get_by_label("My interactions")
+    expect(my_list).to_contain_text("Maya Patel")
+    expect(my_list).to_contain_text("Tom Becker")
+    assert Interaction.objects.filter(kind="twitter").count() == 2
+    expect(tree.locator(".tweet")).to_have_count(0)  # Maya's view was replaced by Tom's in the centre
+    screenshot("second-branch")
+
+
+def ring_colour(ring):
+    return ring.locator(".ring-fill").evaluate("el => getComputedStyle(el).stroke")
+
+
+def test_the_reply_ring_at_0_260_275_and_281(demo, page, screenshot):
+    page.get_by_role("switch", name="Twitter Not Ready").click()
+    expect(page.get_by_role("switch", name="Twitter Ready")).to_be_visible()
+    _, conversation = accept_mention(demo, page, MAYA, "@perchdemoair where is my bag?", "Maya Patel")
+    box = conversation.get_by_label("Write a message")
+    ring = conversation.get_by_role("progressbar")
+    send = conversation.get_by_role("button", name="Send")
+    count = ring.locator(".ring-count")
+
+    expect(ring).to_have_attribute("aria-valuenow", "0")
+    expect(ring).to_have_attribute("data-state", "ok")
+    expect(count).to_have_text("")
+    expect(send).to_be_disabled()  # nothing to send
+    url_and_emoji = "https://example.com/a/long/path/to/the/claim/form 👍 "  # 23 + 1 + 2 + 1 = 27, like X counts
+    box.fill(url_and_emoji + "x" * (259 - 27))
+    expect(ring).to_have_attribute("aria-valuenow", "259")
+    expect(count).to_have_text("")  # the countdown starts with 20 left
+    box.fill(url_and_emoji + "x" * (260 - 27))
+    expect(ring).to_have_attribute("aria-valuenow", "260")
+    expect(ring).to_have_attribute("aria-label", "260 of 280 characters")
+    expect(count).to_have_text("20")
+    expect(send).to_be_enabled()
+    box.fill(url_and_emoji + "x" * (275 - 27))
+    expect(ring).to_have_attribute("aria-valuenow", "275")
+    expect(ring).to_have_attribute("data-state", "warning")
+    expect(count).to_have_text("5")
+    assert ring_colour(ring) == "rgb(234, 179, 8)"  # yellow
+    expect(send).to_be_enabled()
+    screenshot("reply-ring-275")
+    box.fill(url_and_emoji + "x" * (281 - 27))
+    expect(ring).to_have_attribute("data-state", "over")
+    expect(count).to_have_text("-1")
+    assert ring_colour(ring) == "rgb(220, 38, 38)"  # red
+    expect(send).to_be_disabled()
+    screenshot("reply-ring-281")
+    box.press("Enter")  # Enter cannot send what X would refuse
+    page.wait_for_timeout(300)
+    assert not Interaction.objects.get().messages.filter(direction="out").exists()

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from contacts.models import Contact, ContactIdentity, IdentityChannel
-from interactions.models import Label
+from interactions.models import CannedResponse, Label
 from social.models import XAccount
 from social.sandbox.services import sandbox_user_ensure
 from workspace.models import AgentProfile, Skill, Team
@@ -25,6 +25,12 @@ LABELS = [
     ("Refund issued", "#2563eb"),
     ("Escalated", "#dc2626"),
     ("No reply needed", "#64748b"),
+]
+
+CANNED_RESPONSES = [
+    ("Greeting", "Hi {contact_name}, this is {agent_name} from {brand_handle}. How can I help?"),
+    ("Booking code", "Could you send us your booking code by DM, so we can look into it?"),
+    ("Thanks", "Thank you for your patience, {contact_name}! Anything else we can do for you?"),
 ]
 
 
@@ -95,6 +101,8 @@ class Command(BaseCommand):
                 sandbox_user_ensure(user_id=x_id, username=handle, name=name)
         for name, color in LABELS:
             Label.objects.get_or_create(name=name, defaults={"color": color})
+        for title, text in CANNED_RESPONSES:
+            CannedResponse.objects.get_or_create(title=title, team=team, defaults={"text": text})
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
         self.stdout.write(f"  supervisor  {SUPERVISOR[0]:<10} → /admin/ and /workspace/")

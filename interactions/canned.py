@@ -1,0 +1,27 @@
+"""Canned responses: the ones an agent may use (their own and their teams'), with placeholders filled in."""
+
+import re
+
+from django.db.models import Q
+
+from interactions.models import CannedResponse, Interaction
+
+PLACEHOLDER = re.compile(r"\{(contact_name|agent_name|brand_handle)\}")
+
+
+def canned_responses_for_agent(*, agent):
+    """Active responses personal to this agent or shared with one of their teams; nobody else's."""
+    return CannedResponse.objects.filter(
+        Q(owner=agent) | Q(owner__isnull=True, team__agents__user=agent), is_active=True
+    ).distinct()
+
+
+def canned_response_render(*, response: CannedResponse, interaction: Interaction, agent) -> str:
+    """The response's text for this conversation: {contact_name}, {agent_name} and {brand_handle} filled in,
+    anything else left as written."""
+    values = {
+        "contact_name": interaction.contact.display_name,
+        "agent_name": agent.first_name or agent.get_username(),
+        "brand_handle": f"@{interaction.x_account.handle}" if interaction.x_account_id else "",
+    }
+    return PLACEHOLDER.sub(lambda match: values[match.group(1)], response.text)

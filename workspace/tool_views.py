@@ -1,0 +1,71 @@
+"""The agent's tools around the conversation: canned responses for the composer, private notes, labels."""
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from interactions.annotations import interaction_label_set, interaction_note_add
+from interactions.canned import canned_response_render, canned_responses_for_agent
+from interactions.errors import InteractionError, NotYours
+from interactions.models import Label
+from workspace import selectors
+from workspace.views import _render_interaction, agent_required
+
+
+def _visible_interaction(request, interaction_id: int):
+    found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
+    if found is None:
+        raise Http404("No such interaction.")
+    return found
+
+
+@require_safe
+@agent_required
+def canned_responses(request: HttpRequest, interaction_id: int) -> JsonResponse:
+    """The agent's canned responses (their own and their teams'), filled in for this interaction's contact."""
+    interaction = _visible_interaction(request, interaction_id)
+    agent = request.user
+    responses = [
+        {"id": r.pk, "title": r.title, "text": canned_response_render(response=r, interaction=interaction, agent=agent)}
+        for r in canned_responses_for_agent(agent=agent)
+    ]
+    return JsonResponse({"responses": responses})
+
+
+@require_POST
+@agent_required
+def interaction_note(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    """Add a private note: stored and shown in the transcript, never sent to X."""
+    text = request.POST.get("text", "")
+    key = request.POST.get("idempotency_key")
+    try:
+        interaction_note_add(interaction_id=interaction_id, agent=request.user, text=text,
+                             idempotency_key=f"{key}-note" if key else None)  # fmt: skip
+    except NotYours as exc:
+        raise Http404(str(exc)) from exc
+    except InteractionError as exc:
+        return _render_interaction(request, interaction_id, status=422, draft=text, error=str(exc))
+    return _render_interaction(request, interaction_id)
+
+
+@require_POST
+@agent_required
+def interaction_labels(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    """Tag or untag the interaction with one label; answers the header's label bar."""
+    try:
+        label_id = int(request.POST.get("label", ""))
+    except ValueError:
+        return HttpResponse("Pick a label.", status=400)
+    tagged = request.POST.get("tagged") == "1"
+    error = ""
+    try:
+        interaction_label_set(interaction_id=interaction_id, agent=request.user, label_id=label_id, tagged=tagged)
+    except NotYours as exc:
+        raise Http404(str(exc)) from exc
+    except InteractionError as exc:
+        error = str(exc)
+    if not request.htmx:
+        return redirect("workspace:interaction", interaction_id=interaction_id)
+    context = {"interaction": _visible_interaction(request, interaction_id), "error": error, "menu_open": True,
+               "all_labels": Label.objects.filter(is_active=True)}  # fmt: skip
+    return render(request, "workspace/partials/_labels.html", context, status=422 if error else 200)
