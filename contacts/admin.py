@@ -29,7 +29,7 @@ class ContactAdmin(admin.ModelAdmin):
         if request.POST.get("confirm"):
             keep = int(request.POST["keep"])
             source = queryset.exclude(pk=keep).get()
-            target = services.contact_merge(target_id=keep, source_id=source.pk)
+            target = services.contact_merge(target_id=keep, source_id=source.pk, by=request.user)
             self.message_user(
                 request, f"{source.display_name} was merged into {target.display_name}.", messages.SUCCESS
             )

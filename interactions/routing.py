@@ -19,7 +19,7 @@ from django.utils import timezone
 from interactions.language import detect_language
 from interactions.models import Interaction, InteractionState, Message, Offer, RoutingRule
 from workspace.models import AgentProfile
-from workspace.notifications import notify_agent
+from workspace.notifications import notify_agent, notify_board
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ def request_routing(interaction_ids: list[int] | None = None) -> None:
 
     ids = sorted(set(interaction_ids or []))
     transaction.on_commit(lambda: route_queue.delay(ids))
+    notify_board(queue_changed=True)  # the live board shows the queue
 
 
 # --- Priority, language and rules (at queue time) -------------------------------------------------------
@@ -154,6 +155,7 @@ def route_one(interaction_id: int) -> Offer | None:
             interaction.save(update_fields=["state"])
             AgentProfile.objects.filter(pk=profile.pk).update(last_routed_at=timezone.now())
             notify_agent(profile.user_id, "interaction.offered", interaction_id=interaction.pk, offer_id=offer.pk)
+            notify_board(interaction_id=interaction.pk)
             seconds = timeout.total_seconds()
             transaction.on_commit(lambda o=offer.pk, s=seconds: expire_offer.apply_async((o,), countdown=s))
             return offer

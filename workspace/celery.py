@@ -27,6 +27,7 @@ app.conf.beat_schedule = {
     "release-due-sends": {"task": "social.release_due_sends", "schedule": 5.0},
     "expire-overdue-offers": {"task": "interactions.expire_overdue_offers", "schedule": 5.0},
     "route-queue": {"task": "interactions.route_queue", "schedule": 10.0},  # sticky waits ending, safety net
+    "check-account-silence": {"task": "social.check_account_silence", "schedule": 60.0},
 }
 app.autodiscover_tasks()
 

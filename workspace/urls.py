@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from workspace import views
+from workspace.board_urls import board_patterns
 
 workspace_patterns = (
     [
@@ -39,6 +40,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("social.urls")),
+    path("admin/board/", include(board_patterns)),  # the supervisors' live board, inside the admin
     path("admin/", admin.site.urls),
 ]
 if settings.X_SANDBOX_ENABLED:
