@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from social import budget, services
 from social.models import IngestCursor, RejectedEvent, XAccount
@@ -78,8 +79,8 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 for w in budget.usage(account)
             ),
         )
-        head = "<tr><th>Endpoint</th><th>Window</th><th>Used</th><th>Resets in</th></tr>"
-        return format_html('<table class="budget"><thead>{}</thead><tbody>{}</tbody></table>', format_html(head), rows)
+        head = mark_safe("<tr><th>Endpoint</th><th>Window</th><th>Used</th><th>Resets in</th></tr>")  # constant
+        return format_html('<table class="budget"><thead>{}</thead><tbody>{}</tbody></table>', head, rows)
 
     def save_model(self, request, obj, form, change):
         """Mode switches and reconnections go through their services (catch-up poll, held sends released)."""

@@ -15,7 +15,7 @@ class AgentProfileInline(admin.StackedInline):
     filter_horizontal = ["teams", "skills"]
     fields = ["teams", "skills", ("chat_capacity", "twitter_capacity"), "last_routed_at"]
     readonly_fields = ["last_routed_at"]
-    verbose_name_plural = "Agent profile (teams, skills, capacity per channel)"
+    verbose_name = verbose_name_plural = "Agent profile (teams, skills, capacity per channel)"
 
 
 class ChannelPresenceInline(admin.TabularInline):
