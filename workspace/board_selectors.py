@@ -32,6 +32,11 @@ class ChannelQueue:
     def longest_wait(self) -> timedelta | None:
         return max((row.waiting for row in self.rows), default=None)
 
+    @property
+    def waiting_since(self) -> datetime | None:
+        """When the longest-waiting shown interaction was queued (the page ticks the wait from it)."""
+        return min((i.queued_at or i.opened_at for i in (row.interaction for row in self.rows)), default=None)
+
 
 @dataclass
 class AgentChannel:

@@ -25,6 +25,7 @@ def board(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Live board",
+        "is_nav_sidebar_enabled": False,  # the board needs the whole width
         "queues": board_queue(),
         "agents": board_agents(),
         "choices": _agents_for_select(),

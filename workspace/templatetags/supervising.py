@@ -1,8 +1,9 @@
 """Template helpers for the supervisor pages (live board, admin index)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
 
 from social.health import accounts_health
 
@@ -22,6 +23,12 @@ def duration(value: timedelta | None) -> str:
     if seconds < 86400:
         return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
     return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """How long ago, to the second while it is recent: "12 s ago"."""
+    return f"{duration(timezone.now() - value)} ago" if value else "never"
 
 
 @register.simple_tag
