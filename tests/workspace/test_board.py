@@ -159,3 +159,12 @@ def test_the_board_socket_refuses_agents():
         return connected, code
 
     assert async_to_sync(scenario)() == (False, 4403)
+
+
+@pytest.mark.django_db
+def test_reassign_works_without_javascript_too(client):
+    ben = AgentFactory(first_name="Ben")
+    interaction = InteractionFactory()
+    answer = client.post(f"/admin/board/interactions/{interaction.pk}/reassign/", {"agent": ben.pk}, follow=True)
+    assert answer.redirect_chain == [("/admin/board/", 302)]
+    assert f"Reassigned #{interaction.pk} to Ben" in answer.content.decode()
