@@ -14,12 +14,20 @@ class ContactIdentityInline(admin.TabularInline):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "is_vip", "assigned_agent", "default_outbound_channel", "created_at"]
+    list_display = ["display_name", "handles", "is_vip", "assigned_agent", "default_outbound_channel", "created_at"]
+    list_select_related = ["assigned_agent"]
     list_filter = ["is_vip", "default_outbound_channel", "assigned_agent"]
     search_fields = ["display_name", "identities__handle", "identities__external_id", "notes"]
     autocomplete_fields = ["assigned_agent"]
     inlines = [ContactIdentityInline]
     actions = ["merge_contacts"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("identities")
+
+    @admin.display(description="Identities")
+    def handles(self, contact: Contact) -> str:
+        return ", ".join(str(identity) for identity in contact.identities.all()) or "—"
 
     @admin.action(description="Merge the two selected contacts…")
     def merge_contacts(self, request, queryset):
@@ -29,7 +37,7 @@ class ContactAdmin(admin.ModelAdmin):
         if request.POST.get("confirm"):
             keep = int(request.POST["keep"])
             source = queryset.exclude(pk=keep).get()
-            target = services.contact_merge(target_id=keep, source_id=source.pk)
+            target = services.contact_merge(target_id=keep, source_id=source.pk, by=request.user)
             self.message_user(
                 request, f"{source.display_name} was merged into {target.display_name}.", messages.SUCCESS
             )

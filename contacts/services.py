@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from contacts.models import Contact, ContactIdentity, IdentityChannel
 from interactions.models import Interaction
+from workspace.audit import Verb, audit_record
 
 
 def contact_identify_x_user(
@@ -44,7 +45,7 @@ def contact_identify_x_user(
 
 
 @transaction.atomic
-def contact_merge(*, target_id: int, source_id: int) -> Contact:
+def contact_merge(*, target_id: int, source_id: int, by=None) -> Contact:
     """Folds `source` into `target`: identities, interactions, notes, VIP flag and owner; `source` is deleted.
 
     Used when one customer was known twice (an X handle and an email, say). Nothing is lost: every identity and
@@ -63,6 +64,12 @@ def contact_merge(*, target_id: int, source_id: int) -> Contact:
     target.is_vip = target.is_vip or source.is_vip
     target.assigned_agent_id = target.assigned_agent_id or source.assigned_agent_id
     target.save(update_fields=["notes", "is_vip", "assigned_agent", "updated_at"])
+    audit_record(
+        actor=by,
+        verb=Verb.MERGE,
+        obj=target,
+        details={"merged_contact_id": source.pk, "merged_name": source.display_name},
+    )
     source.delete()
     return target
 

@@ -1,16 +1,30 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.template.response import TemplateResponse
 from django.utils.timesince import timesince
 
+from interactions import services
+from interactions.errors import InteractionError
 from interactions.models import CannedResponse, Interaction, InteractionNote, Label, Message, Offer, RoutingRule
+from workspace.admin_audit import AuditedAdminMixin
 
 
 class MessageInline(admin.TabularInline):
+    """The transcript, read-only: what was said is never edited."""
+
     model = Message
     extra = 0
     can_delete = False
-    fields = ["created_at", "direction", "kind", "text", "delivery", "external_id"]
+    fields = ["created_at", "direction", "kind", "text", "delivery", "author_agent", "external_id"]
     readonly_fields = fields
     show_change_link = True
+    verbose_name_plural = "Transcript"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author_agent")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class OfferInline(admin.TabularInline):
@@ -19,6 +33,12 @@ class OfferInline(admin.TabularInline):
     can_delete = False
     fields = ["agent", "state", "created_at", "expires_at", "responded_at"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("agent")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class NoteInline(admin.TabularInline):
@@ -36,11 +56,12 @@ class InteractionAdmin(admin.ModelAdmin):
     search_fields = ["contact__display_name", "contact__identities__handle", "thread_key", "messages__text"]
     list_select_related = ["contact", "x_account", "agent"]
     date_hierarchy = "opened_at"
-    # The lifecycle moves only through services; supervisor actions for it arrive with the live board.
-    readonly_fields = ["state", "opened_at", "queued_at", "accepted_at", "ended_at", "ended_by", "done_at"]
+    # The lifecycle moves only through services: the actions below, the live board and the agents' workspace.
+    readonly_fields = ["state", "agent", "opened_at", "queued_at", "accepted_at", "ended_at", "ended_by", "done_at"]
     autocomplete_fields = ["contact"]
     filter_horizontal = ["labels"]
     inlines = [MessageInline, NoteInline, OfferInline]
+    actions = ["reassign", "force_end", "requeue"]
 
     @admin.display(description="Waiting", ordering="queued_at")
     def waiting(self, interaction: Interaction) -> str:
@@ -49,26 +70,78 @@ class InteractionAdmin(admin.ModelAdmin):
             return ""
         return timesince(interaction.queued_at or interaction.opened_at)
 
+    def _each(self, request, queryset, move, done: str) -> None:
+        """Runs a supervisor service on every selected interaction; a refusal is reported, the rest go through."""
+        moved = 0
+        for interaction_id in queryset.values_list("pk", flat=True):
+            try:
+                move(interaction_id)
+                moved += 1
+            except InteractionError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+        if moved:
+            self.message_user(request, f"{moved} interaction{'s' if moved != 1 else ''} {done}.", messages.SUCCESS)
+
+    @admin.action(description="Reassign the selected interactions to an agent…")
+    def reassign(self, request, queryset):
+        agents = get_user_model().objects.filter(is_active=True, agent_profile__isnull=False).order_by("first_name")
+        if request.POST.get("confirm"):
+            agent = agents.filter(pk=request.POST.get("agent") or 0).first()
+            if agent is None:
+                self.message_user(request, "Pick an active agent to reassign to.", messages.ERROR)
+                return None
+            self._each(
+                request,
+                queryset,
+                lambda pk: services.interaction_reassign(interaction_id=pk, to_agent=agent, by=request.user),
+                f"reassigned to {agent.get_full_name() or agent}",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reassign interactions",
+            "interactions": queryset.select_related("contact", "agent"),
+            "agents": agents,
+        }
+        return TemplateResponse(request, "admin/interactions/interaction/reassign.html", context)
+
+    @admin.action(description="Force-end the selected interactions")
+    def force_end(self, request, queryset):
+        self._each(
+            request, queryset, lambda pk: services.interaction_force_end(interaction_id=pk, by=request.user), "ended"
+        )
+
+    @admin.action(description="Put the selected interactions back in the queue")
+    def requeue(self, request, queryset):
+        self._each(
+            request, queryset, lambda pk: services.interaction_requeue(interaction_id=pk, by=request.user), "requeued"
+        )
+
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "interaction", "direction", "kind", "delivery", "external_id", "created_at"]
-    list_filter = ["direction", "kind", "delivery"]
+    list_display = ["id", "interaction", "direction", "kind", "delivery", "short_text", "created_at"]
+    list_filter = ["direction", "kind", "delivery", "x_account"]
     search_fields = ["text", "external_id", "idempotency_key"]
-    list_select_related = ["interaction"]
-    raw_id_fields = ["interaction"]
+    list_select_related = ["interaction__contact"]
+    raw_id_fields = ["interaction", "author_identity"]
+    readonly_fields = ["author_agent", "x_account"]
+
+    @admin.display(description="Text")
+    def short_text(self, message: Message) -> str:
+        return message.text if len(message.text) <= 80 else message.text[:79] + "…"
 
 
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
     list_display = ["interaction", "agent", "state", "created_at", "expires_at", "responded_at"]
     list_filter = ["state", "agent"]
-    list_select_related = ["interaction", "agent"]
+    list_select_related = ["interaction__contact", "agent"]
     raw_id_fields = ["interaction"]
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "color", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
@@ -88,7 +161,7 @@ class CannedResponseAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "is_active",
@@ -96,9 +169,11 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         "vip_contacts",
         "sentiment_below",
         "language",
+        "channel",
         "priority_boost",
         "team",
     ]
-    list_filter = ["is_active", "vip_contacts", "team"]
+    list_filter = ["is_active", "vip_contacts", "channel", "team"]
+    list_select_related = ["team"]
     search_fields = ["name", "keywords"]
     filter_horizontal = ["required_skills"]

@@ -111,7 +111,7 @@ class Interaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.get_kind_display()} with {self.contact_id} ({self.state})"
+        return f"#{self.pk} {self.get_kind_display()} with {self.contact.display_name} ({self.state})"
 
 
 class Message(models.Model):

@@ -11,6 +11,7 @@ from interactions.errors import InteractionError, NotYours
 from interactions.models import Channel, Interaction, InteractionState, Message
 from interactions.text import TextRejected, validate_dm_text, validate_reply_text
 from social.media import ImageRejected, PreparedImage, prepare_image
+from workspace.audit import Verb, audit_record
 
 SENDABLE_STATES = (InteractionState.ACTIVE, InteractionState.ENDED)
 
@@ -82,6 +83,8 @@ def _create(*, interaction: Interaction, agent, idempotency_key: str, image: Pre
             x_account=interaction.x_account, kind=fields["kind"], external_id=fields.get("external_id")
         )
         return duplicate
+    verb = Verb.LIKE if message.kind == Message.Kind.LIKE else Verb.SEND
+    audit_record(actor=agent, verb=verb, obj=interaction, details={"message_id": message.pk, "kind": message.kind})
     _dispatch(message.pk)
     return message
 

@@ -20,7 +20,7 @@ from interactions.language import detect_language
 from interactions.models import Interaction, InteractionState, Message, Offer, RoutingRule
 from workspace.logs import log_event
 from workspace.models import AgentProfile
-from workspace.notifications import notify_agent
+from workspace.notifications import notify_agent, notify_board
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ def request_routing(interaction_ids: list[int] | None = None) -> None:
 
     ids = sorted(set(interaction_ids or []))
     transaction.on_commit(lambda: route_queue.delay(ids))
+    notify_board(queue_changed=True)  # the live board shows the queue
 
 
 # --- Priority, language and rules (at queue time) -------------------------------------------------------
@@ -157,6 +158,7 @@ def route_one(interaction_id: int) -> Offer | None:
             notify_agent(profile.user_id, "interaction.offered", interaction_id=interaction.pk, offer_id=offer.pk)
             fields = {"interaction_id": interaction.pk, "offer_id": offer.pk, "agent_id": profile.user_id}
             transaction.on_commit(lambda f=fields: log_event(log, "interaction.offered", **f))
+            notify_board(interaction_id=interaction.pk)
             seconds = timeout.total_seconds()
             transaction.on_commit(lambda o=offer.pk, s=seconds: expire_offer.apply_async((o,), countdown=s))
             return offer

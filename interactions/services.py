@@ -17,7 +17,9 @@ from interactions.models import (
     Offer,
 )
 from interactions.routing import request_routing
-from workspace.notifications import notify_agent
+from workspace.audit import Verb, audit_record
+from workspace.models import AgentProfile
+from workspace.notifications import notify_agent, notify_board
 
 DEFAULT_OFFER_TIMEOUT = timedelta(seconds=30)
 
@@ -48,6 +50,7 @@ def interaction_offer(*, interaction_id: int, agent, timeout: timedelta = DEFAUL
     interaction.save(update_fields=["state"])
     offer = Offer.objects.create(interaction=interaction, agent=agent, expires_at=timezone.now() + timeout)
     notify_agent(agent.pk, "interaction.offered", interaction_id=interaction.pk, offer_id=offer.pk)
+    notify_board(interaction_id=interaction.pk)
     return offer
 
 
@@ -70,6 +73,8 @@ def interaction_accept(*, interaction_id: int, agent) -> Interaction:
     interaction.agent = agent
     interaction.accepted_at = timezone.now()
     interaction.save(update_fields=["state", "agent", "accepted_at"])
+    audit_record(actor=agent, verb=Verb.ACCEPT, obj=interaction)
+    notify_board(interaction_id=interaction.pk)
     return interaction
 
 
@@ -81,6 +86,7 @@ def interaction_reject(*, interaction_id: int, agent) -> Interaction:
     _close_live_offer(interaction, agent=agent, state=Offer.State.REJECTED)
     interaction.queued_at = timezone.now()
     interaction.save(update_fields=["state", "queued_at"])
+    audit_record(actor=agent, verb=Verb.REJECT, obj=interaction)
     request_routing()  # to the next agent; this one is skipped for it
     return interaction
 
@@ -95,6 +101,8 @@ def interaction_end(*, interaction_id: int, agent=None, ended_by: str = Interact
     interaction.ended_at = timezone.now()
     interaction.ended_by = ended_by
     interaction.save(update_fields=["state", "ended_at", "ended_by"])
+    if ended_by == Interaction.EndedBy.AGENT:
+        audit_record(actor=agent, verb=Verb.END, obj=interaction)
     request_routing()  # capacity freed
     if interaction.agent_id:
         notify_agent(interaction.agent_id, "interaction.ended", interaction_id=interaction.pk)
@@ -113,6 +121,10 @@ def interaction_mark_done(
     interaction.disposition = disposition
     interaction.done_note = note
     interaction.save(update_fields=["state", "done_at", "disposition", "done_note"])
+    audit_record(
+        actor=agent, verb=Verb.MARK_DONE, obj=interaction, details={"disposition": str(disposition or ""), "note": note}
+    )
+    notify_board(interaction_id=interaction.pk)
     return interaction
 
 
@@ -231,3 +243,79 @@ def interaction_write_async(*, contact_id: int, agent, text: str, idempotency_ke
     )
     interaction_mark_done(interaction_id=interaction.pk, agent=agent, note="Written from the Communication tab.")
     return message
+
+
+# --- Supervisor moves (admin and live board) ---------------------------------------------------------------
+def _withdraw_live_offer(interaction: Interaction) -> None:
+    """A supervisor takes an offered interaction out of an agent's hands: the offer toast disappears."""
+    offer = Offer.objects.select_for_update().filter(interaction=interaction, state=Offer.State.OFFERED).first()
+    if offer is not None:
+        offer.state, offer.responded_at = Offer.State.WITHDRAWN, timezone.now()
+        offer.save(update_fields=["state", "responded_at"])
+        notify_agent(offer.agent_id, "interaction.withdrawn", interaction_id=interaction.pk, offer_id=offer.pk)
+
+
+def _supervisor_refuses(interaction: Interaction, action: str, states) -> None:
+    if interaction.state not in states:
+        raise InvalidTransition(
+            f"Cannot {action} interaction #{interaction.pk}: it is {interaction.get_state_display().lower()}."
+        )
+
+
+@transaction.atomic
+def interaction_reassign(*, interaction_id: int, to_agent, by) -> Interaction:
+    """A supervisor gives an open interaction to another agent, who has it active at once (no offer to accept).
+    Capacity is not checked: the supervisor decides. The previous agent's workspace drops it live."""
+    interaction = _locked(interaction_id)
+    _supervisor_refuses(interaction, "reassign", OPEN_STATES)
+    if not getattr(to_agent, "is_active", False) or not AgentProfile.objects.filter(user_id=to_agent.pk).exists():
+        raise InteractionError(f"Cannot reassign interaction #{interaction.pk}: {to_agent} is not an active agent.")
+    if interaction.agent_id == to_agent.pk and interaction.state == InteractionState.ACTIVE:
+        raise InteractionError(f"Interaction #{interaction.pk} is already with {to_agent}.")
+    _withdraw_live_offer(interaction)
+    previous = interaction.agent_id
+    interaction.agent, interaction.state = to_agent, InteractionState.ACTIVE
+    interaction.accepted_at = interaction.accepted_at or timezone.now()
+    interaction.save(update_fields=["agent", "state", "accepted_at"])
+    audit_record(
+        actor=by, verb=Verb.REASSIGN, obj=interaction, details={"from_agent_id": previous, "to_agent_id": to_agent.pk}
+    )
+    for agent_id in {previous, to_agent.pk} - {None}:
+        notify_agent(agent_id, "interactions.changed", interaction_id=interaction.pk)
+    notify_board(interaction_id=interaction.pk)
+    return interaction
+
+
+@transaction.atomic
+def interaction_force_end(*, interaction_id: int, by) -> Interaction:
+    """A supervisor ends an open interaction (a stuck or abusive conversation); its agent can still Mark Done."""
+    interaction = _locked(interaction_id)
+    _supervisor_refuses(
+        interaction, "force-end", (InteractionState.QUEUED, InteractionState.OFFERED, InteractionState.ACTIVE)
+    )
+    _withdraw_live_offer(interaction)
+    interaction = interaction_end(interaction_id=interaction.pk, ended_by=Interaction.EndedBy.SUPERVISOR)
+    audit_record(actor=by, verb=Verb.FORCE_END, obj=interaction, details={"agent_id": interaction.agent_id})
+    notify_board(interaction_id=interaction.pk)
+    return interaction
+
+
+@transaction.atomic
+def interaction_requeue(*, interaction_id: int, by) -> Interaction:
+    """A supervisor puts an offered or active interaction back in the queue; routing offers it again."""
+    interaction = _locked(interaction_id)
+    _supervisor_refuses(
+        interaction, "requeue", (InteractionState.OFFERED, InteractionState.ACTIVE, InteractionState.TRANSFERRED)
+    )
+    _withdraw_live_offer(interaction)
+    previous = interaction.agent_id
+    if interaction.state == InteractionState.ACTIVE:
+        _move(interaction, InteractionState.TRANSFERRED, action="requeue")
+    _move(interaction, InteractionState.QUEUED, action="requeue")
+    interaction.agent, interaction.queued_at = None, timezone.now()
+    interaction.save(update_fields=["state", "agent", "queued_at"])
+    audit_record(actor=by, verb=Verb.REQUEUE, obj=interaction, details={"from_agent_id": previous})
+    if previous:
+        notify_agent(previous, "interactions.changed", interaction_id=interaction.pk)
+    request_routing()
+    return interaction

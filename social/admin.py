@@ -1,8 +1,12 @@
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from social import services
+from social import budget, services
 from social.models import IngestCursor, RejectedEvent, XAccount
+from workspace.admin_audit import AuditedAdminMixin
 
 SECRET_FIELDS = ["consumer_secret", "access_token", "access_token_secret", "bearer_token"]
 
@@ -39,19 +43,44 @@ class IngestCursorInline(admin.TabularInline):
 
 
 @admin.register(XAccount)
-class XAccountAdmin(admin.ModelAdmin):
+class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = XAccountForm
-    list_display = ["name", "handle", "mode", "team", "is_active", "needs_reconnect", "last_poll_ok_at", "last_error"]
+    list_display = [
+        "name", "handle", "mode", "poll_interval_seconds", "team", "is_active", "needs_reconnect", "last_poll_ok_at",
+        "last_error",
+    ]  # fmt: skip
     list_filter = ["mode", "is_active", "needs_reconnect", "team"]
+    list_select_related = ["team"]
     search_fields = ["name", "handle", "x_user_id"]
     inlines = [IngestCursorInline]
-    readonly_fields = ["needs_reconnect", "last_polled_at", "last_poll_ok_at", "rate_limited_until", "last_error"]
+    health_fields = [
+        "needs_reconnect", "last_polled_at", "last_poll_ok_at", "silent_since", "rate_limited_until", "last_error",
+    ]  # fmt: skip
+    readonly_fields = [*health_fields, "budget_use"]
     fieldsets = [
         (None, {"fields": ["name", "handle", "x_user_id", "team", "is_active"]}),
-        ("Ingestion", {"fields": ["mode", "poll_interval_seconds", "api_base_url", "budget_overrides"]}),
-        ("Health", {"fields": readonly_fields}),
-        ("Credentials", {"fields": ["consumer_key", *SECRET_FIELDS]}),
+        ("Ingestion", {"fields": ["mode", "poll_interval_seconds", "api_base_url"]}),
+        ("Health", {"fields": health_fields}),
+        ("X API budget", {"fields": ["budget_use", "budget_overrides"]}),
+        ("Credentials (stored encrypted, never shown)", {"fields": ["consumer_key", *SECRET_FIELDS]}),
     ]
+
+    @admin.display(description="Use per endpoint")
+    def budget_use(self, account: XAccount) -> str:
+        """The account's X API budget right now: calls used of the limit in each window, and when it resets."""
+        if not account.pk:
+            return "—"
+        now = timezone.now()
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
+            (
+                (w.endpoint, _window(w.window_seconds), w.used, w.limit, _until(w.resets_at - now))
+                for w in budget.usage(account)
+            ),
+        )
+        head = mark_safe("<tr><th>Endpoint</th><th>Window</th><th>Used</th><th>Resets in</th></tr>")  # constant
+        return format_html('<table class="budget"><thead>{}</thead><tbody>{}</tbody></table>', head, rows)
 
     def save_model(self, request, obj, form, change):
         """Mode switches and reconnections go through their services (catch-up poll, held sends released)."""
@@ -64,6 +93,19 @@ class XAccountAdmin(admin.ModelAdmin):
         credentials_changed = set(form.changed_data) & {"consumer_key", *SECRET_FIELDS}
         if change and obj.needs_reconnect and credentials_changed:
             services.xaccount_reconnected(account_id=obj.pk)
+
+
+def _window(seconds: int) -> str:
+    return f"{seconds // 3600} h" if seconds >= 3600 else f"{seconds // 60} min"
+
+
+def _until(delta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    return (
+        f"{seconds // 60} min {seconds % 60:02d} s"
+        if seconds < 3600
+        else f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    )
 
 
 @admin.register(RejectedEvent)

@@ -48,6 +48,9 @@ class XAccount(models.Model):
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_poll_ok_at = models.DateTimeField("last successful poll or webhook", null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    silent_since = models.DateTimeField(
+        null=True, blank=True, help_text="Set when supervisors were alerted that a usually busy account went quiet."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

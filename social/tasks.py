@@ -7,7 +7,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from social import polling, sending
+from social import health, polling, sending
 from social.integrations.x_client import XClient, XRateLimited, XTransient
 from social.models import XAccount
 
@@ -82,3 +82,9 @@ def catch_up_account(account_id: int) -> None:
     except XRateLimited as exc:
         delay = max(1, int((exc.reset_at - timezone.now()).total_seconds()) + 1) if exc.reset_at else 60
         catch_up_account.apply_async((account_id,), countdown=delay)
+
+
+@shared_task(name="social.check_account_silence", ignore_result=True)
+def check_account_silence() -> None:
+    """Run by beat every minute: a usually busy account that fell silent is reported to supervisors."""
+    health.accounts_check_silence()

@@ -28,6 +28,7 @@ app.conf.beat_schedule = {
     "expire-overdue-offers": {"task": "interactions.expire_overdue_offers", "schedule": 5.0},
     "route-queue": {"task": "interactions.route_queue", "schedule": 10.0},  # sticky waits ending, safety net
     "worker-heartbeat": {"task": "workspace.heartbeat", "schedule": 10.0},  # /healthz reads its stamp
+    "check-account-silence": {"task": "social.check_account_silence", "schedule": 60.0},
 }
 app.autodiscover_tasks()
 

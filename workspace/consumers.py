@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from workspace import live
-from workspace.notifications import agent_group
+from workspace.notifications import SUPERVISORS_GROUP, agent_group
 
 
 class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
@@ -20,7 +20,7 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         self.agent_id = user.pk
         self.groups_joined = [agent_group(user.pk)]
         if user.is_staff:
-            self.groups_joined.append("supervisors")
+            self.groups_joined.append(SUPERVISORS_GROUP)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -53,7 +53,46 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     interaction_offered = interaction_withdrawn = interaction_ended = forward
     message_created = message_status = presence_changed = contact_replied = forward
     notice_created = forward
-    account_needs_reconnect = forward  # to the supervisors group only
+    interactions_changed = forward
+    account_needs_reconnect = account_silent = account_recovered = forward  # to the supervisors group only
+
+    async def board_changed(self, event):
+        """Live-board hints reach staff through the supervisors group; the workspace page has no use for them."""
+
+
+class BoardConsumer(AsyncJsonWebsocketConsumer):
+    """The supervisors' live board at /ws/board/: staff only, joins `supervisors`, forwards its events.
+
+    Board events carry their own sequence number; the hello (and the answer to a resync) says where it stands, so
+    a page that missed events re-fetches its partials.
+    """
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_staff:
+            await self.close(code=4403)
+            return
+        await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "seq": await self._seq()})
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(SUPERVISORS_GROUP, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind == "resync":
+            await self.send_json({"type": "resync", "seq": await self._seq()})
+
+    async def _seq(self) -> int:
+        return await sync_to_async(live.current_seq)(SUPERVISORS_GROUP)
+
+    async def forward(self, event):
+        await self.send_json(event)
+
+    board_changed = account_needs_reconnect = account_silent = account_recovered = forward
 
 
 def _schedule_ghost_check(agent_id: int) -> None:

@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 from interactions.models import Channel
 
@@ -114,3 +116,43 @@ class AgentNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.agent}: {self.text}"
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, written by the services inside their own transaction (never by signals)."""
+
+    class Verb(models.TextChoices):
+        ACCEPT = "accept", "Accepted"
+        REJECT = "reject", "Rejected"
+        SEND = "send", "Sent a message"
+        LIKE = "like", "Liked a tweet"
+        END = "end", "Ended"
+        MARK_DONE = "mark_done", "Marked done"
+        REASSIGN = "reassign", "Reassigned"
+        FORCE_END = "force_end", "Force-ended"
+        REQUEUE = "requeue", "Requeued"
+        MERGE = "merge", "Merged contacts"
+        SETTINGS_CREATE = "settings_create", "Created setting"
+        SETTINGS_CHANGE = "settings_change", "Changed setting"
+        SETTINGS_DELETE = "settings_delete", "Deleted setting"
+
+    at = models.DateTimeField("when", default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    # Kept as text too: the entry must still say who it was after the user is deleted.
+    actor_label = models.CharField("who", max_length=150, blank=True)
+    verb = models.CharField(max_length=20, choices=Verb.choices, db_index=True)
+    object_type = models.CharField(max_length=60, db_index=True, help_text="e.g. interactions.Interaction")
+    object_id = models.CharField(max_length=40, blank=True)
+    object_label = models.CharField("object", max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit log"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label or 'System'} {self.get_verb_display().lower()} {self.object_label}"

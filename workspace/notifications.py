@@ -27,3 +27,12 @@ def _send(group: str, event_type: str, payload: dict) -> None:
 def notify_agent(agent_id: int, event_type: str, **payload) -> None:
     """Tells one agent's open tabs that something changed, once the current transaction has committed."""
     transaction.on_commit(lambda: _send(agent_group(agent_id), event_type, payload))
+
+
+SUPERVISORS_GROUP = "supervisors"
+
+
+def notify_board(**payload) -> None:
+    """Tells open live boards (the `supervisors` group) that the queue, an agent or an interaction changed, after
+    commit. Carries ids and a sequence number of its own; the board re-fetches its partials."""
+    transaction.on_commit(lambda: _send(SUPERVISORS_GROUP, "board.changed", payload))

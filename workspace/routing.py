@@ -4,4 +4,5 @@ from workspace import consumers
 
 websocket_urlpatterns = [
     path("ws/workspace/", consumers.WorkspaceConsumer.as_asgi()),
+    path("ws/board/", consumers.BoardConsumer.as_asgi()),
 ]

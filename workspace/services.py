@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from interactions.routing import request_routing
 from workspace.models import AgentNotice, ChannelPresence
-from workspace.notifications import notify_agent
+from workspace.notifications import notify_agent, notify_board
 
 
 @transaction.atomic
@@ -20,6 +20,7 @@ def presence_set(*, agent, channel: str, ready: bool, reason: str = "") -> Chann
         presence.ready, presence.reason, presence.since = ready, reason, timezone.now()
         presence.save(update_fields=["ready", "reason", "since"])
     notify_agent(agent.pk, "presence.changed", channel=channel, ready=ready)
+    notify_board(agent_id=agent.pk)
     if ready:
         request_routing()
     return presence

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from workspace import communication, reports, tool_views, views
+from workspace.board_urls import board_patterns
 
 workspace_patterns = (
     [
@@ -55,6 +56,7 @@ urlpatterns = [
     path("", include("social.urls")),
     path("admin/reports/", reports.report_page, name="reports"),
     path("admin/reports/export.csv", reports.report_csv, name="reports_csv"),
+    path("admin/board/", include(board_patterns)),  # the supervisors' live board, inside the admin
     path("admin/", admin.site.urls),
 ]
 if settings.X_SANDBOX_ENABLED:

@@ -1,0 +1,170 @@
+"""The live board at /admin/board/: what a supervisor sees (queue, agents, health), reassigning from it, and the
+pushes that keep it live."""
+
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from interactions import routing, services
+from interactions.models import InteractionState
+from tests.factories import PASSWORD, AgentFactory, InteractionFactory
+from tests.helpers import sign_in
+from workspace.asgi import application
+from workspace.models import AuditEntry, ChannelPresence
+from workspace.services import presence_set
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def supervisor(db):
+    return get_user_model().objects.create_user("sam", password=PASSWORD, is_staff=True, first_name="Sam")
+
+
+@pytest.fixture
+def client(supervisor):
+    return sign_in("sam", PASSWORD)
+
+
+def ready(agent, channel="chat"):
+    ChannelPresence.objects.update_or_create(
+        agent=agent, channel=channel, defaults={"ready": True, "since": timezone.now() - timedelta(minutes=5)}
+    )
+
+
+@pytest.mark.django_db
+def test_the_board_shows_the_queue_with_waits_and_agents_with_state_load_and_work(client):
+    ana = AgentFactory(first_name="Ana", last_name="Alvarez")
+    ready(ana)
+    AgentFactory(first_name="Ben", last_name="Brooks")
+    InteractionFactory(contact__display_name="Maya Patel", priority=20, queued_at=timezone.now() - timedelta(minutes=4))
+    working = InteractionFactory(contact__display_name="Tom Becker")
+    services.interaction_offer(interaction_id=working.pk, agent=ana)
+    services.interaction_accept(interaction_id=working.pk, agent=ana)
+
+    page = client.get("/admin/board/").content.decode()
+    queue = page.split('id="board-queue"')[1].split('id="board-agents"')[0]
+    assert "Maya Patel" in queue and "4 min" in queue and ">20<" in queue and "1 waiting" in queue
+    agents = page.split('id="board-agents"')[1]
+    ana_row = agents.split('<tr aria-label="Ana Alvarez">')[1].split("</tr>")[0]
+    assert "Ready" in ana_row and "1/3" in ana_row and "Tom Becker" in ana_row
+    ben_row = agents.split('<tr aria-label="Ben Brooks">')[1].split("</tr>")[0]
+    assert "Not Ready" in ben_row and "0/3" in ben_row
+    assert 'ws-connect="/ws/board/"' in page and "X-CSRFToken" in page
+
+
+@pytest.mark.django_db
+def test_board_partials_take_a_constant_number_of_queries(client, django_assert_max_num_queries):
+    def grow():
+        for _ in range(10):
+            agent = AgentFactory()
+            ready(agent)
+            busy = InteractionFactory()
+            services.interaction_offer(interaction_id=busy.pk, agent=agent)
+            services.interaction_accept(interaction_id=busy.pk, agent=agent)
+            InteractionFactory()
+
+    grow()
+    counts = {}
+    limits = {"/admin/board/queue/": 9, "/admin/board/agents/": 8, "/admin/board/health/": 4, "/admin/board/": 18}
+    for url, limit in limits.items():
+        with django_assert_max_num_queries(limit) as captured:
+            client.get(url)
+        counts[url] = len(captured)
+    grow()
+    for url, before in counts.items():
+        with django_assert_max_num_queries(before):
+            client.get(url)
+
+
+@pytest.mark.django_db
+def test_reassign_from_the_board_goes_through_the_service_and_refusals_are_shown(client, supervisor):
+    ana, ben = AgentFactory(first_name="Ana"), AgentFactory(first_name="Ben")
+    interaction = InteractionFactory(contact__display_name="Maya Patel")
+
+    answer = client.post(f"/admin/board/interactions/{interaction.pk}/reassign/", {"agent": ben.pk}, **HTMX)
+    assert answer.status_code == 200 and "Reassigned" in answer.content.decode()
+    assert "board:refresh" in answer["HX-Trigger"]
+    interaction.refresh_from_db()
+    assert (interaction.state, interaction.agent) == (InteractionState.ACTIVE, ben)
+    assert AuditEntry.objects.get(verb="reassign").actor == supervisor
+
+    services.interaction_end(interaction_id=interaction.pk, agent=ben)
+    refused = client.post(f"/admin/board/interactions/{interaction.pk}/reassign/", {"agent": ana.pk}, **HTMX)
+    assert refused.status_code == 422
+    assert f"Cannot reassign interaction #{interaction.pk}: it is ended." in refused.content.decode()
+    nobody = client.post(f"/admin/board/interactions/{interaction.pk}/reassign/", {"agent": ""}, **HTMX)
+    assert nobody.status_code == 422 and "Pick an active agent" in nobody.content.decode()
+
+
+@pytest.mark.django_db
+def test_reassign_needs_the_csrf_token(supervisor):
+    ben = AgentFactory()
+    interaction = InteractionFactory()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(supervisor)
+    assert client.post(f"/admin/board/interactions/{interaction.pk}/reassign/", {"agent": ben.pk}).status_code == 403
+    interaction.refresh_from_db()
+    assert interaction.agent is None
+
+
+def board_headers(client):
+    return [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_supervisors_hear_board_changes_live_in_order(supervisor):
+    headers = board_headers(sign_in("sam", PASSWORD))
+    ana = AgentFactory()
+
+    async def scenario():
+        board = WebsocketCommunicator(application, "/ws/board/", headers=headers)
+        assert (await board.connect(timeout=5))[0]
+        hello = await board.receive_json_from(timeout=5)
+        await database_sync_to_async(presence_set)(agent=ana, channel="chat", ready=True)
+        presence = await board.receive_json_from(timeout=5)
+        queue = await board.receive_json_from(timeout=5)  # going Ready asks for routing
+        interaction = await database_sync_to_async(InteractionFactory)()
+        await database_sync_to_async(routing.route_queue)()
+        offered = await board.receive_json_from(timeout=5)
+        await database_sync_to_async(services.interaction_accept)(interaction_id=interaction.pk, agent=ana)
+        accepted = await board.receive_json_from(timeout=5)
+        await board.send_json_to({"type": "resync"})
+        resync = await board.receive_json_from(timeout=5)
+        await board.disconnect()
+        return hello, [presence, queue, offered, accepted], resync, interaction
+
+    hello, events, resync, interaction = async_to_sync(scenario)()
+    assert {e["type"] for e in events} == {"board.changed"}
+    assert events[0]["agent_id"] == ana.pk
+    assert events[2]["interaction_id"] == events[3]["interaction_id"] == interaction.pk
+    assert [e["seq"] for e in events] == list(range(hello["seq"] + 1, hello["seq"] + 5))
+    assert resync == {"type": "resync", "seq": events[-1]["seq"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_board_socket_refuses_agents():
+    agent = AgentFactory()
+    headers = board_headers(sign_in(agent.username, PASSWORD))
+
+    async def scenario():
+        board = WebsocketCommunicator(application, "/ws/board/", headers=headers)
+        connected, code = await board.connect(timeout=5)
+        return connected, code
+
+    assert async_to_sync(scenario)() == (False, 4403)
+
+
+@pytest.mark.django_db
+def test_reassign_works_without_javascript_too(client):
+    ben = AgentFactory(first_name="Ben")
+    interaction = InteractionFactory()
+    answer = client.post(f"/admin/board/interactions/{interaction.pk}/reassign/", {"agent": ben.pk}, follow=True)
+    assert answer.redirect_chain == [("/admin/board/", 302)]
+    assert f"Reassigned #{interaction.pk} to Ben" in answer.content.decode()

@@ -1,0 +1,121 @@
+"""Reads for the supervisors' live board: the queue by channel with waiting times, and every agent with their
+per-channel Ready state, load, idle time and active interactions. A fixed number of queries, however many rows."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+
+from interactions.models import Channel, Interaction, InteractionState, Offer
+from workspace.models import AgentProfile, ChannelPresence
+
+QUEUE_ROWS_SHOWN = 100  # per channel; the count says how many more wait
+WORKING_STATES = (InteractionState.ACTIVE, InteractionState.TRANSFERRED)
+
+
+@dataclass
+class QueueRow:
+    interaction: Interaction
+    waiting: timedelta
+    offered_to: object | None  # the agent who has a live offer, if any
+
+
+@dataclass
+class ChannelQueue:
+    channel: str
+    label: str
+    rows: list[QueueRow]
+    total: int
+
+    @property
+    def longest_wait(self) -> timedelta | None:
+        return max((row.waiting for row in self.rows), default=None)
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """When the longest-waiting shown interaction was queued (the page ticks the wait from it)."""
+        return min((i.queued_at or i.opened_at for i in (row.interaction for row in self.rows)), default=None)
+
+
+@dataclass
+class AgentChannel:
+    channel: str
+    label: str
+    presence: ChannelPresence | None
+    load: int
+    capacity: int
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.presence and self.presence.ready)
+
+
+@dataclass
+class AgentRow:
+    profile: AgentProfile
+    channels: list[AgentChannel]
+    working: list[Interaction] = field(default_factory=list)
+    idle_for: timedelta | None = None  # no work at all for this long (None: busy)
+
+    @property
+    def user(self):
+        return self.profile.user
+
+
+def board_queue(*, now: datetime | None = None) -> list[ChannelQueue]:
+    """Queued and offered interactions per channel, by priority then age, with who has the live offer."""
+    now = now or timezone.now()
+    live_offers = Offer.objects.filter(state=Offer.State.OFFERED).select_related("agent")
+    waiting = (
+        Interaction.objects.filter(state__in=[InteractionState.QUEUED, InteractionState.OFFERED])
+        .select_related("contact", "x_account")
+        .prefetch_related(Prefetch("offers", queryset=live_offers, to_attr="live_offers"))
+        .order_by("-priority", "queued_at", "pk")
+    )
+    totals = dict(
+        Interaction.objects.filter(state__in=[InteractionState.QUEUED, InteractionState.OFFERED])
+        .values_list("kind")
+        .annotate(n=Count("id"))
+    )
+    queues = []
+    for channel, label in Channel.choices:
+        rows = [
+            QueueRow(i, now - (i.queued_at or i.opened_at), i.live_offers[0].agent if i.live_offers else None)
+            for i in waiting.filter(kind=channel)[:QUEUE_ROWS_SHOWN]
+        ]
+        queues.append(ChannelQueue(channel, label, rows, totals.get(channel, 0)))
+    return queues
+
+
+def board_agents(*, now: datetime | None = None) -> list[AgentRow]:
+    """Every active agent with Ready state, load and capacity per channel, idle time and active interactions."""
+    now = now or timezone.now()
+    working = Interaction.objects.filter(state__in=WORKING_STATES).select_related("contact").order_by("accepted_at")
+    profiles = (
+        AgentProfile.objects.filter(user__is_active=True)
+        .select_related("user")
+        .prefetch_related("user__presences", Prefetch("user__interactions", queryset=working, to_attr="working"))
+        .order_by("user__first_name", "user__username")
+    )
+    offers = {
+        (row["agent_id"], row["interaction__kind"]): row["n"]
+        for row in Offer.objects.filter(state=Offer.State.OFFERED)
+        .values("agent_id", "interaction__kind")
+        .annotate(n=Count("id"))
+    }
+    rows = []
+    for profile in profiles:
+        user = profile.user
+        presences = {p.channel: p for p in user.presences.all()}
+        channels = []
+        for channel, label in Channel.choices:
+            load = sum(1 for i in user.working if i.kind == channel) + offers.get((user.pk, channel), 0)
+            channels.append(AgentChannel(channel, label, presences.get(channel), load, profile.capacity_for(channel)))
+        busy = any(c.load for c in channels)
+        # Idle: nothing to do since the last offer or end of work (or since going Ready, if later).
+        ready_since = [c.presence.since for c in channels if c.ready]
+        idle_from = max([t for t in [profile.last_routed_at, *ready_since] if t], default=None)
+        idle_for = now - idle_from if idle_from and not busy and ready_since else None
+        rows.append(AgentRow(profile, channels, user.working, idle_for))
+    return rows

@@ -1,0 +1,84 @@
+"""The supervisors' live board at /admin/board/ (staff only): a page of htmx partials that re-fetch themselves
+when the `supervisors` group hears of a change (pushed after commit by the services), and on reconnect."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from interactions import services as interaction_services
+from interactions.errors import InteractionError
+from social.health import accounts_health
+from workspace.board_selectors import board_agents, board_queue
+
+
+def _agents_for_select():
+    return get_user_model().objects.filter(is_active=True, agent_profile__isnull=False).order_by("first_name")
+
+
+@staff_member_required
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    context = {
+        **admin.site.each_context(request),
+        "title": "Live board",
+        "is_nav_sidebar_enabled": False,  # the board needs the whole width
+        "queues": board_queue(),
+        "agents": board_agents(),
+        "choices": _agents_for_select(),
+        "accounts": accounts_health(),
+    }
+    return render(request, "admin/board/board.html", context)
+
+
+@staff_member_required
+@require_GET
+def board_queue_partial(request: HttpRequest) -> HttpResponse:
+    context = {"queues": board_queue(), "choices": _agents_for_select()}
+    return render(request, "admin/board/partials/_queue.html", context)
+
+
+@staff_member_required
+@require_GET
+def board_agents_partial(request: HttpRequest) -> HttpResponse:
+    context = {"agents": board_agents(), "choices": _agents_for_select()}
+    return render(request, "admin/board/partials/_agents.html", context)
+
+
+@staff_member_required
+@require_GET
+def board_health_partial(request: HttpRequest) -> HttpResponse:
+    return render(request, "admin/board/partials/_health.html", {"accounts": accounts_health()})
+
+
+@staff_member_required
+@require_POST
+def board_reassign(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    """Gives an interaction to the chosen agent through the service; a refusal is shown, nothing changes."""
+    to_agent = _agents_for_select().filter(pk=request.POST.get("agent") or 0).first()
+    error = ""
+    if to_agent is None:
+        error = "Pick an active agent to reassign to."
+    else:
+        try:
+            interaction = interaction_services.interaction_reassign(
+                interaction_id=interaction_id, to_agent=to_agent, by=request.user
+            )
+        except InteractionError as exc:
+            error = str(exc)
+        except interaction_services.Interaction.DoesNotExist:
+            error = f"Interaction #{interaction_id} does not exist."
+    if not request.htmx:  # the form works without JavaScript too
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"Reassigned #{interaction.pk} to {to_agent.get_full_name() or to_agent}.")
+        return redirect("board:home")
+    if error:
+        return render(request, "admin/board/partials/_notice.html", {"error": error}, status=422)
+    notice = f"#{interaction.pk} {interaction.contact.display_name} → {to_agent.get_full_name() or to_agent}"
+    response = render(request, "admin/board/partials/_notice.html", {"notice": f"Reassigned {notice}."})
+    return trigger_client_event(response, "board:refresh")
