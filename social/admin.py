@@ -59,7 +59,7 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     readonly_fields = [*health_fields, "budget_use"]
     fieldsets = [
         (None, {"fields": ["name", "handle", "x_user_id", "team", "is_active"]}),
-        ("Ingestion", {"fields": ["mode", "poll_interval_seconds", "api_base_url"]}),
+        ("Ingestion", {"fields": ["mode", "poll_interval_seconds", "keywords", "api_base_url"]}),
         ("Health", {"fields": health_fields}),
         ("X API budget", {"fields": ["budget_use", "budget_overrides"]}),
         ("Credentials (stored encrypted, never shown)", {"fields": ["consumer_key", *SECRET_FIELDS]}),

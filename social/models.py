@@ -27,6 +27,12 @@ class XAccount(models.Model):
     bearer_token = EncryptedTextField(blank=True)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.POLLING)
     poll_interval_seconds = models.PositiveIntegerField(default=60)
+    keywords = models.CharField(
+        max_length=400,
+        blank=True,
+        help_text="Keyword monitoring: comma-separated terms (e.g. refund, lost bag). Public tweets that contain one, "
+        "without mentioning the account, also become Twitter interactions. Costs one search call per poll.",
+    )
     budget_overrides = models.JSONField(
         default=dict,
         blank=True,
@@ -71,6 +77,7 @@ class IngestCursor(models.Model):
     class Stream(models.TextChoices):
         DM_EVENTS = "dm_events", "Direct messages"
         MENTIONS = "mentions", "Mentions"
+        SEARCH = "search", "Keyword search"
 
     account = models.ForeignKey(XAccount, on_delete=models.CASCADE, related_name="cursors")
     stream = models.CharField(max_length=16, choices=Stream.choices)

@@ -1,4 +1,5 @@
-"""Polling an X account: page through new DM events and mentions, ingest each page with its cursor.
+"""Polling an X account: page through new DM events, mentions and keyword matches, ingest each page with its
+cursor.
 
 Each page is ingested in one transaction together with the cursor's progress, so a crash or a 429 in the middle
 of a pagination run resumes at the next page instead of starting over or losing the pages not yet read. The
@@ -47,9 +48,26 @@ def _newer(item_id: str, since_id: str) -> bool:
     return not since_id or int(item_id) > int(since_id)
 
 
+def keyword_query(account: XAccount) -> str:
+    """X's search query for the account's monitored keywords: any of them, no retweets, not the brand's own."""
+    terms = [term.strip().replace('"', "") for term in account.keywords.split(",")]
+    quoted = [f'"{term}"' if " " in term else term for term in terms if term]
+    if not quoted:
+        return ""
+    return f"({' OR '.join(quoted)}) -is:retweet -from:{account.handle}"
+
+
+def streams_of(account: XAccount) -> list[str]:
+    streams = [IngestCursor.Stream.DM_EVENTS, IngestCursor.Stream.MENTIONS]
+    return [*streams, IngestCursor.Stream.SEARCH] if keyword_query(account) else streams
+
+
 def _fetch_page(client: XClient, account: XAccount, stream: str, cursor: IngestCursor):
     if stream == IngestCursor.Stream.DM_EVENTS:
         return client.dm_events(pagination_token=cursor.resume_token)
+    if stream == IngestCursor.Stream.SEARCH:
+        query = keyword_query(account)
+        return client.search_recent(query=query, since_id=cursor.since_id, pagination_token=cursor.resume_token)
     return client.mentions(user_id=account.x_user_id, since_id=cursor.since_id, pagination_token=cursor.resume_token)
 
 
@@ -84,7 +102,7 @@ def poll_stream(*, client: XClient, account: XAccount, stream: str, report: Poll
         new_items = [item for item in page.items if _newer(item.id, cursor.since_id)]
         reached_known = len(new_items) < len(page.items)
         context, context_users = ({}, {})
-        if stream == IngestCursor.Stream.MENTIONS and new_items:
+        if stream != IngestCursor.Stream.DM_EVENTS and new_items:
             context, context_users = _missing_parents(client, account, new_items)
         with transaction.atomic():
             cursor = IngestCursor.objects.select_for_update().get(pk=cursor.pk)
@@ -145,7 +163,7 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
     client = client or XClient.for_account(account)
     XAccount.objects.filter(pk=account.pk).update(last_polled_at=timezone.now())
     try:
-        for stream in (IngestCursor.Stream.DM_EVENTS, IngestCursor.Stream.MENTIONS):
+        for stream in streams_of(account):
             poll_stream(client=client, account=account, stream=stream, report=report)
     except XUnauthorized as exc:
         XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])

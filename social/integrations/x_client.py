@@ -264,6 +264,28 @@ class XClient:
             tweets, users, meta.get("next_token", ""), meta.get("newest_id", ""), self.last_rate_limit, rejected
         )
 
+    def search_recent(self, *, query: str, since_id: str = "", pagination_token: str = "") -> Page[Tweet]:
+        """One page of recent tweets matching a search query, newest first (keyword monitoring)."""
+        body = self._call(
+            "search",
+            "search recent tweets",
+            self._client.search_recent_tweets,
+            query=query,
+            since_id=since_id or None,
+            next_token=pagination_token or None,
+            max_results=100,
+            tweet_fields=TWEET_FIELDS,
+            expansions="author_id,attachments.media_keys",
+            user_fields=USER_FIELDS,
+            media_fields=MEDIA_FIELDS,
+            user_auth=True,
+        )
+        tweets, users, rejected = parse_tweets(body)
+        meta = body.get("meta", {})
+        return Page(
+            tweets, users, meta.get("next_token", ""), meta.get("newest_id", ""), self.last_rate_limit, rejected
+        )
+
     def tweets(self, ids: list[str]) -> Page[Tweet]:
         body = self._call(
             "tweet_lookup",

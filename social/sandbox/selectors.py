@@ -33,32 +33,80 @@ def mentions_of(user: SandboxUser) -> QuerySet[SandboxTweet]:
 
 
 def search_recent(query: str) -> QuerySet[SandboxTweet]:
-    """X's recent search, simply: every term must match (case-insensitive); `-` negates; `"phrases"`,
-    `from:`, `to:`, `@handle`, `is:retweet`, `is:reply` and `is:quote` are understood. Seven days back."""
+    """X's recent search, simply: terms side by side must all match (case-insensitive), `OR` between terms makes
+    alternatives, parentheses group, `-` negates; `"phrases"`, `from:`, `to:`, `@handle`, `is:retweet`,
+    `is:reply` and `is:quote` are understood. Seven days back."""
     try:
-        terms = shlex.split(query)
+        tokens = _search_tokens(query)
+        condition, rest = _any_of(tokens)
+        if rest:
+            raise ValueError(f"unexpected {rest[0]!r}")
     except ValueError as exc:
         raise Problem.invalid(f"There were errors processing your request: {exc}", "query", query) from exc
-    tweets = SandboxTweet.objects.filter(deleted=False, created_at__gte=timezone.now() - timedelta(days=7))
-    for term in terms:
-        negate, term = term.startswith("-") and len(term) > 1, term[1:] if term.startswith("-") else term
-        operator, _, value = term.partition(":")
-        if term == "is:retweet":
-            condition = ~Q(retweeted_id="")
-        elif term == "is:reply":
-            condition = ~Q(replied_to_id="")
-        elif term == "is:quote":
-            condition = ~Q(quoted_id="")
-        elif operator == "from" and value:
-            condition = Q(author__username__iexact=value.lstrip("@"))
-        elif operator == "to" and value:
-            condition = Q(in_reply_to_user_id__in=users_named([value.lstrip("@")]).values("pk"))
-        elif term.startswith("@") and len(term) > 1:
-            condition = _mentions(term[1:])
+    recent = SandboxTweet.objects.filter(deleted=False, created_at__gte=timezone.now() - timedelta(days=7))
+    return recent.filter(condition)
+
+
+def _search_tokens(query: str) -> list[str]:
+    """Words, quoted phrases and parentheses of a search query (parentheses may touch their words)."""
+    lexer = shlex.shlex(query, posix=True, punctuation_chars="()")
+    lexer.whitespace_split = True
+    lexer.wordchars += "@:-_#$.'/!?,&+*"
+    return list(lexer)
+
+
+def _any_of(tokens: list[str]) -> tuple[Q, list[str]]:
+    """term-groups joined by OR; stops at a closing parenthesis, which the caller takes."""
+    condition, tokens = _all_of(tokens)
+    while tokens and tokens[0] == "OR":
+        alternative, tokens = _all_of(tokens[1:])
+        condition |= alternative
+    return condition, tokens
+
+
+def _all_of(tokens: list[str]) -> tuple[Q, list[str]]:
+    condition, seen = Q(), False
+    while tokens and tokens[0] not in ("OR", ")"):
+        token, tokens = tokens[0], tokens[1:]
+        if token == "(":
+            term, tokens = _group(tokens)
+        elif token == "-" and tokens and tokens[0] == "(":
+            term, tokens = _group(tokens[1:])
+            term = ~term
         else:
-            condition = Q(text__icontains=term)
-        tweets = tweets.exclude(condition) if negate else tweets.filter(condition)
-    return tweets
+            term = _search_term(token)
+        condition, seen = condition & term, True
+    if not seen:
+        raise ValueError("an empty group or a dangling OR")
+    return condition, tokens
+
+
+def _group(tokens: list[str]) -> tuple[Q, list[str]]:
+    """What stands between an opening parenthesis (already taken) and its closing one."""
+    inner, tokens = _any_of(tokens)
+    if not tokens or tokens[0] != ")":
+        raise ValueError("a parenthesis is not closed")
+    return inner, tokens[1:]
+
+
+def _search_term(term: str) -> Q:
+    negate, term = term.startswith("-") and len(term) > 1, term[1:] if term.startswith("-") else term
+    operator, _, value = term.partition(":")
+    if term == "is:retweet":
+        condition = ~Q(retweeted_id="")
+    elif term == "is:reply":
+        condition = ~Q(replied_to_id="")
+    elif term == "is:quote":
+        condition = ~Q(quoted_id="")
+    elif operator == "from" and value:
+        condition = Q(author__username__iexact=value.lstrip("@"))
+    elif operator == "to" and value:
+        condition = Q(in_reply_to_user_id__in=users_named([value.lstrip("@")]).values("pk"))
+    elif term.startswith("@") and len(term) > 1:
+        condition = _mentions(term[1:])
+    else:
+        condition = Q(text__icontains=term)
+    return ~condition if negate else condition
 
 
 def dm_events_of(user: SandboxUser) -> QuerySet[SandboxDMEvent]:

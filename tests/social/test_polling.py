@@ -106,3 +106,37 @@ def test_a_revoked_token_marks_the_account_and_stops_polling(simulator, brand):
     assert "needs reconnecting" in output
     assert polling.poll_account(account_id=brand.pk).error == "account inactive or needs reconnecting"
     assert brand.pk not in polling.accounts_due()
+
+
+def test_keyword_monitoring_turns_matching_public_tweets_into_work_once(simulator, brand):
+    maya, tom = simulator.user("maya", "Maya Patel"), simulator.user("tom", "Tom Becker")
+    complaint = simulator.tweet(maya, "Still waiting for my REFUND from Acme, three weeks now")
+    simulator.tweet(tom, "lost bag at the airport again, thanks Acme")
+    simulator.tweet(tom, "great weather for a refund-free day")  # a term inside another word is still X's match
+    simulator.retweet(tom, complaint["id"])
+    simulator.tweet({"id": brand.x_user_id}, "Refund requests: see our help page")  # the brand's own
+    simulator.tweet(maya, "nothing to see here")
+
+    poll_once(brand)
+    assert not Interaction.objects.exists()  # no keywords: only DMs and mentions are read
+
+    XAccount.objects.filter(pk=brand.pk).update(keywords='refund, "lost bag" ,')
+    brand.refresh_from_db()
+    assert polling.keyword_query(brand) == '(refund OR "lost bag") -is:retweet -from:acmecare'
+    poll_once(brand)
+    texts = sorted(Message.objects.filter(direction="in").values_list("text", flat=True))
+    assert texts == [
+        "Still waiting for my REFUND from Acme, three weeks now",
+        "great weather for a refund-free day",
+        "lost bag at the airport again, thanks Acme",
+    ]
+    work = set(Interaction.objects.values_list("kind", "state"))
+    assert work == {(Channel.TWITTER, InteractionState.QUEUED)}
+    cursor = IngestCursor.objects.get(account=brand, stream=IngestCursor.Stream.SEARCH)
+    assert cursor.since_id == max((m.external_id for m in Message.objects.all()), key=int)
+
+    poll_once(brand)  # nothing new: nothing twice
+    assert Message.objects.count() == 3
+    simulator.tweet(maya, "@acmecare where is my refund?")  # a mention that is also a keyword match
+    poll_once(brand)
+    assert Message.objects.filter(text="@acmecare where is my refund?").count() == 1

@@ -164,6 +164,12 @@ def test_search_recent(simulator, people):
     assert len(ids("@acmecare -from:tom")) == 1
     assert ids('"is late" -is:retweet') == [hit["id"]] and ids('"late is"') == []
     assert as_brand.get("/2/tweets/search/recent", query="x", max_results=5).status_code == 400  # 10..100
+    assert len(ids("late OR please")) == 3 and len(ids("(late OR please) -is:retweet")) == 2
+    assert ids('(please OR "is late") from:maya') == [hit["id"]] and ids("refund -(is:retweet OR from:tom)") == [
+        hit["id"]
+    ]
+    unbalanced = as_brand.get("/2/tweets/search/recent", query="(refund OR late")
+    assert unbalanced.status_code == 400 and "parenthesis" in unbalanced.json()["errors"][0]["message"]
 
 
 def test_tweet_length_is_counted_like_x(people):
