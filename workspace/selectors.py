@@ -47,7 +47,10 @@ def interaction_for_agent(*, agent, interaction_id: int) -> Interaction | None:
     return (
         Interaction.objects.filter(visible, pk=interaction_id)
         .select_related("contact", "x_account", "agent")
-        .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("created_at", "id")))
+        # The transcript names the agent who wrote each outbound message: joined here, not one query per message.
+        .prefetch_related(
+            Prefetch("messages", queryset=Message.objects.select_related("author_agent").order_by("created_at", "id"))
+        )
         .distinct()
         .first()
     )
