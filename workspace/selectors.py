@@ -39,21 +39,18 @@ def live_offers(*, agent):
     )
 
 
-def interaction_for_agent(*, agent, interaction_id: int) -> Interaction | None:
-    """The interaction if this agent may see it: theirs, offered to them, or of a contact assigned to them."""
+def interaction_for_agent(*, agent, interaction_id: int, with_messages: bool = True) -> Interaction | None:
+    """The interaction if this agent may see it: theirs, offered to them, or of a contact assigned to them.
+    `with_messages=False` for a permission check only: the whole transcript is not read for nothing."""
     visible = (
         Q(agent=agent) | Q(offers__agent=agent, offers__state=Offer.State.OFFERED) | Q(contact__assigned_agent=agent)
     )
-    return (
-        Interaction.objects.filter(visible, pk=interaction_id)
-        .select_related("contact", "x_account", "agent")
+    found = Interaction.objects.filter(visible, pk=interaction_id).select_related("contact", "x_account", "agent")
+    if with_messages:
         # The transcript names the agent who wrote each outbound message: joined here, not one query per message.
-        .prefetch_related(
-            Prefetch("messages", queryset=Message.objects.select_related("author_agent").order_by("created_at", "id"))
-        )
-        .distinct()
-        .first()
-    )
+        messages = Message.objects.select_related("author_agent").order_by("created_at", "id")
+        found = found.prefetch_related(Prefetch("messages", queryset=messages))
+    return found.distinct().first()
 
 
 def conversation_view(*, interaction: Interaction) -> dict:

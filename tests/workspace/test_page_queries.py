@@ -57,3 +57,20 @@ def test_a_page_costs_the_same_queries_with_10_or_1000_messages(page, url, most)
         else:
             assert f"{size} message" in body  # the history counts the open conversation's messages
     assert counts[0] == counts[1] <= most, f"{page}: {counts[0]} queries with 10 messages, {counts[1]} with 1,000"
+
+
+def test_send_reads_the_transcript_once_whatever_its_length():
+    """bench/send.py: Send read the whole conversation twice (a permission check, then the re-render)."""
+    ana = AgentFactory(first_name="Ana")
+    client = sign_in(ana.username, PASSWORD)
+    transcripts = []
+    for size in (10, 1000):
+        interaction = conversation_with(ana, size)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(f"/workspace/interactions/{interaction.pk}/send/",
+                                   {"text": "On its way", "idempotency_key": f"k-{size}"}, headers=HTMX)  # fmt: skip
+        assert response.status_code == 200 and "On its way" in response.content.decode()
+        reads = [q["sql"] for q in captured if '"interactions_message"."interaction_id" IN' in q["sql"]]
+        transcripts.append((len(reads), len(captured)))
+    assert transcripts[0] == transcripts[1], f"(transcript reads, queries) with 10 and 1,000 messages: {transcripts}"
+    assert transcripts[0][0] == 1 and transcripts[0][1] <= 13, f"(transcript reads, queries): {transcripts[0]}"
