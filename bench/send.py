@@ -68,7 +68,7 @@ def bare_tweepy(base: str, token: str, customer_ids: list[str], n: int) -> float
     return took["seconds"]
 
 
-def main(n: int = 300) -> None:
+def main(n: int = 200) -> None:
     setup_django()
     import requests
     from django.contrib.auth import get_user_model
@@ -161,4 +161,4 @@ def main(n: int = 300) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
