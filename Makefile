@@ -44,8 +44,14 @@ test: $(VENV)/.test /usr/bin/chromium
 lint: $(VENV)/.test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: $(VENV)/.test
-	$(BIN)/python -m bench.ingest
+$(VENV)/.bench: pyproject.toml $(VENV)/.test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+# Each benchmark prints its table and one ratio line against a raw baseline; JSON lands in bench/results/.
+BENCHMARKS ?= ingest pages latency fanout send routing
+bench: $(VENV)/.bench
+	@for name in $(BENCHMARKS); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 
 clean:
 	rm -rf var/test var/*.sqlite3 var/celerybeat-schedule*

@@ -100,12 +100,12 @@ def _load(agent_ids, channel: str) -> dict[int, int]:
     return load
 
 
-def eligible_agents(interaction: Interaction, *, lock: bool = False) -> list[AgentProfile]:
-    """Agents who may be offered this interaction now, best first."""
+def eligible_agents(interaction: Interaction) -> list[AgentProfile]:
+    """Agents who may be offered this interaction now, best first (unlocked: route_one rechecks under a lock)."""
     channel = interaction.kind
     profiles = AgentProfile.objects.filter(
         user__is_active=True, user__presences__channel=channel, user__presences__ready=True
-    ).select_related("user")
+    )
     team = interaction.team or (interaction.x_account.team if interaction.x_account_id else None)
     if team is not None:
         profiles = profiles.filter(teams=team)
@@ -117,8 +117,6 @@ def eligible_agents(interaction: Interaction, *, lock: bool = False) -> list[Age
     if owner and timezone.now() - (interaction.queued_at or interaction.opened_at) < sticky_wait():
         # The contact's own agent keeps them for a while, even when busy or away (async continuation).
         profiles = profiles.filter(user_id=owner)
-    if lock:
-        profiles = profiles.select_for_update(of=("self",))
     # One row per agent: presence is unique per channel, and each filter above matches at most one row.
     profiles = list(profiles.order_by(F("last_routed_at").asc(nulls_first=True), "pk"))
     load = _load([p.user_id for p in profiles], channel)
@@ -128,6 +126,41 @@ def eligible_agents(interaction: Interaction, *, lock: bool = False) -> list[Age
 
 
 # --- Offering ---------------------------------------------------------------------------------------------
+def _lock_if_room(profile: AgentProfile, channel: str, *, skip_locked: bool) -> bool | None:
+    """Locks one agent's row and recounts their load under that lock, so no two workers push them over capacity.
+    True: locked with room (kept until the offer commits); False: full (lock released); None: skipped, another
+    worker is offering to them right now. Each try is its own savepoint, so at most one agent row stays locked."""
+    savepoint = transaction.savepoint()
+    locked = (
+        AgentProfile.objects.select_for_update(skip_locked=skip_locked)
+        .filter(pk=profile.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if locked is not None and _load([profile.user_id], channel).get(profile.user_id, 0) < profile.capacity_for(channel):
+        transaction.savepoint_commit(savepoint)
+        return True
+    transaction.savepoint_rollback(savepoint)
+    return None if locked is None else False
+
+
+def _agent_with_room(candidates: list[AgentProfile], channel: str) -> AgentProfile | None:
+    """The best candidate still under capacity, locked. Agents another worker is busy offering to are passed over
+    first (workers spread out instead of queueing behind the longest idle agent), then waited for."""
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    busy = []
+    for profile in candidates:
+        verdict = _lock_if_room(profile, channel, skip_locked=skip_locked)
+        if verdict:
+            return profile
+        if verdict is None:
+            busy.append(profile)
+    for profile in busy:
+        if _lock_if_room(profile, channel, skip_locked=False):
+            return profile
+    return None
+
+
 def _offer_timeout(interaction: Interaction) -> timedelta:
     team = interaction.team or (interaction.x_account.team if interaction.x_account_id else None)
     return timedelta(seconds=team.offer_timeout_seconds if team else 30)
@@ -147,10 +180,11 @@ def route_one(interaction_id: int) -> Offer | None:
         )
         if interaction is None:
             return None
-        for profile in eligible_agents(interaction, lock=True):
+        profile = _agent_with_room(eligible_agents(interaction), interaction.kind)
+        if profile is not None:
             timeout = _offer_timeout(interaction)
             offer = Offer.objects.create(
-                interaction=interaction, agent=profile.user, expires_at=timezone.now() + timeout
+                interaction=interaction, agent_id=profile.user_id, expires_at=timezone.now() + timeout
             )
             interaction.state = InteractionState.OFFERED
             interaction.save(update_fields=["state"])

@@ -46,19 +46,20 @@ def visible_interactions_q(*, agent) -> Q:
     return Q(agent=agent) | Q(offers__agent=agent, offers__state=Offer.State.OFFERED) | Q(contact__assigned_agent=agent)
 
 
-def interaction_for_agent(*, agent, interaction_id: int) -> Interaction | None:
-    """The interaction if this agent may see it: theirs, offered to them, or of a contact assigned to them."""
-    return (
-        Interaction.objects.filter(visible_interactions_q(agent=agent), pk=interaction_id)
-        .select_related("contact", "x_account", "agent")
-        .prefetch_related(
-            Prefetch("messages", queryset=Message.objects.select_related("author_agent").order_by("created_at", "id")),
-            Prefetch("notes", queryset=InteractionNote.objects.select_related("author")),
-            "labels",
-        )
-        .distinct()
-        .first()
+def interaction_for_agent(*, agent, interaction_id: int, with_messages: bool = True) -> Interaction | None:
+    """The interaction if this agent may see it: theirs, offered to them, or of a contact assigned to them.
+    `with_messages=False` for a permission check only: the whole transcript is not read for nothing."""
+    found = Interaction.objects.filter(visible_interactions_q(agent=agent), pk=interaction_id).select_related(
+        "contact", "x_account", "agent"
     )
+    if with_messages:
+        # The transcript names the agent who wrote each outbound message: joined here, not one query per message.
+        messages = Message.objects.select_related("author_agent").order_by("created_at", "id")
+        notes = InteractionNote.objects.select_related("author")
+        found = found.prefetch_related(
+            Prefetch("messages", queryset=messages), Prefetch("notes", queryset=notes), "labels"
+        )
+    return found.distinct().first()
 
 
 def conversation_view(*, interaction: Interaction) -> dict:

@@ -131,7 +131,7 @@ def interaction_send(request: HttpRequest, interaction_id: int) -> HttpResponse:
     data = image.read() if image else None
     key = request.POST.get("idempotency_key") or uuid.uuid4().hex
     try:
-        found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
+        found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id, with_messages=False)
         if found is None:
             raise Http404("No such interaction.")
         if found.kind == "twitter":
@@ -229,7 +229,10 @@ def offer_reject(request: HttpRequest, offer_id: int) -> HttpResponse:
 def message_media(request: HttpRequest, message_id: int, index: int) -> FileResponse:
     """An image of a message, to agents who may see its interaction (never a public media URL)."""
     message = get_object_or_404(Message, pk=message_id)
-    if selectors.interaction_for_agent(agent=request.user, interaction_id=message.interaction_id) is None:
+    visible = selectors.interaction_for_agent(
+        agent=request.user, interaction_id=message.interaction_id, with_messages=False
+    )
+    if visible is None:
         raise Http404("No such image.")
     try:
         name = message.media[index]["file"]

@@ -1,6 +1,7 @@
 """Several workers routing at once on PostgreSQL: nobody over capacity, no interaction offered twice."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection, connections
@@ -10,7 +11,7 @@ from django.utils import timezone
 from interactions import routing
 from interactions.models import Interaction, Offer
 from tests.factories import AgentFactory, InteractionFactory, XAccountFactory
-from workspace.models import ChannelPresence
+from workspace.models import AgentProfile, ChannelPresence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,3 +50,39 @@ def test_four_workers_route_500_interactions_to_50_agents(django_db_blocker):
     assert live.values("interaction").distinct().count() == live.count()  # never offered twice
     assert Interaction.objects.filter(state="offered").count() == 150
     assert Interaction.objects.filter(state="queued").count() == 350
+
+
+def test_a_worker_passes_over_an_agent_another_worker_is_offering_to(django_db_blocker):
+    """bench/routing.py: workers locked every eligible agent's row and queued behind each other (10/s with three
+    workers); now a worker offers to the next agent instead of waiting for the one being offered to."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks across connections are PostgreSQL's")
+    longest_idle, next_one = AgentFactory(), AgentFactory()
+    for agent in (longest_idle, next_one):
+        ChannelPresence.objects.create(agent=agent, channel="chat", ready=True, since=timezone.now())
+    AgentProfile.objects.filter(pk=next_one.agent_profile.pk).update(last_routed_at=timezone.now())
+    interaction = InteractionFactory()
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker():  # mid-offer to the longest idle agent: holds that agent's row
+        with django_db_blocker.unblock():
+            from django.db import transaction
+
+            with transaction.atomic():
+                AgentProfile.objects.select_for_update().get(pk=longest_idle.agent_profile.pk)
+                holding.set()
+                release.wait(timeout=30)
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert holding.wait(timeout=10)
+    try:
+        started = time.monotonic()
+        offer = routing.route_one(interaction.pk)
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert offer is not None and offer.agent_id == next_one.pk
+    assert waited < 5, f"routing waited {waited:.1f} s for the busy agent's row"

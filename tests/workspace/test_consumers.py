@@ -64,3 +64,22 @@ def test_agent_is_accepted_and_receives_pushes_to_their_group_only():
     assert pushed == {"type": "interaction.offered", "interaction_id": 42, "seq": 2}
     assert nothing_else, "a push to another agent's group reached this agent"
     assert pong == {"type": "pong"}
+
+
+def test_a_burst_of_tabs_joining_and_leaving_at_once_is_not_refused_by_the_redis_pool():
+    """bench/fanout.py: 1,000 tabs closing at once on one Daphne failed `group_discard` with redis-py's
+    "Too many connections" (its asyncio pool stops at 100 by default and refuses, not waits)."""
+    layer = get_channel_layer()
+
+    async def scenario():
+        import asyncio
+
+        channels = [await layer.new_channel() for _ in range(300)]
+        await asyncio.gather(*(layer.group_add("agent.burst", channel) for channel in channels))
+        await layer.group_send("agent.burst", {"type": "interaction.offered", "seq": 1})
+        received = await asyncio.gather(*(layer.receive(channel) for channel in channels))
+        await asyncio.gather(*(layer.group_discard("agent.burst", channel) for channel in channels))
+        return received
+
+    received = async_to_sync(scenario)()
+    assert len(received) == 300 and {event["type"] for event in received} == {"interaction.offered"}

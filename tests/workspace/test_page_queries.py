@@ -1,0 +1,76 @@
+"""The agent's hot pages cost the same number of queries with 10 or 1,000 messages of history (bench/pages.py)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from interactions.models import Interaction, Message
+from tests.factories import PASSWORD, AgentFactory, ContactFactory, InteractionFactory
+from tests.helpers import sign_in
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+def conversation_with(agent, size: int) -> Interaction:
+    """An active DM conversation of `size` messages, every other one written by the agent."""
+    contact = ContactFactory(assigned_agent=agent)
+    InteractionFactory(contact=contact, agent=agent, state="done", done_at=timezone.now())  # Contact tab history
+    interaction = InteractionFactory(contact=contact, agent=agent, state="active", accepted_at=timezone.now())
+    Message.objects.bulk_create(
+        Message(interaction=interaction, x_account=interaction.x_account, kind="dm",
+                direction="in" if i % 2 == 0 else "out", delivery="" if i % 2 == 0 else "sent",
+                author_agent=None if i % 2 == 0 else agent, text=f"message {i}")
+        for i in range(size)
+    )  # fmt: skip
+    return interaction
+
+
+def queries(client, url: str, **headers) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    return len(captured), response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("page", "url", "most"),
+    [
+        ("workspace page", "/workspace/interactions/{interaction}/", 8),
+        ("Conversation partial", "/workspace/interactions/{interaction}/conversation/", 6),
+        ("Contact tab partial", "/workspace/contacts/{contact}/", 6),
+    ],
+)
+def test_a_page_costs_the_same_queries_with_10_or_1000_messages(page, url, most):
+    ana = AgentFactory(first_name="Ana")
+    client = sign_in(ana.username, PASSWORD)
+    counts = []
+    for size in (10, 1000):
+        interaction = conversation_with(ana, size)
+        headers = {} if page == "workspace page" else HTMX
+        count, body = queries(client, url.format(interaction=interaction.pk, contact=interaction.contact_id), **headers)
+        counts.append(count)
+        if page != "Contact tab partial":
+            assert f"message {size - 1}" in body and "Ana ·" in body  # every message, signed by its agent
+        else:
+            assert f"{size} message" in body  # the history counts the open conversation's messages
+    assert counts[0] == counts[1] <= most, f"{page}: {counts[0]} queries with 10 messages, {counts[1]} with 1,000"
+
+
+def test_send_reads_the_transcript_once_whatever_its_length():
+    """bench/send.py: Send read the whole conversation twice (a permission check, then the re-render)."""
+    ana = AgentFactory(first_name="Ana")
+    client = sign_in(ana.username, PASSWORD)
+    transcripts = []
+    for size in (10, 1000):
+        interaction = conversation_with(ana, size)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(f"/workspace/interactions/{interaction.pk}/send/",
+                                   {"text": "On its way", "idempotency_key": f"k-{size}"}, headers=HTMX)  # fmt: skip
+        assert response.status_code == 200 and "On its way" in response.content.decode()
+        reads = [q["sql"] for q in captured if '"interactions_message"."interaction_id" IN' in q["sql"]]
+        transcripts.append((len(reads), len(captured)))
+    assert transcripts[0] == transcripts[1], f"(transcript reads, queries) with 10 and 1,000 messages: {transcripts}"
+    assert transcripts[0][0] == 1 and transcripts[0][1] <= 13, f"(transcript reads, queries): {transcripts[0]}"
