@@ -38,8 +38,8 @@ def queries(client, url: str, **headers) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("page", "url", "most"),
     [
-        ("workspace page", "/workspace/interactions/{interaction}/", 8),
-        ("Conversation partial", "/workspace/interactions/{interaction}/conversation/", 6),
+        ("workspace page", "/workspace/interactions/{interaction}/", 10),  # + notes and labels
+        ("Conversation partial", "/workspace/interactions/{interaction}/conversation/", 7),  # + notes
         ("Contact tab partial", "/workspace/contacts/{contact}/", 6),
     ],
 )
@@ -73,4 +73,4 @@ def test_send_reads_the_transcript_once_whatever_its_length():
         reads = [q["sql"] for q in captured if '"interactions_message"."interaction_id" IN' in q["sql"]]
         transcripts.append((len(reads), len(captured)))
     assert transcripts[0] == transcripts[1], f"(transcript reads, queries) with 10 and 1,000 messages: {transcripts}"
-    assert transcripts[0][0] == 1 and transcripts[0][1] <= 13, f"(transcript reads, queries): {transcripts[0]}"
+    assert transcripts[0][0] == 1 and transcripts[0][1] <= 17, f"(transcript reads, queries): {transcripts[0]}"
