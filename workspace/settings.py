@@ -32,6 +32,7 @@ if not FIELD_ENCRYPTION_KEY:
     raise environ.ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DEBUG is off.")
 
 X_API_BASE_URL = env.str("X_API_BASE_URL", default="https://api.twitter.com")
+X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20)  # an X call slower than this is retried
 # Perch's built-in X API sandbox at /x-sandbox/ (demo, training, tests). Off in production unless asked for.
 X_SANDBOX_ENABLED = env.bool("X_SANDBOX_ENABLED", default=DEBUG)
 X_SANDBOX_RATE_LIMIT_MULTIPLIER = env.float("X_SANDBOX_RATE_LIMIT_MULTIPLIER", default=10)
