@@ -37,3 +37,6 @@ def world():
     retry_ids = {**ids, "message_id": failed.pk}
     return {"users": {"agent_a": agent_a, "agent_b": agent_b, "supervisor": supervisor}, "ids": ids,
             "retry_ids": retry_ids}  # fmt: skip
+
+
+from tests.social.conftest import brand, simulator  # noqa: E402, F401  (the sandbox fixtures, reused)
