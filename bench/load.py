@@ -220,7 +220,7 @@ def main() -> None:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
         processes["web"] = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port), "workspace.asgi:application"], cwd=ROOT,
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env, stdout=subprocess.DEVNULL, stderr=(var / "web.log").open("w"),
         )  # fmt: skip
         processes["worker"] = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workspace", "worker", "--concurrency=2", "--loglevel=WARNING",
@@ -242,8 +242,12 @@ def main() -> None:
         brand_id, tabs, customers = seed(args, port)
         figures = asyncio.run(run(args, port, brand_id, tabs, customers, processes))
     finally:
-        for process in processes.values():
+        for process in reversed(processes.values()):  # Redis last: the others still talk to it while stopping
             process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
         for process in processes.values():
             try:
                 process.wait(timeout=20)
@@ -257,8 +261,9 @@ def main() -> None:
     line = (
         f"load: {args.agents} agent websockets, {figures['rate_achieved']:.1f} ev/s for {args.duration:.0f} s — "
         f"sent {figures['sent']}, stored {figures['stored']}, duplicated {figures['duplicated']}, lost "
-        f"{figures['lost']}; conversations {figures['conversations']}, offered {figures['offered']}, offer pushes "
-        f"received {figures['offer_pushes']} (misrouted {figures['misrouted']}); websocket errors "
+        f"{figures['lost']}; conversations {figures['conversations']}, offered {figures['offered']} "
+        f"({figures['offers']} offers with re-offers), offer pushes received {figures['offer_pushes']} (to the wrong "
+        f"agent {figures['misrouted']}); websocket errors "
         f"{len(figures['errors'])}; RSS web ≤ {figures['web_rss_max_mb']:.0f} MB (bound {WEB_RSS_BOUND_MB}), "
         f"worker ≤ {figures['worker_rss_max_mb']:.0f} MB (bound {WORKER_RSS_BOUND_MB}) — {'met' if ok else 'NOT met'}"
     )
@@ -291,7 +296,7 @@ async def run(args, port, brand_id, tabs, customers, processes) -> dict:
     def counts():
         stored = Message.objects.filter(direction="in").count()
         distinct = Message.objects.filter(direction="in").values("external_id").distinct().count()
-        offers = dict(Offer.objects.values_list("interaction_id", "agent_id"))
+        offers = set(Offer.objects.values_list("interaction_id", "agent_id"))  # re-offers after a timeout too
         return stored, distinct, offers
 
     deadline = time.monotonic() + 60  # the last webhooks and routing settle
@@ -303,11 +308,12 @@ async def run(args, port, brand_id, tabs, customers, processes) -> dict:
         await asyncio.sleep(1)
     stop.set()
     await asyncio.gather(*readers, sampler)
-    misrouted = sum(1 for tab in tabs for interaction in tab.offers if offers.get(interaction) != tab.agent_id)
+    misrouted = sum(1 for tab in tabs for interaction in tab.offers if (interaction, tab.agent_id) not in offers)
     conversations = await sync_to_async(lambda: Message.objects.values("interaction_id").distinct().count())()
     return {
         "sent": sent, "refused_by_sandbox": refused, "stored": stored, "duplicated": stored - distinct,
-        "lost": sent - distinct, "conversations": conversations, "offered": len(offers),
+        "lost": sent - distinct, "conversations": conversations,
+        "offered": len({interaction for interaction, _ in offers}), "offers": len(offers),
         "offer_pushes": sum(len(tab.offers) for tab in tabs), "misrouted": misrouted,
         "errors": [e for tab in tabs for e in tab.errors], "rate_achieved": sent / elapsed,
         "web_rss_max_mb": max(samples["web"] or [0]), "worker_rss_max_mb": max(samples["worker"] or [0]),

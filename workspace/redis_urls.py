@@ -15,8 +15,9 @@ def celery_url(redis_url: str) -> str:
 def channels_host(redis_url: str) -> dict:
     """channels-redis hands the address to redis-py's from_url (unix:// and redis:// alike). redis-py 8 reads with
     a 5 s socket timeout by default, as long as channels-redis's own 5 s blocking pop: every idle websocket would
-    drop. Reads may take longer than the pop."""
-    return {"address": redis_url, "socket_timeout": 30}
+    drop. Reads may take longer than the pop. Its asyncio pool also stops at 100 connections and then raises "Too
+    many connections": 100 tabs connecting at once to one Daphne would get 500s (bench/load.py found it)."""
+    return {"address": redis_url, "socket_timeout": 30, "max_connections": 2000}
 
 
 def socket_path(redis_url: str) -> str | None:

@@ -116,7 +116,9 @@ USES_EMBEDDED_REDIS = "REDIS_URL" not in env.ENVIRON
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [channels_host(REDIS_URL)], "prefix": "perch"},
+        # capacity: every tab of one web process shares one Redis list; at the default 100, a burst of pushes
+        # (a shift starting, a reconnect storm) beyond 100 was dropped (tests/faults/test_many_tabs.py).
+        "CONFIG": {"hosts": [channels_host(REDIS_URL)], "prefix": "perch", "capacity": 2000},
     }
 }
 CACHES = {
