@@ -32,7 +32,8 @@ def world():
     ids = {
         "offer_id": offer.pk, "contact_id": interaction.contact_id, "interaction_id": interaction.pk,
         "message_id": image.pk, "index": 0, "account_id": interaction.x_account_id, "username": "nobody",
-        "user_id": "1", "tweet_id": "1", "participant_id": "1", "media_key": "3_1", "name": "default.png",
+        "user_id": "1", "id": supervisor.pk, "tweet_id": "1", "participant_id": "1", "media_key": "3_1",
+        "name": "default.png",
     }  # fmt: skip
     retry_ids = {**ids, "message_id": failed.pk}
     return {"users": {"agent_a": agent_a, "agent_b": agent_b, "supervisor": supervisor}, "ids": ids,
