@@ -9,7 +9,7 @@ export PERCH_PORT
 PROCESSES := $(if $(REDIS_URL),web worker beat,)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ $(VENV)/.bench: pyproject.toml $(VENV)/.test
 BENCHMARKS ?= ingest pages latency fanout send routing
 bench: $(VENV)/.bench
 	@for name in $(BENCHMARKS); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
+
+# 200 agent websockets, 20 customer DMs/s for 5 minutes, on 127.0.0.1 only (docs/RELIABILITY.md).
+bench-load: $(VENV)/.test
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf var/test var/*.sqlite3 var/celerybeat-schedule*

@@ -25,7 +25,11 @@ DEFAULT_OFFER_TIMEOUT = timedelta(seconds=30)
 
 
 def _locked(interaction_id: int) -> Interaction:
-    return Interaction.objects.select_for_update().get(pk=interaction_id)
+    # A missing id is answered like someone else's (404), so guessing ids tells nothing and never errors.
+    try:
+        return Interaction.objects.select_for_update().get(pk=interaction_id)
+    except Interaction.DoesNotExist:
+        raise NotYours(f"No such interaction #{interaction_id}.") from None
 
 
 def _move(interaction: Interaction, to_state: str, *, action: str) -> None:

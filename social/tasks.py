@@ -25,9 +25,11 @@ def poll_due_accounts() -> None:
 
 @shared_task(bind=True, name="social.poll_account", ignore_result=True, max_retries=5)
 def poll_account(self, account_id: int) -> None:
-    # One poll per account at a time across all workers: two would read the same pages twice.
-    lock = f"perch:poll:{account_id}"
-    if not cache.add(lock, self.request.id or "eager", timeout=POLL_LOCK_SECONDS):
+    # One poll per account at a time across all workers: two would read the same pages twice. The lock holds the
+    # task id: the same task handed back after its worker was killed takes its own lock over instead of waiting
+    # POLL_LOCK_SECONDS for it to expire.
+    lock, me = f"perch:poll:{account_id}", self.request.id or "eager"
+    if not cache.add(lock, me, timeout=POLL_LOCK_SECONDS) and cache.get(lock) != me:
         return
     try:
         polling.poll_account(account_id=account_id)

@@ -197,3 +197,10 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests run last: Playwright's sync API keeps an event loop in the main thread while the browser
     lives, and async_to_sync (channel layer, websocket tests) cannot run beside it."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    # Long fault and load tests (@pytest.mark.slow) run when asked for: PERCH_SLOW_TESTS=1 (CI's PostgreSQL pass)
+    # or an explicit -m. Deselected, not skipped: they are not part of the everyday run.
+    if not os.environ.get("PERCH_SLOW_TESTS") and not config.option.markexpr:
+        slow = [item for item in items if item.get_closest_marker("slow")]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if not item.get_closest_marker("slow")]

@@ -32,6 +32,7 @@ if not FIELD_ENCRYPTION_KEY:
     raise environ.ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DEBUG is off.")
 
 X_API_BASE_URL = env.str("X_API_BASE_URL", default="https://api.twitter.com")
+X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20)  # an X call slower than this is retried
 # Perch's built-in X API sandbox at /x-sandbox/ (demo, training, tests). Off in production unless asked for.
 X_SANDBOX_ENABLED = env.bool("X_SANDBOX_ENABLED", default=DEBUG)
 X_SANDBOX_RATE_LIMIT_MULTIPLIER = env.float("X_SANDBOX_RATE_LIMIT_MULTIPLIER", default=10)
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "workspace.csp.content_security_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,7 +117,9 @@ USES_EMBEDDED_REDIS = "REDIS_URL" not in env.ENVIRON
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [channels_host(REDIS_URL)], "prefix": "perch"},
+        # capacity: every tab of one web process shares one Redis list; at the default 100, a burst of pushes
+        # (a shift starting, a reconnect storm) beyond 100 was dropped (tests/faults/test_many_tabs.py).
+        "CONFIG": {"hosts": [channels_host(REDIS_URL)], "prefix": "perch", "capacity": 2000},
     }
 }
 CACHES = {
@@ -194,5 +198,10 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env.str("LOG_FORMAT", default="keyvalue")}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # At DEBUG these print the X access token and the signed Authorization header: never, whatever LOG_LEVEL.
+        "oauthlib": {"level": "WARNING"},
+        "requests_oauthlib": {"level": "WARNING"},
+    },
 }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import requests
 import tweepy
+from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from social.integrations.x_errors import (  # noqa: F401  (re-exported: callers import errors from the client)
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 
 X_API_HOST = "https://api.twitter.com"
 X_UPLOAD_HOST = "https://upload.twitter.com"
-TIMEOUT_SECONDS = 20
+TIMEOUT_SECONDS = 20  # uploads and media downloads; API reads and writes: settings.X_API_TIMEOUT_SECONDS
 
 TWEET_FIELDS = "id,text,author_id,conversation_id,created_at,in_reply_to_user_id,referenced_tweets,attachments"
 USER_FIELDS = "id,name,username,profile_image_url"
@@ -62,7 +63,7 @@ class _RewriteHost(HTTPAdapter):
     def send(self, request, timeout=None, **kwargs):
         if request.url.startswith(self.from_host):
             request.url = self.to_base + request.url[len(self.from_host) :]
-        return super().send(request, timeout=timeout or TIMEOUT_SECONDS, **kwargs)
+        return super().send(request, timeout=timeout or settings.X_API_TIMEOUT_SECONDS, **kwargs)
 
 
 def _mount(session: requests.Session, base_url: str) -> None:

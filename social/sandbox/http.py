@@ -7,7 +7,7 @@ import time
 from functools import wraps
 
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from social.sandbox import faults, limits
@@ -32,6 +32,9 @@ def x_endpoint(endpoint: str, *, app_allowed: bool = False, v1: bool = False):
                 user = acting_user(request, app_allowed=app_allowed)
                 who, app = (user.pk, False) if user else ("app", True)
                 fault = faults.next_fault(request.method, path)
+                if fault and fault.status == 200:
+                    # A garbled answer: 200 and JSON cut off mid-way, as a proxy dropping the connection leaves it.
+                    return HttpResponse(b'{"data": [{"id": "17', content_type="application/json")
                 if fault and fault.status:
                     headers = limits.peek(endpoint, who, app=app)
                     if fault.status == 429:

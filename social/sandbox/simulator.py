@@ -237,12 +237,15 @@ def webhook(request, body):
 def faults(request, body):
     """POST {"method", "path", "status", "skip"?, "times"?, "delay_ms"?}: the next `times` API requests with
     that method and path prefix, after `skip` of them, answer `status` with X's body (status 0 with `delay_ms`:
-    succeed, but answer late). GET: the faults and how often each fired."""
+    succeed, but answer late; status 200: garbled JSON, cut off mid-way). GET: the faults and how often each
+    fired."""
     if request.method == "GET":
         return {"faults": list(SandboxFault.objects.order_by("pk").values())}
     status = int(body.get("status", 500))
-    if status != 0 and not 400 <= status <= 599:
-        raise Problem(400, "status is an HTTP error status (400-599), or 0 with delay_ms for a slow answer.")
+    if status not in (0, 200) and not 400 <= status <= 599:
+        raise Problem(
+            400, "status is an HTTP error status (400-599), 0 with delay_ms for a slow answer, or 200 for garbled JSON."
+        )
     path = str(body["path"])
     if not path.startswith(("/2/", "/1.1/")):
         raise Problem(400, "path is an API path such as /2/dm_events or /1.1/media/upload.json.")

@@ -1,0 +1,43 @@
+"""The world every security probe runs in: agent A works an interaction (with an image, an offer and a failed
+reply) of a contact assigned to A; agent B is another agent; the supervisor is staff."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from interactions.models import InteractionState, Message, Offer
+from tests.factories import AgentFactory, InboundDMFactory, InteractionFactory, UserFactory
+
+
+@pytest.fixture
+def world():
+    agent_a, agent_b = AgentFactory(username="agent_a"), AgentFactory(username="agent_b")
+    supervisor = UserFactory(username="supervisor", is_staff=True, is_superuser=True)
+    interaction = InteractionFactory(agent=agent_a, state=InteractionState.ACTIVE, accepted_at=timezone.now())
+    interaction.contact.assigned_agent = agent_a
+    interaction.contact.save()
+    name = default_storage.save("x-media/matrix.png", ContentFile(b"\x89PNG\r\n\x1a\n"))
+    image = InboundDMFactory(interaction=interaction, media=[{"type": "photo", "file": name}])
+    failed = Message.objects.create(
+        interaction=interaction, x_account=interaction.x_account, direction=Message.Direction.OUTBOUND,
+        kind=Message.Kind.DM, text="sorry!", delivery=Message.Delivery.FAILED, idempotency_key="matrix-failed",
+    )  # fmt: skip
+    queued = InteractionFactory(x_account=interaction.x_account, state=InteractionState.OFFERED)
+    offer = Offer.objects.create(
+        interaction=queued, agent=agent_a, state=Offer.State.OFFERED, expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    ids = {
+        "offer_id": offer.pk, "contact_id": interaction.contact_id, "interaction_id": interaction.pk,
+        "message_id": image.pk, "index": 0, "account_id": interaction.x_account_id, "username": "nobody",
+        "user_id": "1", "id": supervisor.pk, "tweet_id": "1", "participant_id": "1", "media_key": "3_1",
+        "name": "default.png",
+    }  # fmt: skip
+    retry_ids = {**ids, "message_id": failed.pk}
+    return {"users": {"agent_a": agent_a, "agent_b": agent_b, "supervisor": supervisor}, "ids": ids,
+            "retry_ids": retry_ids}  # fmt: skip
+
+
+from tests.social.conftest import brand, simulator  # noqa: E402, F401  (the sandbox fixtures, reused)

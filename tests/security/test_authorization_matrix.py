@@ -1,0 +1,169 @@
+"""Who may reach what: every URL pattern of Perch × every role, against the real URLconf and views.
+
+The world: agent A works an interaction (with an image, an offer, a failed reply) of a contact assigned to A;
+agent B is another agent with nothing of A's; the supervisor is staff (the Django admin). Ids in URLs are A's
+objects, so B and the supervisor probing them are the "guessed id" case; ids nobody owns get 404 from everyone.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"  # 302 to /accounts/login/
+ROLES = ("anonymous", "agent_a", "agent_b", "supervisor")
+
+# ADDING A URL? Add ONE line here: "pattern as printed by test_every_url_pattern_has_an_entry": (method, outcome for
+# anonymous, agent A (owns the objects in the URL), agent B (another agent), supervisor). An outcome is an HTTP
+# status or LOGIN. The Django admin's own patterns are covered by ADMIN_RULE below and need no line.
+MATRIX = {
+    "": ("GET", 302, 302, 302, 302),
+    "workspace/": ("GET", LOGIN, 200, 200, 200),
+    "workspace/presence/": ("GET", LOGIN, 200, 200, 200),
+    "workspace/offers/": ("GET", LOGIN, 200, 200, 200),
+    "workspace/offers/<int:offer_id>/accept/": ("POST", LOGIN, 302, 404, 404),
+    "workspace/offers/<int:offer_id>/reject/": ("POST", LOGIN, 302, 404, 404),
+    "workspace/interactions/": ("GET", LOGIN, 200, 200, 200),
+    "workspace/contacts/<int:contact_id>/": ("GET", LOGIN, 200, 404, 404),
+    "workspace/interactions/<int:interaction_id>/": ("GET", LOGIN, 200, 404, 404),
+    "workspace/interactions/<int:interaction_id>/sentiment/": ("POST", LOGIN, 400, 404, 404),  # no sentiment given
+    "workspace/interactions/<int:interaction_id>/conversation/": ("GET", LOGIN, 200, 404, 404),
+    "workspace/interactions/<int:interaction_id>/send/": ("POST", LOGIN, 422, 404, 404),  # empty message
+    "workspace/interactions/<int:interaction_id>/like/": ("POST", LOGIN, 422, 404, 404),  # a DM has no tweet to like
+    "workspace/interactions/<int:interaction_id>/end/": ("POST", LOGIN, 200, 404, 404),
+    "workspace/interactions/<int:interaction_id>/done/": ("POST", LOGIN, 409, 404, 404),  # not ended yet
+    "workspace/messages/<int:message_id>/retry/": ("POST", LOGIN, 302, 404, 404),
+    "workspace/messages/<int:message_id>/media/<int:index>/": ("GET", LOGIN, 200, 404, 404),
+    "accounts/login/": ("GET", 200, 302, 302, 302),
+    "accounts/logout/": ("POST", 302, 302, 302, 302),
+    "healthz": ("GET", 503, 503, 503, 503),  # public for load balancers; 503: no Celery worker in this test
+    "webhooks/x/<int:account_id>/": ("GET", 400, 400, 400, 400),  # CRC without crc_token; X signs, not sessions
+    # The X sandbox (DEBUG or X_SANDBOX_ENABLED only): its API wants an OAuth header, as X does.
+    "x-sandbox/2/users/me": ("GET", 401, 401, 401, 401),
+    "x-sandbox/2/users/by/username/<str:username>": ("GET", 401, 401, 401, 401),
+    "x-sandbox/2/users/<str:user_id>": ("GET", 401, 401, 401, 401),
+    "x-sandbox/2/users/<str:user_id>/mentions": ("GET", 401, 401, 401, 401),
+    "x-sandbox/2/users/<str:user_id>/likes": ("POST", 401, 401, 401, 401),
+    "x-sandbox/2/users/<str:user_id>/likes/<str:tweet_id>": ("DELETE", 401, 401, 401, 401),
+    "x-sandbox/2/tweets": ("GET", 401, 401, 401, 401),
+    "x-sandbox/2/tweets/search/recent": ("GET", 401, 401, 401, 401),
+    "x-sandbox/2/tweets/<str:tweet_id>": ("GET", 401, 401, 401, 401),
+    "x-sandbox/2/dm_events": ("GET", 401, 401, 401, 401),
+    "x-sandbox/2/dm_conversations/with/<str:participant_id>/dm_events": ("GET", 401, 401, 401, 401),
+    "x-sandbox/2/dm_conversations/with/<str:participant_id>/messages": ("POST", 401, 401, 401, 401),
+    "x-sandbox/^2/": ("GET", 404, 404, 404, 404),
+    "x-sandbox/1.1/media/upload.json": ("POST", 401, 401, 401, 401),
+    "x-sandbox/^1\\.1/": ("GET", 404, 404, 404, 404),
+    "x-sandbox/media/<str:media_key>": ("GET", 401, 401, 401, 401),  # X's media URLs want OAuth too
+    "x-sandbox/avatars/<str:name>": ("GET", 200, 200, 200, 200),
+    # The customer simulator plays X's users: open to whoever reaches the sandbox (never on in production).
+    "x-sandbox/simulator/": ("GET", 200, 200, 200, 200),
+    "x-sandbox/simulator/media/<str:media_key>": ("GET", 404, 404, 404, 404),
+    "x-sandbox/simulator/api/users": ("GET", 200, 200, 200, 200),
+    "x-sandbox/simulator/api/brands": ("GET", 200, 200, 200, 200),
+    "x-sandbox/simulator/api/dm": ("GET", 405, 405, 405, 405),
+    "x-sandbox/simulator/api/tweet": ("GET", 405, 405, 405, 405),
+    "x-sandbox/simulator/api/retweet": ("GET", 405, 405, 405, 405),
+    "x-sandbox/simulator/api/activity": ("GET", 400, 400, 400, 400),
+    "x-sandbox/simulator/api/webhooks": ("GET", 405, 405, 405, 405),
+    "x-sandbox/simulator/api/faults": ("GET", 200, 200, 200, 200),
+    "x-sandbox/simulator/api/limits": ("GET", 200, 200, 200, 200),
+    "x-sandbox/simulator/api/revoke": ("GET", 405, 405, 405, 405),
+    "x-sandbox/simulator/api/reset": ("GET", 405, 405, 405, 405),
+}
+# The admin: anonymous and agents are sent to the admin's login, the supervisor gets the page (or the admin's
+# own redirect for an object that does not exist). Only login and logout differ.
+ADMIN_RULE = ("GET", "admin-login", "admin-login", "admin-login", "page")
+ADMIN_EXCEPTIONS = {
+    "admin/login/": ("GET", 200, 200, 200, 302),
+    "admin/logout/": ("GET", 302, 302, 302, 405),  # POST only (Django 5); others are sent to the login first
+    "admin/(?P<url>.*)$": ("GET", "admin-login", "admin-login", "admin-login", 404),  # the admin's catch-all
+    "admin/autocomplete/": ("GET", "admin-login", "admin-login", "admin-login", 403),  # needs a model field
+    "admin/r/<path:content_type_id>/<path:object_id>/": ("GET", "admin-login", "admin-login", "admin-login", 404),
+    # django-axes' logs are read-only: nobody adds an attempt by hand.
+    "admin/axes/accessattempt/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
+    "admin/axes/accessfailurelog/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
+    "admin/axes/accesslog/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
+}
+
+
+def walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}:{entry.namespace}" if entry.namespace and namespace else entry.namespace or namespace
+            yield from walk(entry, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry, namespace
+
+
+PATTERNS = {route: (entry, namespace) for route, entry, namespace in walk(get_resolver())}
+ADMIN_PATTERNS = sorted(route for route in PATTERNS if route.startswith("admin/"))
+OTHER_PATTERNS = sorted(route for route in PATTERNS if not route.startswith("admin/"))
+
+
+def test_every_url_pattern_has_an_entry():
+    missing = [route for route in OTHER_PATTERNS if route not in MATRIX]
+    stale = [route for route in MATRIX if route not in PATTERNS]
+    assert not missing, f"URL patterns without a row in MATRIX (add one line each): {missing}"
+    assert not stale, f"rows in MATRIX for URL patterns that no longer exist: {stale}"
+
+
+def url_of(route: str, world) -> str:
+    entry, namespace = PATTERNS[route]
+    ids = world["retry_ids"] if "retry" in route else world["ids"]
+    if entry.name:
+        kwargs = {key: ids.get(key, "1") for key in entry.pattern.regex.groupindex}
+        if "app_label" in kwargs:
+            kwargs["app_label"] = "interactions"
+        return reverse(f"{namespace}:{entry.name}" if namespace else entry.name, kwargs=kwargs)
+    path = route
+    for key, value in ids.items():
+        path = path.replace(f"<int:{key}>", str(value)).replace(f"<str:{key}>", str(value))
+    return "/" + path.replace("^", "").replace("\\", "")
+
+
+def client_for(role: str, world) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world["users"][role], backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def outcome(response, expected):
+    location, status = response.headers.get("Location", ""), response.status_code
+    if expected == LOGIN:
+        return LOGIN if status == 302 and location.startswith("/accounts/login/") else status
+    if expected == "admin-login":
+        return expected if status == 302 and location.startswith("/admin/login/") else status
+    if expected == "page":
+        ok = response.status_code == 200 or (response.status_code == 302 and not location.startswith("/admin/login/"))
+        return expected if ok else response.status_code
+    return response.status_code
+
+
+@pytest.mark.parametrize("route", OTHER_PATTERNS + ADMIN_PATTERNS)
+def test_each_role_gets_what_the_matrix_says(route, world):
+    if route.startswith("admin/"):
+        method, *expected = ADMIN_EXCEPTIONS.get(route, ADMIN_RULE)
+    else:
+        if route not in MATRIX:
+            pytest.fail(f"{route} has no row in MATRIX")
+        method, *expected = MATRIX[route]
+    url = url_of(route, world)
+    got = {}
+    # The owner goes last: accepting or ending changes the objects the others probe.
+    for role, want in sorted(zip(ROLES, expected, strict=True), key=lambda pair: pair[0] == "agent_a"):
+        response = getattr(client_for(role, world), method.lower())(url)
+        got[role] = outcome(response, want)
+    assert got == dict(zip(ROLES, expected, strict=True)), f"{method} {url}: got {got}"
+
+
+@pytest.mark.parametrize("route", [r for r in OTHER_PATTERNS if "_id>" in r and r.startswith("workspace/")])
+def test_enumerated_ids_nobody_owns_are_404_for_everyone_signed_in(route, world):
+    method = MATRIX[route][0]
+    ids = {key: value + 10_000 if isinstance(value, int) and key != "index" else value
+           for key, value in world["ids"].items()}  # fmt: skip
+    url = url_of(route, {**world, "ids": ids, "retry_ids": ids})
+    for role in ("agent_a", "agent_b", "supervisor"):
+        assert getattr(client_for(role, world), method.lower())(url).status_code == 404, f"{role} {method} {url}"
