@@ -52,6 +52,8 @@ def interaction_note(request: HttpRequest, interaction_id: int) -> HttpResponse:
 @agent_required
 def interaction_labels(request: HttpRequest, interaction_id: int) -> HttpResponse:
     """Tag or untag the interaction with one label; answers the header's label bar."""
+    if selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id, with_messages=False) is None:
+        raise Http404("No such interaction.")  # deny first: someone else's interaction is 404 whatever was posted
     try:
         label_id = int(request.POST.get("label", ""))
     except ValueError:

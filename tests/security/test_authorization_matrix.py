@@ -33,8 +33,26 @@ MATRIX = {
     "workspace/interactions/<int:interaction_id>/like/": ("POST", LOGIN, 422, 404, 404),  # a DM has no tweet to like
     "workspace/interactions/<int:interaction_id>/end/": ("POST", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/done/": ("POST", LOGIN, 409, 404, 404),  # not ended yet
+    "workspace/interactions/<int:interaction_id>/notes/": ("POST", LOGIN, 422, 404, 404),  # an empty note
+    "workspace/interactions/<int:interaction_id>/labels/": ("POST", LOGIN, 400, 404, 404),  # no label picked
+    "workspace/interactions/<int:interaction_id>/canned/": ("GET", LOGIN, 200, 404, 404),
     "workspace/messages/<int:message_id>/retry/": ("POST", LOGIN, 302, 404, 404),
     "workspace/messages/<int:message_id>/media/<int:index>/": ("GET", LOGIN, 200, 404, 404),
+    # The Communication tab: lists are the agent's own (and unassigned contacts); A's contact is 404 to others.
+    "workspace/communication/": ("GET", LOGIN, 200, 200, 200),
+    "workspace/communication/notices/": ("GET", LOGIN, 302, 302, 302),  # an htmx partial; a browser goes to the tab
+    "workspace/communication/contacts/<int:contact_id>/": ("GET", LOGIN, 302, 404, 404),  # no htmx: to the page
+    "workspace/communication/contacts/<int:contact_id>/message/": ("POST", LOGIN, 422, 404, 404),  # empty message
+    # A is refused in words: the world's contact has no X identity to write to.
+    "workspace/communication/contacts/<int:contact_id>/chat/": ("POST", LOGIN, 409, 404, 404),
+    "workspace/contacts/<int:contact_id>/transcript/": ("GET", LOGIN, 200, 404, 404),
+    # The REST API takes bearer tokens only: a browser session is no credential (tokens: tests/workspace/test_api.py).
+    "api/openapi.json": ("GET", 200, 200, 200, 200),
+    "api/v1/interactions/": ("GET", 401, 401, 401, 401),
+    "api/v1/interactions/<int:interaction_id>/": ("GET", 401, 401, 401, 401),
+    "api/v1/interactions/<int:interaction_id>/messages/": ("GET", 401, 401, 401, 401),
+    "api/v1/contacts/": ("GET", 401, 401, 401, 401),
+    "api/v1/contacts/<int:contact_id>/": ("GET", 401, 401, 401, 401),
     "accounts/login/": ("GET", 200, 302, 302, 302),
     "accounts/logout/": ("POST", 302, 302, 302, 302),
     "healthz": ("GET", 503, 503, 503, 503),  # public for load balancers; 503: no Celery worker in this test
@@ -81,7 +99,10 @@ ADMIN_EXCEPTIONS = {
     "admin/(?P<url>.*)$": ("GET", "admin-login", "admin-login", "admin-login", 404),  # the admin's catch-all
     "admin/autocomplete/": ("GET", "admin-login", "admin-login", "admin-login", 403),  # needs a model field
     "admin/r/<path:content_type_id>/<path:object_id>/": ("GET", "admin-login", "admin-login", "admin-login", 404),
-    # django-axes' logs are read-only: nobody adds an attempt by hand.
+    "admin/board/interactions/<int:interaction_id>/reassign/": ("GET", *["admin-login"] * 3, 405),  # POST only
+    # The audit log and django-axes' logs are read-only: nobody adds or deletes an entry by hand.
+    "admin/workspace/auditentry/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
+    "admin/workspace/auditentry/<path:object_id>/delete/": ("GET", "admin-login", "admin-login", "admin-login", 403),
     "admin/axes/accessattempt/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
     "admin/axes/accessfailurelog/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
     "admin/axes/accesslog/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
