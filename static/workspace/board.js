@@ -66,8 +66,10 @@
       return;
     }
     if (typeof event.seq === "number") {
-      if (lastSeq !== null && event.seq > lastSeq + 1) trigger("board:resync"); // missed a push
-      lastSeq = Math.max(lastSeq || 0, event.seq);
+      // A gap means a push was missed; numbers going back mean Redis restarted empty (they begin again at 1) or a
+      // push came late. Either way the database decides; a rare extra resync costs only a re-fetch.
+      if (lastSeq !== null && (event.seq > lastSeq + 1 || event.seq < lastSeq)) trigger("board:resync");
+      lastSeq = event.seq;
     }
     if (event.type === "board.changed") trigger("board:changed", event);
     if (event.type && event.type.indexOf("account.") === 0) {

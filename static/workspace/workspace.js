@@ -47,8 +47,10 @@
       return;
     }
     if (typeof event.seq === "number") {
-      if (lastSeq !== null && event.seq > lastSeq + 1) resync(); // a push was missed: the database decides
-      lastSeq = Math.max(lastSeq || 0, event.seq);
+      // A gap means a push was missed; numbers going back mean Redis restarted empty (they begin again at 1) or a
+      // push came late. Either way the database decides; a rare extra resync costs only a re-fetch.
+      if (lastSeq !== null && (event.seq > lastSeq + 1 || event.seq < lastSeq)) resync();
+      lastSeq = event.seq;
     }
     if (event.type === "contact.replied") showReplied(event);
     if (event.type) htmx.trigger(document.body, "perch:" + event.type, event);

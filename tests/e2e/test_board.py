@@ -1,38 +1,21 @@
 """The supervisors' live board in real Chromium under simulated customer traffic: the queue and the agents' load
 fill in live without a reload, and a supervisor reassigns a conversation from the board."""
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connections
 from playwright.sync_api import expect
 
 from interactions import services
 from interactions.models import Interaction, InteractionState
 from social import polling
 from social.models import XAccount
+from tests.e2e.helpers import in_worker_thread
 from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
 from workspace.models import AgentProfile
 from workspace.services import presence_set
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def in_a_worker_thread(work):
-    """What a Celery worker does, off the test's thread: Playwright keeps an event loop running there, and pushes
-    (async_to_sync) cannot run beside it."""
-
-    def run():
-        try:
-            work()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=60)
 
 
 def test_the_board_follows_simulated_traffic_live_and_reassigns(live_server_url, page, screenshot):
@@ -59,15 +42,15 @@ def test_the_board_follows_simulated_traffic_live_and_reassigns(live_server_url,
             for channel in ("chat", "twitter"):
                 presence_set(agent=agent, channel=channel, ready=True)
 
-    in_a_worker_thread(agents_ready)
+    in_worker_thread(agents_ready)
     ana_row = page.get_by_role("row", name="Ana Alvarez", exact=True)
     expect(ana_row.locator(".pill").first).to_have_text("Ready")  # pushed, no reload
 
-    in_a_worker_thread(lambda: call_command(
+    in_worker_thread(lambda: call_command(
         "simulate_customers", rate=8, duration=2, seed=3, base_url=f"{live_server_url}/x-sandbox",
         stdout=open("/dev/null", "w"),
     ))  # fmt: skip
-    in_a_worker_thread(lambda: polling.poll_account(account_id=account.pk))  # ingest → route → pushes
+    in_worker_thread(lambda: polling.poll_account(account_id=account.pk))  # ingest → route → pushes
 
     waiting = Interaction.objects.filter(state__in=[InteractionState.QUEUED, InteractionState.OFFERED]).count()
     assert waiting >= 5, "the simulator should have produced a queue"
@@ -79,7 +62,7 @@ def test_the_board_follows_simulated_traffic_live_and_reassigns(live_server_url,
         for offer in ana.offers.filter(state="offered"):
             services.interaction_accept(interaction_id=offer.interaction_id, agent=ana)
 
-    in_a_worker_thread(ana_accepts)
+    in_worker_thread(ana_accepts)
     first = Interaction.objects.filter(agent=ana, state=InteractionState.ACTIVE).select_related("contact").first()
     expect(ana_row).to_contain_text(first.contact.display_name)
     page.wait_for_timeout(1200)  # let the waiting times tick once, for the picture

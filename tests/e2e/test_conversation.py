@@ -1,35 +1,19 @@
 """The agent's day in real Chromium: a DM conversation from offer to Mark Done, and a public reply with the ring."""
 
-import threading
-
 import pytest
 import requests
 from django.core.management import call_command
-from django.db import connections
 from PIL import Image
 from playwright.sync_api import expect
 
 from interactions.models import Interaction
 from social import polling
 from social.models import XAccount
+from tests.e2e.helpers import in_worker_thread
 from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 MAYA = "1790000000000000101"
-
-
-def in_worker_thread(work):
-    """Polling as a Celery worker would, off Playwright's thread (pushes cannot run beside its event loop)."""
-
-    def run():
-        try:
-            work()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=30)
 
 
 def poll():

@@ -1,42 +1,17 @@
 """Routing in real Chromium: a mention arrives through the sandbox, the Ready agent sees the Interaction
 Notification without reloading and accepts it; the Not Ready agent never sees it."""
 
-import threading
-
 import pytest
 import requests
 from django.core.management import call_command
-from django.db import connections
 from playwright.sync_api import expect
 
 from social import polling
 from social.models import XAccount
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
+from tests.e2e.helpers import in_worker_thread, sign_in
+from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def poll_in_a_worker_thread(account_id):
-    """What a Celery worker does (poll → ingest → route → push), off the test's thread: Playwright keeps an
-    event loop running there, and pushes (async_to_sync) cannot run beside it."""
-
-    def work():
-        try:
-            polling.poll_account(account_id=account_id)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join(timeout=30)
-
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("#live-status")).to_have_text("Live")
 
 
 def test_the_ready_agent_gets_the_mention_live_and_accepts_it(live_server_url, browser, screenshot, page):
@@ -53,7 +28,8 @@ def test_the_ready_agent_gets_the_mention_live_and_accepts_it(live_server_url, b
     requests.post(f"{simulator}/tweet", timeout=10, json={
         "author_id": "1790000000000000102", "text": "@perchdemoair this is the worst service ever, I want a refund",
     }).raise_for_status()  # fmt: skip
-    poll_in_a_worker_thread(XAccount.objects.get(x_user_id=DEMO_ACCOUNT_USER_ID).pk)
+    account_id = XAccount.objects.get(x_user_id=DEMO_ACCOUNT_USER_ID).pk
+    in_worker_thread(lambda: polling.poll_account(account_id=account_id))
 
     toast = ana.get_by_role("alertdialog", name="New Twitter interaction from Tom Becker")
     expect(toast).to_be_visible(timeout=2000)

@@ -1,0 +1,44 @@
+"""A tab whose websocket outlived a Redis restart: the push numbers begin again at 1, and the page must take that
+as a gap (resync from the database), or what was pushed while Redis was down stays invisible."""
+
+from datetime import timedelta
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from interactions.models import InteractionState, Offer
+from social.models import XAccount
+from tests.e2e.helpers import in_worker_thread, sign_in
+from tests.factories import ContactFactory, InboundDMFactory, InteractionFactory
+from workspace.notifications import _send, agent_group
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_tab_resyncs_when_push_numbers_begin_again_after_a_redis_restart(live_server_url, page, django_user_model):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    ana = django_user_model.objects.get(username="ana")
+    group = agent_group(ana.pk)
+    store = redis.Redis.from_url(settings.REDIS_URL)
+    store.set(f"perch:seq:{group}", 500)  # a Perch that has been up for a while
+    sign_in(page, live_server_url, "ana")
+    in_worker_thread(lambda: _send(group, "presence.changed", {"agent_id": ana.pk}))  # the tab now stands at 501
+    page.wait_for_timeout(300)
+
+    store.delete(f"perch:seq:{group}")  # Redis came back empty; the offer below was made while it was down
+    interaction = InteractionFactory(
+        x_account=XAccount.objects.get(), contact=ContactFactory(display_name="Ivy Quinn"),
+        state=InteractionState.OFFERED,
+    )  # fmt: skip
+    InboundDMFactory(interaction=interaction, text="Is anyone there?")
+    Offer.objects.create(interaction=interaction, agent=ana, expires_at=timezone.now() + timedelta(minutes=5))
+    assert not page.get_by_role("alertdialog").count()
+
+    in_worker_thread(lambda: _send(group, "presence.changed", {"agent_id": ana.pk}))  # numbered 1 again
+    toast = page.get_by_role("alertdialog", name="New Chat interaction from Ivy Quinn")
+    expect(toast).to_be_visible(timeout=3000)
+    expect(toast).to_contain_text("Is anyone there?")
