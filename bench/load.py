@@ -308,6 +308,9 @@ async def run(args, port, brand_id, tabs, customers, processes) -> dict:
         await asyncio.sleep(1)
     stop.set()
     await asyncio.gather(*readers, sampler)
+    # Offers go on being made (an unanswered one expires and is re-offered): read them after the last push was
+    # received, so every push names an offer that exists.
+    stored, distinct, offers = await sync_to_async(counts)()
     misrouted = sum(1 for tab in tabs for interaction in tab.offers if (interaction, tab.agent_id) not in offers)
     conversations = await sync_to_async(lambda: Message.objects.values("interaction_id").distinct().count())()
     return {
