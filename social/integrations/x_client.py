@@ -241,66 +241,36 @@ class XClient:
         newest = max((e.id for e in events), key=int, default="")
         return Page(events, users, meta.get("next_token", ""), newest, self.last_rate_limit, rejected)
 
+    def _tweet_page(self, endpoint: str, action: str, method, **params) -> Page[Tweet]:
+        """A page of tweets with their authors and media, as every tweet read asks X for them."""
+        body = self._call(
+            endpoint, action, method, tweet_fields=TWEET_FIELDS, expansions="author_id,attachments.media_keys",
+            user_fields=USER_FIELDS, media_fields=MEDIA_FIELDS, user_auth=True, **params,
+        )  # fmt: skip
+        tweets, users, rejected = parse_tweets(body)
+        meta = body.get("meta", {})
+        return Page(
+            tweets, users, meta.get("next_token", ""), meta.get("newest_id", ""), self.last_rate_limit, rejected
+        )
+
     def mentions(
         self, *, user_id: str, since_id: str = "", pagination_token: str = "", max_results: int = 100
     ) -> Page[Tweet]:
         """One page of tweets mentioning the account, newest first."""
-        body = self._call(
-            "mentions",
-            "read mentions",
-            self._client.get_users_mentions,
-            id=user_id,
-            since_id=since_id or None,
-            pagination_token=pagination_token or None,
-            max_results=max_results,
-            tweet_fields=TWEET_FIELDS,
-            expansions="author_id,attachments.media_keys",
-            user_fields=USER_FIELDS,
-            media_fields=MEDIA_FIELDS,
-            user_auth=True,
-        )
-        tweets, users, rejected = parse_tweets(body)
-        meta = body.get("meta", {})
-        return Page(
-            tweets, users, meta.get("next_token", ""), meta.get("newest_id", ""), self.last_rate_limit, rejected
-        )
+        return self._tweet_page(
+            "mentions", "read mentions", self._client.get_users_mentions, id=user_id, since_id=since_id or None,
+            pagination_token=pagination_token or None, max_results=max_results,
+        )  # fmt: skip
 
     def search_recent(self, *, query: str, since_id: str = "", pagination_token: str = "") -> Page[Tweet]:
         """One page of recent tweets matching a search query, newest first (keyword monitoring)."""
-        body = self._call(
-            "search",
-            "search recent tweets",
-            self._client.search_recent_tweets,
-            query=query,
-            since_id=since_id or None,
-            next_token=pagination_token or None,
-            max_results=100,
-            tweet_fields=TWEET_FIELDS,
-            expansions="author_id,attachments.media_keys",
-            user_fields=USER_FIELDS,
-            media_fields=MEDIA_FIELDS,
-            user_auth=True,
-        )
-        tweets, users, rejected = parse_tweets(body)
-        meta = body.get("meta", {})
-        return Page(
-            tweets, users, meta.get("next_token", ""), meta.get("newest_id", ""), self.last_rate_limit, rejected
-        )
+        return self._tweet_page(
+            "search", "search recent tweets", self._client.search_recent_tweets, query=query,
+            since_id=since_id or None, next_token=pagination_token or None, max_results=100,
+        )  # fmt: skip
 
     def tweets(self, ids: list[str]) -> Page[Tweet]:
-        body = self._call(
-            "tweet_lookup",
-            "look up tweets",
-            self._client.get_tweets,
-            ids=ids,
-            tweet_fields=TWEET_FIELDS,
-            expansions="author_id,attachments.media_keys",
-            user_fields=USER_FIELDS,
-            media_fields=MEDIA_FIELDS,
-            user_auth=True,
-        )
-        tweets, users, rejected = parse_tweets(body)
-        return Page(tweets, users, rate=self.last_rate_limit, rejected=rejected)
+        return self._tweet_page("tweet_lookup", "look up tweets", self._client.get_tweets, ids=ids)
 
     def dm_conversation_events(self, *, participant_id: str, max_results: int = 50) -> list[DMEvent]:
         """The newest DM events of the 1:1 conversation with one user (used to reconcile an unsure send)."""
