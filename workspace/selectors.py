@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from interactions.models import OPEN_STATES, Channel, Interaction, InteractionNote, InteractionState, Message, Offer
@@ -46,31 +46,47 @@ def visible_interactions_q(*, agent) -> Q:
     return Q(agent=agent) | Q(offers__agent=agent, offers__state=Offer.State.OFFERED) | Q(contact__assigned_agent=agent)
 
 
+CHAT_WINDOW = 200  # the centre shows a chat's latest messages; the right panel's Conversation tab pages the rest
+
+
 def interaction_for_agent(*, agent, interaction_id: int, with_messages: bool = True) -> Interaction | None:
     """The interaction if this agent may see it: theirs, offered to them, or of a contact assigned to them.
-    `with_messages=False` for a permission check only: the whole transcript is not read for nothing."""
-    found = Interaction.objects.filter(visible_interactions_q(agent=agent), pk=interaction_id).select_related(
-        "contact", "x_account", "agent"
+    `with_messages=False` for a permission check only: the whole transcript is not read for nothing. A chat brings
+    its latest CHAT_WINDOW messages (and one more, to tell that there are earlier ones), newest first; a tweet
+    thread all its tweets, to build the tree."""
+    found = (
+        Interaction.objects.filter(visible_interactions_q(agent=agent), pk=interaction_id)
+        .select_related("contact", "x_account", "agent")
+        .distinct()
+        .first()
     )
-    if with_messages:
-        # The transcript names the agent who wrote each outbound message: joined here, not one query per message.
-        messages = Message.objects.select_related("author_agent").order_by("created_at", "id")
-        notes = InteractionNote.objects.select_related("author")
-        found = found.prefetch_related(
-            Prefetch("messages", queryset=messages), Prefetch("notes", queryset=notes), "labels"
-        )
-    return found.distinct().first()
+    if found is None or not with_messages:
+        return found
+    # The transcript names the agent who wrote each outbound message: joined here, not one query per message.
+    messages = Message.objects.filter(interaction=found).select_related("author_agent")
+    if found.kind == Channel.TWITTER:
+        found.transcript = list(messages.order_by("created_at", "id"))
+    else:
+        found.transcript = list(messages.order_by("-created_at", "-id")[: CHAT_WINDOW + 1])
+    notes = InteractionNote.objects.select_related("author")
+    prefetch_related_objects([found], Prefetch("notes", queryset=notes), "labels")
+    return found
 
 
 def conversation_view(*, interaction: Interaction) -> dict:
     """What the Conversation tab shows: DMs in order with the agents' private notes between them, or the tweet
     tree (each reply indented under the tweet it answers) with the tweets the brand liked and the notes below."""
-    messages = list(interaction.messages.all())
+    messages = interaction.transcript  # read by interaction_for_agent
     notes = list(interaction.notes.all())
     liked = {m.in_reply_to_external_id for m in messages if m.kind == Message.Kind.LIKE and m.delivery == "sent"}
     if interaction.kind != Channel.TWITTER:
-        timeline = sorted([m for m in messages if m.kind != Message.Kind.LIKE] + notes, key=lambda m: m.created_at)
-        return {"messages": timeline, "tree": None, "liked": liked, "notes": notes}
+        earlier = len(messages) > CHAT_WINDOW  # see interaction_for_agent: newest first, one beyond the window
+        messages = messages[:CHAT_WINDOW]
+        if earlier:
+            notes = [n for n in notes if n.created_at >= messages[-1].created_at]
+        shown = [m for m in messages if m.kind != Message.Kind.LIKE] + notes
+        timeline = sorted(shown, key=lambda m: m.created_at)
+        return {"messages": timeline, "tree": None, "liked": liked, "notes": notes, "earlier": earlier}
     tweets = [m for m in messages if m.kind == Message.Kind.TWEET]
     known = {m.external_id for m in tweets if m.external_id}
     children: dict[str, list[Message]] = {}

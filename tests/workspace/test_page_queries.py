@@ -70,7 +70,29 @@ def test_send_reads_the_transcript_once_whatever_its_length():
             response = client.post(f"/workspace/interactions/{interaction.pk}/send/",
                                    {"text": "On its way", "idempotency_key": f"k-{size}"}, headers=HTMX)  # fmt: skip
         assert response.status_code == 200 and "On its way" in response.content.decode()
-        reads = [q["sql"] for q in captured if '"interactions_message"."interaction_id" IN' in q["sql"]]
+        reads = [
+            q["sql"]
+            for q in captured
+            if q["sql"].startswith("SELECT")
+            and "LEFT OUTER JOIN" in q["sql"]
+            and 'FROM "interactions_message"' in q["sql"]
+            and '"interactions_message"."interaction_id" ' in q["sql"]
+        ]
         transcripts.append((len(reads), len(captured)))
     assert transcripts[0] == transcripts[1], f"(transcript reads, queries) with 10 and 1,000 messages: {transcripts}"
     assert transcripts[0][0] == 1 and transcripts[0][1] <= 17, f"(transcript reads, queries): {transcripts[0]}"
+
+
+def test_a_long_chat_shows_its_latest_messages_and_points_to_the_rest():
+    """The centre renders a chat's latest CHAT_WINDOW messages, not 10,000 bubbles; the rest are a link away."""
+    from workspace.selectors import CHAT_WINDOW
+
+    ana = AgentFactory(first_name="Ana")
+    client = sign_in(ana.username, PASSWORD)
+    short, long = conversation_with(ana, CHAT_WINDOW), conversation_with(ana, CHAT_WINDOW + 50)
+    body = client.get(f"/workspace/interactions/{short.pk}/conversation/", headers=HTMX).content.decode()
+    assert "message 0<" in body and "earlier messages" not in body  # a short chat shows all of itself
+    body = client.get(f"/workspace/interactions/{long.pk}/conversation/", headers=HTMX).content.decode()
+    assert f"message {CHAT_WINDOW + 49}<" in body and "message 50<" in body and "message 49<" not in body
+    assert "earlier messages in the Conversation tab" in body
+    assert f'href="/workspace/contacts/{long.contact_id}/transcript/"' in body
