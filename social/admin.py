@@ -36,10 +36,15 @@ class XAccountForm(forms.ModelForm):
 
 
 class IngestCursorInline(admin.TabularInline):
+    """Where polling stands per stream: Perch moves it with the rows it covers, so nobody edits it by hand."""
+
     model = IngestCursor
     extra = 0
-    readonly_fields = ["stream", "since_id", "updated_at"]
+    fields = readonly_fields = ["stream", "since_id", "resume_token", "updated_at"]
     can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(XAccount)

@@ -88,7 +88,17 @@ def test_x_account_page_masks_secrets_and_shows_the_budget_per_endpoint(client):
     page = client.get(f"/admin/social/xaccount/{account.pk}/change/").content.decode()
     assert "s3cret" not in page
     assert "Use per endpoint" in page and "dm_send" in page and "0 / 15" in page and "Resets in" in page
-    assert 'name="poll_interval_seconds"' in page and 'name="mode"' in page
+    assert 'name="poll_interval_seconds"' in page and 'name="mode"' in page and 'name="keywords"' in page
+
+
+def test_ingest_cursors_are_shown_but_never_edited_by_hand(client):
+    from social.models import IngestCursor
+
+    account = XAccountFactory()
+    IngestCursor.objects.create(account=account, stream="mentions", since_id="1861", resume_token="tok")
+    page = client.get(f"/admin/social/xaccount/{account.pk}/change/").content.decode()
+    assert "1861" in page and "tok" in page
+    assert 'name="cursors-0-resume_token"' not in page and 'name="cursors-0-since_id"' not in page
 
 
 def test_agents_edit_teams_skills_and_capacities_inline(client):
