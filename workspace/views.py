@@ -270,15 +270,19 @@ def interaction_sentiment(request: HttpRequest, interaction_id: int) -> HttpResp
 @require_http_methods(["GET", "POST"])
 @agent_required
 def contact_tab(request: HttpRequest, contact_id: int) -> HttpResponse:
-    """The Contact tab: name, X identity, other channels, default outbound channel, notes, history."""
+    """The Contact tab: name, X identity, other channels, default outbound channel, notes, history
+    (`?part=history`: the history alone, which refreshes itself as messages arrive)."""
     contact = selectors.contact_for_agent(agent=request.user, contact_id=contact_id)
     if contact is None:
         raise Http404("No such contact.")
+    history = contact_history(contact_id=contact.pk)
+    if request.method == "GET" and request.GET.get("part") == "history":
+        return render(request, "workspace/partials/_contact_history.html", {"contact": contact, "history": history})
     form = ContactForm(request.POST or None, instance=contact)
     saved = request.method == "POST" and form.is_valid()
     if saved:
         form.save()
-    context = {"contact": contact, "form": form, "saved": saved, "history": contact_history(contact_id=contact.pk)}
+    context = {"contact": contact, "form": form, "saved": saved, "history": history}
     status = 422 if request.method == "POST" and not saved else 200
     return render(request, "workspace/partials/_contact_tab.html", context, status=status)
 

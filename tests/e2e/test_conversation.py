@@ -92,6 +92,7 @@ def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
     customer_dm(simulator, "Thank you, got it!")
     poll()
     expect(conversation.get_by_label("Transcript")).to_contain_text("Thank you, got it!")  # live, no reload
+    expect(history.first).to_contain_text("Active · 3 messages")  # the Contact tab's history follows too
     screenshot("conversation-dm")
 
     conversation.get_by_role("button", name="End chat").click()

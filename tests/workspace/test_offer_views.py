@@ -134,3 +134,17 @@ def test_the_contact_tab_shows_and_saves_the_contact_for_its_agent_only():
         f"/workspace/contacts/{identity.contact_id}/", {"display_name": "", "default_outbound_channel": "fax"}
     )
     assert refused.status_code == 422
+
+
+def test_the_contact_history_refreshes_alone_with_new_messages_and_keeps_to_its_agent():
+    ana, ben = AgentFactory(), AgentFactory()
+    interaction = InteractionFactory(agent=ana, state="active", accepted_at=timezone.now())
+    as_ana = sign_in(ana.username, PASSWORD)
+    url = f"/workspace/contacts/{interaction.contact_id}/?part=history"
+    assert "Active · 0 messages" in as_ana.get(url).content.decode()
+
+    InboundDMFactory(interaction=interaction, text="Are you there?")
+    history = as_ana.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "Active · 1 message" in history and "Save contact" not in history  # the form (and its edits) stays
+    assert 'hx-trigger="perch:message.created from:body' in history  # and it keeps refreshing itself
+    assert sign_in(ben.username, PASSWORD).get(url).status_code == 404
