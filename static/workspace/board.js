@@ -1,20 +1,8 @@
-// Perch live board: websocket pushes on /ws/board/ (the `supervisors` group) become htmx events that make the
-// partials re-fetch themselves. A push is only a hint: after a reconnect, or when a sequence number was missed,
-// every partial re-fetches ("board:resync"). Account alerts also show as a banner. Waiting times tick locally.
+// Perch live board: pushes on /ws/board/ (the `supervisors` group, through live_socket.js) become htmx events that
+// make the panels re-fetch themselves; after a reconnect or a missed push every panel re-fetches ("board:resync").
+// Account alerts also show as a banner. Waiting times tick locally.
 (function () {
   "use strict";
-  let socket = null;
-  let lastSeq = null;
-  let wasConnected = false;
-  let heartbeat = null;
-
-  function setLive(state, text) {
-    const badge = document.getElementById("live-status");
-    if (!badge) return;
-    badge.dataset.state = state;
-    badge.textContent = text;
-  }
-
   function trigger(name, detail) {
     htmx.trigger(document.body, name, detail || {});
   }
@@ -42,40 +30,14 @@
     box.prepend(item);
   }
 
-  document.addEventListener("htmx:wsOpen", function (evt) {
-    socket = evt.detail.socketWrapper;
-    setLive("live", "Live");
-    if (wasConnected) socket.send(JSON.stringify({ type: "resync", since: lastSeq }));
-    wasConnected = true;
-    clearInterval(heartbeat);
-    heartbeat = setInterval(function () { if (socket) socket.send(JSON.stringify({ type: "ping" })); }, 20000);
-  });
-  document.addEventListener("htmx:wsClose", function () {
-    socket = null;
-    clearInterval(heartbeat);
-    setLive("offline", "Reconnecting…");
-  });
-
-  document.addEventListener("htmx:wsBeforeMessage", function (evt) {
-    let event;
-    try { event = JSON.parse(evt.detail.message); } catch (e) { return; }
-    evt.preventDefault(); // JSON, not HTML: nothing for the ws extension to swap
-    if (event.type === "hello" || event.type === "resync") {
-      if (event.type === "resync" || (lastSeq !== null && event.seq !== lastSeq)) trigger("board:resync");
-      lastSeq = event.seq;
-      return;
-    }
-    if (typeof event.seq === "number") {
-      // A gap means a push was missed; numbers going back mean Redis restarted empty (they begin again at 1) or a
-      // push came late. Either way the database decides; a rare extra resync costs only a re-fetch.
-      if (lastSeq !== null && (event.seq > lastSeq + 1 || event.seq < lastSeq)) trigger("board:resync");
-      lastSeq = event.seq;
-    }
+  window.perchLiveSocket(function (event) {
     if (event.type === "board.changed") trigger("board:changed", event);
-    if (event.type && event.type.indexOf("account.") === 0) {
+    if (event.type.indexOf("account.") === 0) {
       alertBanner(event);
       trigger("board:account", event);
     }
+  }, function () {
+    trigger("board:resync");
   });
 
   // Waiting times tick every second between refreshes.

@@ -1,59 +1,13 @@
-// Perch workspace: turns websocket pushes (JSON with a type, ids and a sequence number) into htmx events that
-// re-fetch partials. The push is only a hint: after a reconnect, or when a sequence number was missed, every
-// live partial re-fetches itself ("perch:resync"). Also: heartbeat, offer countdowns, desktop notifications.
+// Perch workspace: pushes from the live socket (live_socket.js) become htmx events ("perch:<type>") that make
+// partials re-fetch themselves; after a reconnect or a missed push every live partial re-fetches ("perch:resync").
+// Also: offer countdowns and desktop notifications.
 (function () {
   "use strict";
-  let socket = null;
-  let lastSeq = null;
-  let wasConnected = false;
-  let heartbeat = null;
-
-  function setLive(state, text) {
-    const badge = document.getElementById("live-status");
-    if (!badge) return;
-    badge.dataset.state = state;
-    badge.textContent = text;
-  }
-
-  function send(message) {
-    if (socket) socket.send(JSON.stringify(message));
-  }
-
-  function resync() {
-    htmx.trigger(document.body, "perch:resync", {});
-  }
-
-  document.addEventListener("htmx:wsOpen", function (evt) {
-    socket = evt.detail.socketWrapper;
-    setLive("live", "Live");
-    if (wasConnected) send({ type: "resync", since: lastSeq });
-    wasConnected = true;
-    clearInterval(heartbeat);
-    heartbeat = setInterval(function () { send({ type: "ping" }); }, 20000);
-  });
-  document.addEventListener("htmx:wsClose", function () {
-    socket = null;
-    clearInterval(heartbeat);
-    setLive("offline", "Reconnecting…");
-  });
-
-  document.addEventListener("htmx:wsBeforeMessage", function (evt) {
-    let event;
-    try { event = JSON.parse(evt.detail.message); } catch (e) { return; }
-    evt.preventDefault(); // JSON, not HTML: nothing for the ws extension to swap
-    if (event.type === "hello" || event.type === "resync") {
-      if (event.type === "resync" || (lastSeq !== null && event.seq !== lastSeq)) resync();
-      lastSeq = event.seq;
-      return;
-    }
-    if (typeof event.seq === "number") {
-      // A gap means a push was missed; numbers going back mean Redis restarted empty (they begin again at 1) or a
-      // push came late. Either way the database decides; a rare extra resync costs only a re-fetch.
-      if (lastSeq !== null && (event.seq > lastSeq + 1 || event.seq < lastSeq)) resync();
-      lastSeq = event.seq;
-    }
+  window.perchLiveSocket(function (event) {
     if (event.type === "contact.replied") showReplied(event);
-    if (event.type) htmx.trigger(document.body, "perch:" + event.type, event);
+    htmx.trigger(document.body, "perch:" + event.type, event);
+  }, function () {
+    htmx.trigger(document.body, "perch:resync", {});
   });
 
   // --- Offer countdowns and desktop notifications ---------------------------------------------------------
