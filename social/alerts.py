@@ -2,13 +2,11 @@
 
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
-log = logging.getLogger(__name__)
+from workspace.notifications import SUPERVISORS_GROUP, group_send
 
-SUPERVISORS_GROUP = "supervisors"
+log = logging.getLogger(__name__)
 
 
 def alert_supervisors(event_type: str, **payload) -> None:
@@ -17,7 +15,7 @@ def alert_supervisors(event_type: str, **payload) -> None:
 
     def push():
         try:
-            async_to_sync(get_channel_layer().group_send)(SUPERVISORS_GROUP, {"type": event_type, **payload})
+            group_send(SUPERVISORS_GROUP, {"type": event_type, **payload})
         except Exception:  # the account row already says it; the admin shows it on the next look
             log.exception("alert %s could not be pushed", event_type)
 

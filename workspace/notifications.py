@@ -1,15 +1,44 @@
 """Pushes to browsers. Sent only after the transaction commits; they carry ids and a per-agent sequence number,
 and the page re-fetches the facts. A page that sees a gap in the numbers resyncs from the database."""
 
+import asyncio
 import logging
+import os
+import threading
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 from workspace import live
 
 log = logging.getLogger(__name__)
+PUSH_TIMEOUT_SECONDS = 5
+
+_push_loop_lock = threading.Lock()
+_push_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """This process's push loop, running in a daemon thread. A push from sync code (workers, views, commands) used to
+    run on a new event loop each time (async_to_sync), paying a new Redis connection for every push; this loop keeps
+    the channel layer's connections. Keyed by pid: a forked Celery child starts its own."""
+    global _push_loop
+    with _push_loop_lock:
+        if _push_loop is None or _push_loop[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="perch-push-loop", daemon=True).start()
+            _push_loop = (os.getpid(), loop)
+        return _push_loop[1]
+
+
+def group_send(group: str, message: dict) -> None:
+    """Sends on the channel layer from sync code, waiting at most PUSH_TIMEOUT_SECONDS (then raises)."""
+    future = asyncio.run_coroutine_threadsafe(get_channel_layer().group_send(group, message), _loop())
+    try:
+        future.result(timeout=PUSH_TIMEOUT_SECONDS)
+    except TimeoutError:
+        future.cancel()  # Redis hangs: give up on this push (the page resyncs) rather than pile them up
+        raise
 
 
 def agent_group(agent_id: int) -> str:
@@ -19,7 +48,7 @@ def agent_group(agent_id: int) -> str:
 def _send(group: str, event_type: str, payload: dict) -> None:
     try:
         seq = live.next_seq(group)
-        async_to_sync(get_channel_layer().group_send)(group, {"type": event_type, "seq": seq, **payload})
+        group_send(group, {"type": event_type, "seq": seq, **payload})
     except Exception:  # a lost push is recovered by the page's resync; the database already holds the fact
         log.exception("push %s to %s failed", event_type, group)
 

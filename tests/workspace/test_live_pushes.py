@@ -1,14 +1,19 @@
 """Live pushes through the real stack: both tabs hear an offer; a reconnecting tab learns it missed events."""
 
+import asyncio
+import os
+
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from interactions import routing
 from tests.factories import PASSWORD, AgentFactory, InteractionFactory
 from tests.helpers import sign_in
+from workspace import notifications
 from workspace.asgi import application
 from workspace.models import ChannelPresence
 
@@ -82,3 +87,34 @@ def test_a_contact_writing_again_is_announced_to_their_own_agent_even_when_not_r
     interaction, replied = async_to_sync(scenario)()
     assert replied["type"] == "contact.replied" and replied["interaction_id"] == interaction.pk
     assert not interaction.offers.exists()  # kept for the owner during the sticky wait, not given to `other`
+
+
+def push_from_a_forked_child() -> int:
+    """Forks as Celery's prefork pool does; the child pushes once and reports by its exit code."""
+    child = os.fork()
+    if child == 0:  # never return into pytest from the child
+        try:
+            notifications.group_send("agent.fork-test", {"type": "interaction.offered", "from": "child"})
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    return os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+
+
+def test_pushes_from_a_process_forked_after_the_parent_pushed_still_arrive():
+    """Celery forks its children from a parent that may have pushed already: each process keeps its own push loop,
+    so a child's offer reaches the agent instead of waiting on a loop thread that did not survive the fork."""
+    layer = get_channel_layer()
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add("agent.fork-test", channel)
+        push = {"type": "interaction.offered", "from": "parent"}
+        await sync_to_async(notifications.group_send)("agent.fork-test", push)
+        first = await layer.receive(channel)
+        exit_code = await sync_to_async(push_from_a_forked_child)()
+        second = await asyncio.wait_for(layer.receive(channel), timeout=10)
+        await layer.group_discard("agent.fork-test", channel)
+        return first["from"], exit_code, second["from"]
+
+    assert async_to_sync(scenario)() == ("parent", 0, "child")
