@@ -2,7 +2,10 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from interactions.errors import InteractionError, InvalidTransition, NotYours
@@ -111,6 +114,39 @@ def interaction_end(*, interaction_id: int, agent=None, ended_by: str = Interact
     if interaction.agent_id:
         notify_agent(interaction.agent_id, "interaction.ended", interaction_id=interaction.pk)
     return interaction
+
+
+def _quiet_chats(*, since):
+    """Active DM chats whose latest message the customer has received from the agent before `since`, and has not
+    answered. Outbound messages not (yet) sent do not count: the customer has not seen them."""
+    delivered = ~Q(direction=Message.Direction.OUTBOUND) | Q(delivery=Message.Delivery.SENT)
+    latest = (
+        Message.objects.filter(delivered, interaction=OuterRef("pk"))
+        .annotate(at=Coalesce("sent_at", "created_at"))
+        .order_by("-at", "-pk")
+    )
+    return (
+        Interaction.objects.filter(kind=Channel.CHAT, state=InteractionState.ACTIVE)
+        .annotate(last_direction=Subquery(latest.values("direction")[:1]), last_at=Subquery(latest.values("at")[:1]))
+        .filter(last_direction=Message.Direction.OUTBOUND, last_at__lt=since)
+    )
+
+
+def interactions_end_quiet_chats() -> int:
+    """The customer's side of ending a chat. X has no "left the conversation" event, so a chat whose agent answered
+    last, with nothing from the customer for CUSTOMER_GONE_MINUTES since, ends as "the customer has left" (the agent
+    sees it live and marks it done). A customer still waiting for an answer never times out. Returns how many."""
+    if not settings.CUSTOMER_GONE_MINUTES:
+        return 0
+    since = timezone.now() - timedelta(minutes=settings.CUSTOMER_GONE_MINUTES)
+    ended = 0
+    for interaction_id in list(_quiet_chats(since=since).values_list("pk", flat=True)):
+        with transaction.atomic():
+            _locked(interaction_id)  # then ask again: the customer may have written, or the agent ended it, meanwhile
+            if _quiet_chats(since=since).filter(pk=interaction_id).exists():
+                interaction_end(interaction_id=interaction_id, ended_by=Interaction.EndedBy.CUSTOMER)
+                ended += 1
+    return ended
 
 
 @transaction.atomic

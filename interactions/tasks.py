@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from interactions import routing
+from interactions import routing, services
 
 
 @shared_task(name="interactions.route_queue", ignore_result=True)
@@ -19,3 +19,9 @@ def expire_offer(offer_id: int) -> bool:
 def expire_overdue_offers() -> int:
     """Run by beat: offers whose own timer was lost (worker restart) still expire."""
     return routing.expire_overdue()
+
+
+@shared_task(name="interactions.end_quiet_chats", ignore_result=True)
+def end_quiet_chats() -> int:
+    """Run by beat: chats whose customer has gone quiet after the agent's answer end as "the customer has left"."""
+    return services.interactions_end_quiet_chats()

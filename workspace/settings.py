@@ -40,6 +40,8 @@ X_SANDBOX_RATE_LIMIT_MULTIPLIER = env.float("X_SANDBOX_RATE_LIMIT_MULTIPLIER", d
 # Routing and presence
 PRESENCE_GRACE_SECONDS = env.int("PRESENCE_GRACE_SECONDS", default=60)  # all tabs closed this long → Not Ready
 STICKY_WAIT_SECONDS = env.int("STICKY_WAIT_SECONDS", default=300)  # a contact's own agent keeps them this long
+# A chat whose customer has not answered the agent for this long ends as "the customer has left" (0: never).
+CUSTOMER_GONE_MINUTES = env.int("CUSTOMER_GONE_MINUTES", default=30)
 ACCOUNT_SILENCE_MINUTES = env.int("ACCOUNT_SILENCE_MINUTES", default=30)  # see social/health.py
 
 INSTALLED_APPS = [

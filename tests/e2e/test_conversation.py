@@ -106,6 +106,39 @@ def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
     expect(page.get_by_label("My interactions")).not_to_contain_text("Maya Patel")
 
 
+def test_the_customer_goes_quiet_after_the_answer_and_the_agent_sees_them_leave(demo, page, screenshot):
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from interactions.models import Message
+    from interactions.services import interactions_end_quiet_chats
+
+    page.get_by_role("switch", name="Chat Not Ready").click()
+    customer_dm(demo, "Is my flight on time?")
+    poll()
+    page.get_by_role("alertdialog", name="New Chat interaction from Maya Patel").get_by_role(
+        "button", name="Accept"
+    ).click()
+    conversation = page.get_by_role("article", name="Interaction with Maya Patel")
+    box = conversation.get_by_label("Write a message")
+    box.fill("Yes, it leaves at 10:40 from gate B12.")
+    box.press("Enter")
+    expect(conversation.locator(".bubble.outbound .delivery")).to_have_text("Sent")
+
+    # Maya never writes again: half an hour later the sweep (beat, every minute) ends the chat on her side.
+    half_an_hour = timedelta(minutes=31)
+    Message.objects.update(created_at=F("created_at") - half_an_hour, sent_at=F("sent_at") - half_an_hour)
+    in_worker_thread(interactions_end_quiet_chats)
+    expect(conversation.locator(".interaction-state")).to_have_text("Ended")  # live, no reload
+    expect(conversation).to_contain_text("The customer has left")
+    expect(page.get_by_label("My interactions")).to_contain_text("Ended")
+    screenshot("customer-left")
+    page.get_by_role("button", name="Mark Done").click()
+    expect(page.get_by_role("heading", name="Marked done")).to_be_visible()
+    assert Interaction.objects.get().ended_by == "customer"
+
+
 TOM = "1790000000000000102"
 
 

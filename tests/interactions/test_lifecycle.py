@@ -1,9 +1,13 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from interactions import services
 from interactions.errors import InvalidTransition, NotYours
-from interactions.models import Interaction, InteractionState, Label, Offer
-from tests.factories import AgentFactory, InteractionFactory
+from interactions.models import Interaction, InteractionState, Label, Message, Offer
+from tests.factories import AgentFactory, InboundDMFactory, InteractionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +90,40 @@ def test_customer_can_end_and_the_agent_then_marks_done(agent):
     services.interaction_mark_done(interaction_id=interaction.pk, agent=agent)
     interaction.refresh_from_db()
     assert (interaction.state, interaction.ended_by) == (InteractionState.DONE, "customer")
+
+
+def test_a_chat_whose_customer_went_quiet_after_the_answer_ends_as_customer_gone(agent, settings):
+    settings.CUSTOMER_GONE_MINUTES = 30
+    start = timezone.now()
+
+    def active_chat(**kwargs):
+        interaction = InteractionFactory(agent=agent, state="active", accepted_at=start, **kwargs)
+        InboundDMFactory(interaction=interaction, created_at=start)
+        return interaction
+
+    def agent_reply(interaction, *, delivery="sent", minutes=1):
+        at = start + timedelta(minutes=minutes)
+        sent_at = at if delivery == "sent" else None
+        Message.objects.create(
+            interaction=interaction, direction="out", kind="dm", delivery=delivery, created_at=at, sent_at=sent_at
+        )
+
+    answered, waiting, unsent = active_chat(), active_chat(), active_chat()
+    agent_reply(answered)
+    agent_reply(unsent, delivery="failed")  # the customer never got it: they are still waiting
+    tweet = active_chat(kind="twitter")
+    agent_reply(tweet)
+
+    with time_machine.travel(start + timedelta(minutes=30), tick=False):  # 29 minutes after the answer
+        assert services.interactions_end_quiet_chats() == 0
+    with time_machine.travel(start + timedelta(minutes=32), tick=False):
+        assert services.interactions_end_quiet_chats() == 1
+        assert services.interactions_end_quiet_chats() == 0  # once
+    states = {i.pk: (i.state, i.ended_by) for i in Interaction.objects.all()}
+    assert states[answered.pk] == ("ended", "customer")
+    assert states[waiting.pk] == states[unsent.pk] == states[tweet.pk] == ("active", "")
+
+    services.interaction_mark_done(interaction_id=answered.pk, agent=agent)  # the agent closes it as usual
+    settings.CUSTOMER_GONE_MINUTES = 0
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        assert services.interactions_end_quiet_chats() == 0  # switched off
