@@ -12,7 +12,7 @@ DEFAULT_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
+        "img-src 'self' data: blob: https://pbs.twimg.com",  # X serves profile images from its CDN
         "font-src 'self' data:",
         "connect-src 'self'",
         "object-src 'none'",

@@ -37,7 +37,8 @@ def hostile():
                                 state=InteractionState.OFFERED)  # fmt: skip
     Message.objects.create(interaction=tweets, x_account=chat.x_account, direction="in", kind="tweet",
                            text=f"@acme tweet {P}", external_id="1600000000000000001",
-                           author={"id": "1", "username": P, "name": P}, author_identity=identity)  # fmt: skip
+                           author={"id": "1", "username": P, "name": P, "profile_image_url": "javascript:alert(4)"},
+                           author_identity=identity)  # fmt: skip
     Message.objects.create(interaction=tweets, x_account=chat.x_account, direction="in", kind="tweet",
                            text=f"reply {P}", external_id="1600000000000000002",
                            in_reply_to_external_id="1600000000000000001", author={"name": P})  # fmt: skip
