@@ -5,10 +5,17 @@ reconnecting tab's resync with the current sequence number so it can re-fetch wh
 """
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from workspace import live
 from workspace.notifications import SUPERVISORS_GROUP, agent_group
+
+
+@database_sync_to_async
+def _may_use_workspace(user) -> bool:
+    """The workspace pages' rule (views.agent_required): agents, and staff to look around."""
+    return user.is_staff or hasattr(user, "agent_profile")
 
 
 class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
@@ -16,6 +23,9 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
+            return
+        if not await _may_use_workspace(user):
+            await self.close(code=4403)
             return
         self.agent_id = user.pk
         self.groups_joined = [agent_group(user.pk)]

@@ -5,7 +5,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from tests.factories import PASSWORD, AgentFactory
+from tests.factories import PASSWORD, AgentFactory, UserFactory
 from tests.helpers import sign_in
 from workspace.asgi import application
 
@@ -32,6 +32,13 @@ def connect(headers):
 def test_anonymous_browser_is_refused():
     connected, code = connect([GOOD_ORIGIN])
     assert not connected and code == 4401
+
+
+def test_a_signed_in_user_who_is_not_an_agent_is_refused_like_on_the_pages():
+    connected, code = connect([GOOD_ORIGIN, session_cookie(UserFactory())])
+    assert not connected and code == 4403
+    connected, _ = connect([GOOD_ORIGIN, session_cookie(UserFactory(is_staff=True))])  # staff may look around
+    assert connected
 
 
 def test_foreign_origin_is_refused_even_with_a_valid_session():
