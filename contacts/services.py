@@ -3,7 +3,6 @@
 from django.db import IntegrityError, transaction
 
 from contacts.models import Contact, ContactIdentity, IdentityChannel
-from interactions.models import Interaction
 from workspace.audit import Verb, audit_record
 
 
@@ -57,8 +56,12 @@ def contact_merge(*, target_id: int, source_id: int, by=None) -> Contact:
     if len(contacts) != 2:
         raise ValueError("Both contacts must exist to be merged.")
     target, source = contacts[target_id], contacts[source_id]
-    ContactIdentity.objects.filter(contact=source).update(contact=target)
-    Interaction.objects.filter(contact=source).update(contact=target)
+    # Everything that points at the source moves: identities, interactions, agents' notices (which would otherwise
+    # be deleted with it), and whatever points at a contact tomorrow.
+    for relation in Contact._meta.get_fields(include_hidden=True):
+        if relation.one_to_many:
+            name = relation.field.name
+            relation.related_model._base_manager.filter(**{name: source}).update(**{name: target})
     if source.notes.strip():
         target.notes = "\n\n".join(part for part in (target.notes.strip(), source.notes.strip()) if part)
     target.is_vip = target.is_vip or source.is_vip

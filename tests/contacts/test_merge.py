@@ -5,6 +5,7 @@ from contacts import services
 from contacts.models import Contact, ContactIdentity, IdentityChannel
 from tests.factories import AgentFactory, InteractionFactory, TwitterIdentityFactory
 from tests.helpers import sign_in
+from workspace.models import AgentNotice
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,7 @@ def test_merge_moves_identities_interactions_notes_and_owner():
     ContactIdentity.objects.create(contact=source, channel=IdentityChannel.EMAIL, external_id="maya@example.com")
     InteractionFactory(contact=source)
     InteractionFactory(contact=target)
+    notice = AgentNotice.objects.create(agent=owner, kind="contact_replied", contact=source, text="Maya replied.")
 
     merged = services.contact_merge(target_id=target.pk, source_id=source.pk)
 
@@ -25,6 +27,7 @@ def test_merge_moves_identities_interactions_notes_and_owner():
     assert merged.identities.count() == 2 and merged.interactions.count() == 2
     assert merged.notes == "Prefers DMs\n\nCalled about invoice"
     assert merged.is_vip and merged.assigned_agent == owner
+    assert AgentNotice.objects.get(pk=notice.pk).contact == merged  # the agent's notice is kept, on the merged contact
 
 
 def test_a_contact_cannot_be_merged_into_itself():
