@@ -7,6 +7,7 @@ from interactions import services
 from interactions.errors import InteractionError
 from interactions.models import CannedResponse, Interaction, InteractionNote, Label, Message, Offer, RoutingRule
 from workspace.admin_audit import AuditedAdminMixin
+from workspace.admin_view_only import ViewOnlyAdminMixin
 
 
 class MessageInline(admin.TabularInline):
@@ -119,7 +120,7 @@ class InteractionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "interaction", "direction", "kind", "delivery", "short_text", "created_at"]
     list_filter = ["direction", "kind", "delivery", "x_account"]
     search_fields = ["text", "external_id", "idempotency_key"]
@@ -133,7 +134,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["interaction", "agent", "state", "created_at", "expires_at", "responded_at"]
     list_filter = ["state", "agent"]
     list_select_related = ["interaction__contact", "agent"]

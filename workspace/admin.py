@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Prefetch
 
 from workspace.admin_audit import AuditedAdminMixin
+from workspace.admin_view_only import ViewOnlyAdminMixin
 from workspace.api import admin as api_token_admin  # noqa: F401  (registers API tokens)
 from workspace.models import AgentProfile, AuditEntry, ChannelPresence, Skill, Team
 
@@ -103,7 +104,7 @@ class SkillAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ChannelPresence)
-class ChannelPresenceAdmin(admin.ModelAdmin):
+class ChannelPresenceAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["agent", "channel", "ready", "reason", "since"]
     list_filter = ["channel", "ready", "reason"]
     list_select_related = ["agent"]
@@ -111,7 +112,7 @@ class ChannelPresenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """The audit log: read-only, filterable by what was done, to what, and by whom."""
 
     list_display = ["at", "actor_label", "verb", "object_type", "object_label", "details"]
@@ -119,12 +120,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ["object_label", "actor_label", "object_id"]
     date_hierarchy = "at"
     list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

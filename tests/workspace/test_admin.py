@@ -119,3 +119,20 @@ def test_agents_who_are_not_staff_cannot_reach_the_admin_or_the_board():
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), url
     refused = agent_client.post("/admin/board/interactions/1/reassign/", {"agent": agent.pk})
     assert refused.status_code == 302
+
+
+def test_messages_offers_and_presence_are_shown_but_never_edited_by_hand(client):
+    """A hand edit would bypass the services: a sent message set back to `queued` would go to X a second time."""
+    make_rows(1)
+    message = Message.objects.get()
+    message.direction, message.delivery, message.external_id = "out", "sent", "sent-1"
+    message.save()
+    page = client.get(f"/admin/interactions/message/{message.pk}/change/")
+    assert page.status_code == 200 and "Where is my order?" in page.content.decode()
+    assert 'name="delivery"' not in page.content.decode()  # shown, not a form field
+    client.post(f"/admin/interactions/message/{message.pk}/change/", {"delivery": "queued", "text": "edited"})
+    message.refresh_from_db()
+    assert (message.delivery, message.text) == ("sent", "Where is my order?")
+    for model in ("interactions/message", "interactions/offer", "workspace/channelpresence"):
+        assert client.get(f"/admin/{model}/add/").status_code == 403
+        assert f'href="/admin/{model}/add/"' not in client.get(f"/admin/{model}/").content.decode()
