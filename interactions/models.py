@@ -158,6 +158,10 @@ class Message(models.Model):
     attachment = models.FileField(upload_to="outbox/%Y/%m/", blank=True, help_text="Image an agent attached.")
     x_media_id = models.CharField(max_length=32, blank=True, help_text="X's id of the uploaded attachment.")
     send_after = models.DateTimeField(null=True, blank=True, help_text="Held by the X budget until then.")
+    claimed_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When a worker last called X with it; kept while X may have it, so the next try asks X first.",
+    )  # fmt: skip
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, help_text="When it was written (X's time for inbound).")

@@ -1,22 +1,28 @@
 """Sending one outbox row to X, exactly once.
 
-The row is marked `sending` (committed) before X is called. A row found already `sending` means a worker died
-between that commit and the end of the call: X is asked whether the DM or reply went out before anything is sent
-again. Budget refusals and 429s put the row back in the queue with the time it may go ("sends at HH:MM"); a 401
-holds it until the account is reconnected; transient errors retry with backoff; anything else fails with X's
-reason, retryable from the UI.
+The row is claimed — marked `sending` with `claimed_at`, committed — before X is called. The claim is a lease:
+while it lasts no other worker touches the row (a second dispatch of it waits). A row found `sending` after its
+lease, or whose last call ended without an answer (a timeout, a 5xx), may be at X already: X is asked whether the
+DM or reply went out before anything is sent again. Budget refusals and 429s put the row back in the queue with the
+time it may go ("sends at HH:MM"); a 401 holds it until the account is reconnected; transient errors come back
+after a backoff; anything else fails with X's reason, retryable from the UI. Beat's sweep (`dispatchable`) sends
+what is due again.
 """
 
 import logging
+import random
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from interactions.models import Message
 from social.alerts import alert_supervisors
+from social.integrations.x_client import TIMEOUT_SECONDS as UPLOAD_TIMEOUT_SECONDS
 from social.integrations.x_client import (
     DMEvent,
     Sent,
@@ -41,8 +47,28 @@ class Outcome(StrEnum):
     FAILED = "failed"
     WAITING = "waiting"  # budget or rate limit: goes at send_after
     HELD = "held"  # account needs reconnecting
-    RETRY = "retry"  # transient: the task retries with backoff
-    SKIPPED = "skipped"  # nothing to do (already sent or failed)
+    RETRY = "retry"  # transient: goes again after a backoff (send_after), asking X first
+    IN_FLIGHT = "in flight"  # another worker holds the claim: the sweep looks again once it has lapsed
+    SKIPPED = "skipped"  # nothing to do (already sent or failed, held, or not due)
+
+
+def send_lease() -> timedelta:
+    """How long a claim keeps other workers off a row: the longest calls of one send (an upload, then the send)
+    and a margin. X_SEND_LEASE_SECONDS overrides it."""
+    seconds = getattr(settings, "X_SEND_LEASE_SECONDS", None)
+    return timedelta(seconds=seconds or UPLOAD_TIMEOUT_SECONDS + settings.X_API_TIMEOUT_SECONDS + 10)
+
+
+def backoff(attempt: int) -> timedelta:
+    """Exponential backoff with jitter: ~5 s, 10 s, 20 s … capped at 5 minutes."""
+    return timedelta(seconds=min(300.0, 5.0 * 2 ** max(0, attempt - 1)) + random.uniform(0, 2))
+
+
+@dataclass
+class Claim:
+    message: Message | None
+    ask_x_first: bool = False  # X may have it already (a worker died, or the last call got no answer)
+    in_flight: bool = False
 
 
 def _notify_status(message: Message) -> None:
@@ -62,8 +88,9 @@ def _update(message: Message, **fields) -> None:
         _notify_status(message)
 
 
-def _claim(message_id: int) -> tuple[Message | None, bool]:
-    """Marks the row `sending` (committed before X is called). Returns (message, it was already sending)."""
+def _claim(message_id: int) -> Claim:
+    """Marks the row `sending` and stamps the claim (committed before X is called)."""
+    now = timezone.now()
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(of=("self",))
@@ -72,26 +99,33 @@ def _claim(message_id: int) -> tuple[Message | None, bool]:
             .first()
         )
         if message is None or message.delivery in (Message.Delivery.SENT, Message.Delivery.FAILED):
-            return None, False
+            return Claim(None)
+        if (
+            message.delivery == Message.Delivery.SENDING
+            and message.claimed_at
+            and message.claimed_at > now - send_lease()
+        ):
+            return Claim(None, in_flight=True)  # another worker is calling X with it right now
         if message.x_account.needs_reconnect:
             message.last_error = "Held: the X account needs reconnecting. It goes out once a supervisor fixes it."
             message.save(update_fields=["last_error"])
-            return None, False
-        if message.send_after and message.send_after > timezone.now():
-            return None, False
-        was_sending = message.delivery == Message.Delivery.SENDING
-        message.delivery = Message.Delivery.SENDING
+            return Claim(None)
+        if message.send_after and message.send_after > now:
+            return Claim(None)
+        ask_x_first = message.delivery == Message.Delivery.SENDING or message.claimed_at is not None
+        message.delivery, message.claimed_at = Message.Delivery.SENDING, now
         message.attempts += 1
-        message.save(update_fields=["delivery", "attempts"])
+        message.save(update_fields=["delivery", "claimed_at", "attempts"])
         _notify_status(message)
-        return message, was_sending
+        return Claim(message, ask_x_first=ask_x_first)
 
 
 def send(*, message_id: int, client: XClient | None = None) -> Outcome:
-    message, was_sending = _claim(message_id)
-    if message is None:
-        return Outcome.SKIPPED
-    outcome = _send(message, was_sending, client)
+    claim = _claim(message_id)
+    if claim.message is None:
+        return Outcome.IN_FLIGHT if claim.in_flight else Outcome.SKIPPED
+    message = claim.message
+    outcome = _send(message, claim.ask_x_first, client)
     log_event(
         log, "message.send", level=logging.WARNING if outcome == Outcome.FAILED else logging.INFO,
         account_id=message.x_account_id, interaction_id=message.interaction_id, message_id=message.pk,
@@ -100,16 +134,19 @@ def send(*, message_id: int, client: XClient | None = None) -> Outcome:
     return outcome
 
 
-def _send(message: Message, was_sending: bool, client: XClient | None) -> Outcome:
+def _send(message: Message, ask_x_first: bool, client: XClient | None) -> Outcome:
     account = message.x_account
     client = client or XClient.for_account(account)
+    # X surely did not get it when it refused the call (429, 401) and we did not have to ask first; then the next
+    # try need not ask. After a timeout or a 5xx X may have it: the claim stays, and the next try asks.
+    claimed_at = message.claimed_at if ask_x_first else None
     try:
-        found = _reconcile(client, message) if was_sending else None
+        found = _reconcile(client, message) if ask_x_first else None
         sent = found or _perform(client, message)
     except XRateLimited as exc:
         when = exc.reset_at or timezone.now() + timedelta(minutes=1)
         _update(
-            message, delivery=Message.Delivery.QUEUED, send_after=when,
+            message, delivery=Message.Delivery.QUEUED, send_after=when, claimed_at=claimed_at,
             last_error=f"Waiting for X's rate limit: sends at {timezone.localtime(when):%H:%M}.",
         )  # fmt: skip
         return Outcome.WAITING
@@ -117,7 +154,7 @@ def _send(message: Message, was_sending: bool, client: XClient | None) -> Outcom
         XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
         alert_supervisors("account.needs_reconnect", account_id=account.pk, account=str(account))
         _update(
-            message, delivery=Message.Delivery.QUEUED,
+            message, delivery=Message.Delivery.QUEUED, claimed_at=claimed_at,
             last_error="Held: the X account needs reconnecting. It goes out once a supervisor fixes it.",
         )  # fmt: skip
         return Outcome.HELD
@@ -127,7 +164,10 @@ def _send(message: Message, was_sending: bool, client: XClient | None) -> Outcom
                 message, delivery=Message.Delivery.FAILED, last_error=f"{exc} Gave up after {message.attempts} tries."
             )
             return Outcome.FAILED
-        _update(message, delivery=Message.Delivery.QUEUED, last_error=f"{exc} Trying again shortly.")
+        _update(
+            message, delivery=Message.Delivery.QUEUED, send_after=timezone.now() + backoff(message.attempts),
+            last_error=f"{exc} Trying again shortly.",
+        )  # fmt: skip
         return Outcome.RETRY
     except XError as exc:
         _update(message, delivery=Message.Delivery.FAILED, last_error=str(exc)[:300])
@@ -213,12 +253,21 @@ def _mark_sent(message: Message, sent: Sent) -> None:
             _update(message, **fields)
 
 
+def retry_at(message_id: int):
+    """When a row that met a transient error may go again (its backoff)."""
+    return Message.objects.filter(pk=message_id).values_list("send_after", flat=True).first()
+
+
 def dispatchable(now=None):
-    """Queued rows due now: released by the budget, or whose first dispatch was lost (broker down)."""
+    """Rows to send now: queued ones released by the budget or a backoff, or whose first dispatch was lost (broker
+    down); and `sending` ones whose worker died (their claim lapsed), which are then checked with X first."""
     now = now or timezone.now()
+    due = Q(delivery=Message.Delivery.QUEUED) & (
+        Q(send_after__lte=now) | Q(send_after__isnull=True, created_at__lte=now - timedelta(seconds=60))
+    )
+    lapsed = Q(delivery=Message.Delivery.SENDING) & (Q(claimed_at__isnull=True) | Q(claimed_at__lte=now - send_lease()))
     return (
-        Message.objects.filter(direction=Message.Direction.OUTBOUND, delivery=Message.Delivery.QUEUED)
-        .filter(Q(send_after__lte=now) | Q(send_after__isnull=True, created_at__lte=now - timedelta(seconds=60)))
+        Message.objects.filter(due | lapsed, direction=Message.Direction.OUTBOUND)
         .filter(x_account__needs_reconnect=False)
         .order_by("created_at", "id")
         .values_list("pk", flat=True)

@@ -43,22 +43,18 @@ def poll_account(self, account_id: int) -> None:
         cache.delete(lock)
 
 
-def _backoff(attempt: int) -> float:
-    """Exponential backoff with jitter: ~5 s, 10 s, 20 s … capped at 5 minutes."""
-    return min(300.0, 5.0 * 2 ** max(0, attempt - 1)) + random.uniform(0, 2)
-
-
 @shared_task(bind=True, name="social.send_message", ignore_result=True, max_retries=sending.MAX_ATTEMPTS)
 def send_message(self, message_id: int) -> str:
     try:
         outcome = sending.send(message_id=message_id)
     except Exception as exc:
-        # Unexpected (Redis or the database blinked): the row may be left `sending`, and the retry reconciles it
-        # with X before sending anything again.
+        # Unexpected (Redis or the database blinked): the row may be left `sending`; once its claim lapses the
+        # retry (or beat's sweep) checks with X before sending anything again.
         log.exception("sending message %s failed unexpectedly", message_id)
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries + 1)) from exc
+        raise self.retry(exc=exc, countdown=sending.backoff(self.request.retries + 1).total_seconds()) from exc
     if outcome == sending.Outcome.RETRY:
-        raise self.retry(countdown=_backoff(self.request.retries + 1))
+        send_message.apply_async((message_id,), eta=sending.retry_at(message_id))
+    # IN_FLIGHT: another worker holds the claim; beat's sweep picks the row up if that worker never finishes.
     return outcome
 
 

@@ -33,6 +33,8 @@ if not FIELD_ENCRYPTION_KEY:
 
 X_API_BASE_URL = env.str("X_API_BASE_URL", default="https://api.twitter.com")
 X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20)  # an X call slower than this is retried
+# How long a worker's claim on an outgoing message keeps others off it (default: the upload and send timeouts + 10 s).
+X_SEND_LEASE_SECONDS = env.float("X_SEND_LEASE_SECONDS", default=0) or None
 # Perch's built-in X API sandbox at /x-sandbox/ (demo, training, tests). Off in production unless asked for.
 X_SANDBOX_ENABLED = env.bool("X_SANDBOX_ENABLED", default=DEBUG)
 X_SANDBOX_RATE_LIMIT_MULTIPLIER = env.float("X_SANDBOX_RATE_LIMIT_MULTIPLIER", default=10)

@@ -1,5 +1,8 @@
 """The outbox end to end: agent sends → worker → tweepy over HTTP → the sandbox, exactly once."""
 
+import time
+from datetime import timedelta
+
 import pytest
 import time_machine
 from django.utils import timezone
@@ -150,3 +153,39 @@ def test_x_refusing_duplicate_content_fails_with_a_reason_and_can_be_retried(sim
 
 def test_sending_is_skipped_for_rows_already_sent():
     assert sending.send(message_id=123456) == sending.Outcome.SKIPPED
+
+
+def test_a_timeout_where_x_kept_the_dm_waits_its_backoff_then_asks_x_and_is_not_sent_twice(simulator, brand, settings):
+    maya, agent, interaction = dm_conversation(simulator, brand)
+    settings.X_API_TIMEOUT_SECONDS = 0.5
+    # X stores the DM but answers after 1.5 s: Perch times out not knowing that it went out.
+    simulator.fault(method="POST", path="/2/dm_conversations/with/", status=0, delay_ms=1500, times=1)
+    message = outbox.outbox_send_dm(interaction_id=interaction.pk, agent=agent, text="On it!", idempotency_key="t1")
+    message.refresh_from_db()
+    assert message.delivery == "queued" and "Trying again shortly" in message.last_error
+    assert message.pk not in list(sending.dispatchable())  # beat's sweep leaves it alone during the backoff
+    time.sleep(1.5)  # the sandbox finishes its late answer
+    with time_machine.travel(message.send_after + timedelta(seconds=1), tick=False):
+        assert message.pk in list(sending.dispatchable())
+        assert sending.send(message_id=message.pk) == sending.Outcome.SENT  # found at X, not sent again
+    message.refresh_from_db()
+    sent = brand_dms_to(simulator, maya)
+    assert len(sent) == 1 and sent[0]["id"] == message.external_id and message.attempts == 2
+
+
+def test_a_second_dispatch_while_a_worker_is_calling_x_keeps_off_until_the_claim_lapses(simulator, brand):
+    maya, agent, interaction = dm_conversation(simulator, brand)
+    # What a worker in the middle of its call to X leaves in the database; the broker (or beat's sweep) then hands
+    # the same row to a second worker.
+    in_flight = Message.objects.create(
+        interaction=interaction, x_account=brand, direction="out", kind="dm", text="Checking now", author_agent=agent,
+        delivery="sending", claimed_at=timezone.now(), attempts=1,
+    )  # fmt: skip
+    assert sending.send(message_id=in_flight.pk) == sending.Outcome.IN_FLIGHT
+    assert in_flight.pk not in list(sending.dispatchable())
+    assert brand_dms_to(simulator, maya) == []
+    # The first worker died: once its claim lapses, the sweep sends it, asking X first (X never got it).
+    with time_machine.travel(timezone.now() + sending.send_lease() + timedelta(seconds=1), tick=False):
+        assert in_flight.pk in list(sending.dispatchable())
+        assert sending.send(message_id=in_flight.pk) == sending.Outcome.SENT
+    assert [dm["text"] for dm in brand_dms_to(simulator, maya)] == ["Checking now"]
