@@ -115,8 +115,14 @@ def eligible_agents(interaction: Interaction) -> list[AgentProfile]:
     profiles = profiles.exclude(user_id__in=declined)
     owner = interaction.contact.assigned_agent_id
     if owner and timezone.now() - (interaction.queued_at or interaction.opened_at) < sticky_wait():
-        # The contact's own agent keeps them for a while, even when busy or away (async continuation).
-        profiles = profiles.filter(user_id=owner)
+        # The contact's own agent keeps them for a while, even when busy or away (async continuation) — unless
+        # that agent turned this conversation down: then it goes to the next agent at once.
+        if (
+            not Offer.objects.filter(interaction=interaction, agent_id=owner)
+            .exclude(state=Offer.State.OFFERED)
+            .exists()
+        ):
+            profiles = profiles.filter(user_id=owner)
     # One row per agent: presence is unique per channel, and each filter above matches at most one row.
     profiles = list(profiles.order_by(F("last_routed_at").asc(nulls_first=True), "pk"))
     load = _load([p.user_id for p in profiles], channel)

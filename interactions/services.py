@@ -8,6 +8,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from contacts.models import Contact
 from interactions.errors import InteractionError, InvalidTransition, NotYours
 from interactions.models import (
     ALLOWED_TRANSITIONS,
@@ -80,6 +81,9 @@ def interaction_accept(*, interaction_id: int, agent) -> Interaction:
     interaction.agent = agent
     interaction.accepted_at = timezone.now()
     interaction.save(update_fields=["state", "agent", "accepted_at"])
+    # A customer's first agent becomes their agent: on that agent's Assigned Contacts, and the customer's next
+    # messages come back to them (sticky routing, "contact replied"). A supervisor reassigns in the admin.
+    Contact.objects.filter(pk=interaction.contact_id, assigned_agent__isnull=True).update(assigned_agent=agent)
     audit_record(actor=agent, verb=Verb.ACCEPT, obj=interaction)
     notify_board(interaction_id=interaction.pk)
     return interaction

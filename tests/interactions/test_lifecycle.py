@@ -127,3 +127,31 @@ def test_a_chat_whose_customer_went_quiet_after_the_answer_ends_as_customer_gone
     settings.CUSTOMER_GONE_MINUTES = 0
     with time_machine.travel(start + timedelta(days=1), tick=False):
         assert services.interactions_end_quiet_chats() == 0  # switched off
+
+
+def test_a_new_customers_first_agent_becomes_their_agent_and_gets_them_back(agent):
+    from interactions import routing
+    from workspace.models import ChannelPresence
+    from workspace.selectors import assigned_contacts
+
+    first = InteractionFactory()
+    services.interaction_offer(interaction_id=first.pk, agent=agent)
+    services.interaction_accept(interaction_id=first.pk, agent=agent)
+    contact = first.contact
+    contact.refresh_from_db()
+    assert contact.assigned_agent == agent and list(assigned_contacts(agent=agent)) == [contact]
+
+    # The customer writes again later: their agent is offered it first, although a colleague has waited longer.
+    colleague = AgentFactory()
+    for person in (colleague, agent):
+        ChannelPresence.objects.create(agent=person, channel="chat", ready=True, since=timezone.now())
+    again = InteractionFactory(contact=contact)
+    routing.route_queue()
+    assert again.offers.get().agent == agent
+
+    # Accepting a contact who already has an agent (a reassignment, a colleague covering) keeps their agent.
+    services.interaction_reject(interaction_id=again.pk, agent=agent)
+    routing.route_queue()  # their agent turned it down: it goes to the colleague at once, not after the sticky wait
+    services.interaction_accept(interaction_id=again.pk, agent=again.offers.get(state="offered", agent=colleague).agent)
+    contact.refresh_from_db()
+    assert contact.assigned_agent == agent
