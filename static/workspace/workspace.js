@@ -33,14 +33,16 @@
     return true;
   }
 
-  document.addEventListener("htmx:afterSwap", function (evt) {
+  // Each offer is announced once, however often the offers re-render (the swap replaces #offers entirely, so the
+  // new toasts are looked up in the document, not in the swapped-out element).
+  const announced = new Set();
+  document.addEventListener("htmx:afterSwap", function () {
     tickCountdowns();
-    if (evt.detail.target && evt.detail.target.id === "offers") {
-      evt.detail.target.querySelectorAll(".toast:not([data-notified])").forEach(function (toast) {
-        toast.dataset.notified = "1";
-        notify(toast.dataset.notifyTitle, toast.dataset.notifyBody);
-      });
-    }
+    document.querySelectorAll("#offers .toast[data-offer-id]").forEach(function (toast) {
+      if (announced.has(toast.dataset.offerId)) return;
+      announced.add(toast.dataset.offerId);
+      notify(toast.dataset.notifyTitle, toast.dataset.notifyBody);
+    });
   });
 
   function showReplied(event) {
