@@ -95,7 +95,12 @@ def _after_store(interaction: Interaction, message: Message) -> None:
 def _store(interaction: Interaction, result: IngestResult, **fields) -> Message | None:
     """Inserts the message; a duplicate raises IntegrityError, caught by the caller's savepoint."""
     message = Message.objects.create(interaction=interaction, x_account=interaction.x_account, **fields)
-    if message.direction == Message.Direction.INBOUND and message.sentiment is not None:
+    # An agent's own reading of the sentiment (set by hand) stands; new messages do not overwrite it.
+    if (
+        message.direction == Message.Direction.INBOUND
+        and message.sentiment is not None
+        and not interaction.sentiment_overridden
+    ):
         worst = min(message.sentiment, interaction.sentiment if interaction.sentiment is not None else 1.0)
         if worst != interaction.sentiment:
             interaction.sentiment = worst

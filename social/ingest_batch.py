@@ -169,6 +169,8 @@ def _store_page(account: XAccount, kind: str, plan: list[Planned]) -> tuple[list
 def _keep_worst_sentiment(interactions, worst: dict[int, float]) -> None:
     changed = []
     for interaction in interactions:
+        if interaction.sentiment_overridden:  # an agent's own reading stands
+            continue
         if interaction.pk in worst and worst[interaction.pk] != interaction.sentiment:
             interaction.sentiment = worst[interaction.pk]
             changed.append(interaction)

@@ -193,3 +193,19 @@ def test_a_page_whose_batch_meets_a_concurrent_writer_is_ingested_one_by_one(acc
     events = [dm("2000000000000000001", MAYA.id), dm("2000000000000000002", TOM.id, "Hi there")]
     result = ingest.ingest_dm_events(account=account, events=events, users=USERS)
     assert len(result.created) == 2 and Interaction.objects.count() == 2
+
+
+def test_an_agents_own_reading_of_the_sentiment_stands_when_angrier_messages_arrive(account):
+    ingest.ingest_dm_events(account=account, events=[dm("2000000000000000301", MAYA.id, "hi")], users=USERS)
+    interaction = Interaction.objects.get()
+    interaction.sentiment, interaction.sentiment_overridden = 0.8, True  # the agent knows Maya is joking around
+    interaction.save()
+    angry = "this is the worst airline ever, I hate you 😡"
+    ingest.ingest_dm_events(account=account, events=[dm("2000000000000000302", MAYA.id, angry)], users=USERS)  # one
+    ingest.ingest_dm_events(  # a page of two (the batch path)
+        account=account, users=USERS,
+        events=[dm("2000000000000000303", MAYA.id, angry), dm("2000000000000000304", TOM.id, angry)],
+    )  # fmt: skip
+    interaction.refresh_from_db()
+    assert interaction.messages.count() == 3 and interaction.sentiment == 0.8
+    assert Interaction.objects.exclude(pk=interaction.pk).get().sentiment < -0.5  # others still get the worst
