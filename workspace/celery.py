@@ -29,6 +29,7 @@ app.conf.beat_schedule = {
     "route-queue": {"task": "interactions.route_queue", "schedule": 10.0},  # sticky waits ending, safety net
     "worker-heartbeat": {"task": "workspace.heartbeat", "schedule": 10.0},  # /healthz reads its stamp
     "check-account-silence": {"task": "social.check_account_silence", "schedule": 60.0},
+    "sign-out-ghosts": {"task": "workspace.sign_out_ghosts", "schedule": 30.0},  # a web process died
     "end-quiet-chats": {"task": "interactions.end_quiet_chats", "schedule": 60.0},  # the customer has left
 }
 app.autodiscover_tasks()

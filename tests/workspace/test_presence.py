@@ -10,7 +10,7 @@ from tests.factories import PASSWORD, AgentFactory
 from tests.helpers import sign_in
 from workspace import live, services
 from workspace.models import ChannelPresence
-from workspace.tasks import presence_ghost_check, presence_grace_seconds
+from workspace.tasks import presence_ghost_check, presence_grace_seconds, sign_out_ghosts
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +50,18 @@ def test_an_open_tab_keeps_the_agent_ready():
         assert presence_ghost_check(agent.pk) is False
     assert ChannelPresence.objects.get(agent=agent).ready
     live.tab_closed(agent.pk, "new-tab")
+
+
+def test_agents_whose_web_process_died_are_signed_out_by_the_sweep():
+    ghost, present, fresh = AgentFactory(), AgentFactory(), AgentFactory()
+    for agent in (ghost, present):
+        services.presence_set(agent=agent, channel="chat", ready=True)
+    live.tab_alive(present.pk, "tab-of-present")  # pings every 20 s
+    # The ghost's web process died: its tab never said goodbye, and the tab's liveness key lapsed.
+    with time_machine.travel(timezone.now() + timedelta(seconds=presence_grace_seconds() + 1)):
+        services.presence_set(agent=fresh, channel="chat", ready=True)  # just went Ready: its socket is connecting
+        assert sign_out_ghosts() == 1
+    ready = dict(ChannelPresence.objects.values_list("agent_id", "ready"))
+    assert ready == {ghost.pk: False, present.pk: True, fresh.pk: True}
+    assert ChannelPresence.objects.get(agent=ghost).reason == "offline"
+    live.tab_closed(present.pk, "tab-of-present")
