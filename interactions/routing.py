@@ -13,7 +13,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from interactions.language import detect_language
@@ -221,17 +222,63 @@ def _tell_owner_if_away(interaction: Interaction) -> None:
 
 
 def route_queue(*, prioritise_ids: list[int] = (), limit: int = BATCH) -> int:
-    """(Re)prioritises the given interactions, then works the queue by priority and age; returns offers made."""
+    """(Re)prioritises the given interactions, then works the whole queue by priority and age, making up to `limit`
+    offers; returns how many. Once an interaction finds nobody, the others of its kind (channel, team, skills) wait
+    for the next pass without being tried, so a head of the queue nobody can take never blocks the rest."""
     for interaction in Interaction.objects.filter(pk__in=prioritise_ids, state=InteractionState.QUEUED).select_related(
         "contact"
     ):
         prioritise(interaction)
-    queued = (
-        Interaction.objects.filter(state=InteractionState.QUEUED)
-        .order_by("-priority", "queued_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+    offered, nobody_for, after = 0, set(), None
+    while offered < limit:
+        chunk = _queue_chunk(after)
+        if not chunk:
+            return offered
+        for row in chunk:
+            if row["kind_key"] in nobody_for and not row["owner"]:
+                continue
+            if route_one(row["pk"]):
+                offered += 1
+                if offered >= limit:
+                    break
+            elif not row["owner"] and not row["declined"]:
+                nobody_for.add(row["kind_key"])  # (someone who turned this one down may still take another)
+        after = chunk[-1]
+    return offered
+
+
+def _queue_chunk(after: dict | None) -> list[dict]:
+    """The next BATCH queued interactions in queue order after `after`, each with what decides who may take it."""
+    # Waiting since: queued_at, or opened_at for rows queued before it was recorded (never NULL, unlike queued_at).
+    queued = Interaction.objects.filter(state=InteractionState.QUEUED).annotate(
+        since=Coalesce("queued_at", "opened_at")
     )
-    return sum(1 for interaction_id in list(queued) if route_one(interaction_id))
+    if after is not None:  # keyset: the queue moves while it is worked, so offsets would skip rows
+        p, since, pk = after["priority"], after["since"], after["pk"]
+        queued = queued.filter(
+            Q(priority__lt=p) | Q(priority=p, since__gt=since) | Q(priority=p, since=since, pk__gt=pk)
+        )
+    rows = list(
+        queued.order_by("-priority", "since", "pk").values(
+            "pk", "priority", "since", "kind", "team_id", "x_account__team_id", "contact__assigned_agent_id"
+        )[:BATCH]
+    )
+    ids = [row["pk"] for row in rows]
+    skills: dict[int, set[int]] = {}
+    for interaction_id, skill_id in Interaction.required_skills.through.objects.filter(
+        interaction_id__in=ids
+    ).values_list("interaction_id", "skill_id"):
+        skills.setdefault(interaction_id, set()).add(skill_id)
+    declined = set(
+        Offer.objects.filter(interaction_id__in=ids)
+        .exclude(state=Offer.State.OFFERED)
+        .values_list("interaction_id", flat=True)
+    )
+    for row in rows:
+        team = row["team_id"] or row["x_account__team_id"]
+        row["kind_key"] = (row["kind"], team, frozenset(skills.get(row["pk"], ())))
+        row["owner"], row["declined"] = row["contact__assigned_agent_id"], row["pk"] in declined
+    return rows
 
 
 def expire(offer_id: int) -> bool:

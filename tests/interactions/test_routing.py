@@ -153,3 +153,26 @@ def test_accepting_counts_against_capacity():
     routing.route_queue()
     assert offered_to(second) is None
     assert Interaction.objects.get(pk=first.pk).state == InteractionState.ACTIVE
+
+
+def test_a_head_of_the_queue_nobody_can_take_does_not_block_the_rest():
+    spanish = Skill.objects.create(name="lang:es")
+    english = ready(AgentFactory(), "chat", chat_capacity=5)
+    stuck = []
+    for n in range(routing.BATCH + 5):  # more than a pass looks at in one go, all needing a skill nobody Ready has
+        stuck.append(InteractionFactory(priority=10, queued_at=timezone.now() - timedelta(minutes=10, seconds=n)))
+    for interaction in stuck:
+        interaction.required_skills.add(spanish)
+    behind = InteractionFactory(priority=0)  # lower priority, younger: last in the queue
+
+    assert routing.route_queue() == 1
+    assert offered_to(behind) == english.pk
+    assert not Offer.objects.filter(interaction__in=stuck).exists()  # they wait for a Spanish speaker
+
+
+def test_a_pass_stops_at_its_limit_and_the_next_pass_goes_on():
+    agents = [ready(AgentFactory(), "chat", chat_capacity=10) for _ in range(2)]
+    waiting = [InteractionFactory() for _ in range(5)]
+    assert routing.route_queue(limit=3) == 3
+    assert routing.route_queue(limit=3) == 2
+    assert {offered_to(i) for i in waiting} <= {a.pk for a in agents} and all(offered_to(i) for i in waiting)
