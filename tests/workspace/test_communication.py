@@ -257,3 +257,23 @@ def test_a_missed_offer_is_kept_in_the_notifications(client, ana):
     assert routing.expire(offer.pk)
     html = client.get(reverse("workspace:notices"), headers=HX).content.decode()
     assert "You missed a Chat offer from Maya Patel." in html
+
+
+def test_a_failed_async_dm_shows_why_and_can_be_retried_from_the_transcript(client, ana):
+    contact = x_contact(assigned_agent=ana)
+    interaction = InteractionFactory(contact=contact, state="done", agent=ana)
+    failed = Message.objects.create(
+        interaction=interaction, direction="out", kind="dm", text="Your refund is done", author_agent=ana,
+        delivery="failed", last_error="X refused the DM: blocked (403)",
+    )  # fmt: skip
+    transcript = client.get(reverse("workspace:contact_transcript", args=[contact.pk]), headers=HX).content.decode()
+    assert "Failed</span> — X refused the DM: blocked (403)" in transcript
+    assert reverse("workspace:message_retry", args=[failed.pk]) in transcript
+    client.post(reverse("workspace:message_retry", args=[failed.pk]))
+    failed.refresh_from_db()
+    assert (
+        failed.delivery in ("queued", "sending", "sent", "failed")
+        and failed.last_error != "X refused the DM: blocked (403)"
+    )
+    ben_sees = sign_in(AgentFactory().username, PASSWORD)  # another agent: no retry of Ana's message
+    assert ben_sees.post(reverse("workspace:message_retry", args=[failed.pk])).status_code == 404
