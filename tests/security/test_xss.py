@@ -14,6 +14,7 @@ from contacts.models import ContactIdentity, IdentityChannel
 from interactions.models import Channel, InteractionState, Message, Offer
 from social.models import RejectedEvent
 from tests.factories import AgentFactory, ContactFactory, InboundDMFactory, InteractionFactory, UserFactory
+from workspace.models import AgentNotice
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +66,15 @@ def test_payloads_render_inert_on_every_workspace_page(hostile):
     home = assert_inert(client, "/workspace/")
     assert "&lt;script&gt;" in home  # the name is there, as text
     for url in ["/workspace/offers/", "/workspace/interactions/", f"/workspace/interactions/{chat.pk}/",
-                f"/workspace/interactions/{chat.pk}/conversation/", f"/workspace/contacts/{contact.pk}/"]:  # fmt: skip
+                f"/workspace/interactions/{chat.pk}/conversation/", f"/workspace/contacts/{contact.pk}/",
+                f"/workspace/contacts/{contact.pk}/?part=history", f"/workspace/contacts/{contact.pk}/transcript/",
+                "/workspace/communication/", f"/workspace/communication/?q={contact.display_name[:8]}"]:  # fmt: skip
         assert_inert(client, url)
+    AgentNotice.objects.create(agent=hostile["agent"], kind="contact_replied", contact=contact, text=f"{P} replied.")
+    as_the_tab = Client(headers={"HX-Request": "true"})  # the partials the Communication tab loads
+    as_the_tab.force_login(hostile["agent"], backend="django.contrib.auth.backends.ModelBackend")
+    for url in [f"/workspace/communication/contacts/{contact.pk}/", "/workspace/communication/notices/"]:
+        assert_inert(as_the_tab, url)
     offers = assert_inert(client, "/workspace/offers/")
     assert "tweet &lt;script&gt;" in offers  # the first words of the offer, escaped
     # The twitter interaction, once accepted: the tweet tree with the authors' names.
@@ -86,5 +94,6 @@ def test_payloads_render_inert_in_the_admin(hostile):
                 "/admin/contacts/contactidentity/", "/admin/interactions/interaction/",
                 f"/admin/interactions/interaction/{chat.pk}/change/", "/admin/interactions/message/",
                 f"/admin/interactions/message/{message.pk}/change/", "/admin/interactions/offer/",
-                "/admin/social/rejectedevent/", f"/admin/social/rejectedevent/{rejected.pk}/change/"]:  # fmt: skip
+                "/admin/social/rejectedevent/", f"/admin/social/rejectedevent/{rejected.pk}/change/",
+                "/admin/board/", "/admin/workspace/auditentry/", "/admin/reports/"]:  # fmt: skip
         assert_inert(client, url)
