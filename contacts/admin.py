@@ -4,6 +4,7 @@ from django.template.response import TemplateResponse
 
 from contacts import services
 from contacts.models import Contact, ContactIdentity
+from workspace.admin_audit import AuditedAdminMixin
 
 
 class ContactIdentityInline(admin.TabularInline):
@@ -13,7 +14,7 @@ class ContactIdentityInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["display_name", "handles", "is_vip", "assigned_agent", "default_outbound_channel", "created_at"]
     list_select_related = ["assigned_agent"]
     list_filter = ["is_vip", "default_outbound_channel", "assigned_agent"]
@@ -48,7 +49,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactIdentity)
-class ContactIdentityAdmin(admin.ModelAdmin):
+class ContactIdentityAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "contact", "channel", "external_id", "created_at"]
     list_filter = ["channel"]
     search_fields = ["handle", "external_id", "display_name", "contact__display_name"]

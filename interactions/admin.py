@@ -51,7 +51,7 @@ class NoteInline(admin.TabularInline):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "kind", "contact", "x_account", "agent", "state", "priority", "waiting", "opened_at"]
     list_filter = ["state", "kind", "x_account", "agent", "disposition", "labels"]
     search_fields = ["contact__display_name", "contact__identities__handle", "thread_key", "messages__text"]
@@ -149,7 +149,7 @@ class LabelAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CannedResponse)
-class CannedResponseAdmin(admin.ModelAdmin):
+class CannedResponseAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "audience", "is_active"]
     list_filter = ["is_active", "team"]
     search_fields = ["title", "text", "owner__username"]

@@ -102,3 +102,19 @@ def test_the_audit_log_is_read_only_and_filterable_in_the_admin(supervisor):
     entry = AuditEntry.objects.first()
     detail = client.get(f"/admin/workspace/auditentry/{entry.pk}/change/")
     assert detail.status_code == 200 and b'name="_save"' not in detail.content
+
+
+def test_canned_responses_contacts_and_api_tokens_changed_in_the_admin_are_audited(supervisor):
+    client = sign_in("sam", PASSWORD)
+    team = Team.objects.create(name="Care")
+    client.post("/admin/interactions/cannedresponse/add/", {"title": "Refund", "text": "Your refund is on its way.",
+                                                            "team": team.pk})  # fmt: skip
+    contact = ContactFactory(display_name="Maya Patel")
+    client.post(f"/admin/contacts/contact/{contact.pk}/change/", {
+        "display_name": "Maya P.", "notes": "", "default_outbound_channel": "twitter",
+        "identities-TOTAL_FORMS": "0", "identities-INITIAL_FORMS": "0",
+    })  # fmt: skip
+    client.post("/admin/workspace/apitoken/add/", {"user": supervisor.pk, "name": "BI export"})
+    audited = set(AuditEntry.objects.values_list("verb", "object_type"))
+    assert {("settings_create", "interactions.CannedResponse"), ("settings_change", "contacts.Contact"),
+            ("settings_create", "workspace.ApiToken")} <= audited  # fmt: skip

@@ -2,12 +2,13 @@
 
 from django.contrib import admin, messages
 
+from workspace.admin_audit import AuditedAdminMixin
 from workspace.api.tokens import api_token_create
 from workspace.models import ApiToken
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "is_active"]
     list_filter = ["is_active"]
     list_select_related = ["user"]
