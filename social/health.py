@@ -21,6 +21,7 @@ from social.alerts import alert_supervisors
 from social.models import XAccount
 
 BUSY_WINDOW = timedelta(days=7)
+POLL_LATE_INTERVALS = 3
 SILENCE_EXPECTED_EVENTS = 3
 
 
@@ -81,8 +82,10 @@ def accounts_health(*, now: datetime | None = None) -> list[AccountHealth]:
         busy = per_hour * window.total_seconds() / 3600 >= SILENCE_EXPECTED_EVENTS
         quiet = row["last"] is None or now - row["last"] >= window
         lag = now - account.last_poll_ok_at if account.last_poll_ok_at else None
-        stale = account.mode == XAccount.Mode.POLLING and (
-            lag is None or lag > timedelta(seconds=3 * account.poll_interval_seconds)
+        # Late: no good poll for three intervals and at least a minute (a new account gets as long for its first).
+        late_after = timedelta(seconds=max(POLL_LATE_INTERVALS * account.poll_interval_seconds, 60))
+        stale = (
+            account.mode == XAccount.Mode.POLLING and now - (account.last_poll_ok_at or account.created_at) > late_after
         )
         rows.append(AccountHealth(account, account.last_poll_ok_at, lag, row["last"], per_hour, busy and quiet, stale))
     return rows

@@ -3,7 +3,6 @@ worker ping), plus the ingestion health of each X account (reported, never faili
 
 import time
 import uuid
-from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -17,7 +16,6 @@ CELERY_PING_TIMEOUT = 1.5
 HEARTBEAT_KEY = "worker-heartbeat"
 HEARTBEAT_STALE_SECONDS = 45  # beat stamps every 10 s
 # A polling account is late when its last good poll is older than this many intervals (and at least a minute).
-POLL_LATE_INTERVALS = 3
 
 
 def stamp_heartbeat() -> None:
@@ -66,33 +64,29 @@ def check_celery() -> str:
     return f"ok ({workers}; no heartbeat yet)"
 
 
+# /healthz's words for the statuses the live board shows (social.health decides them, for both).
+HEALTHZ_STATUS = {
+    "needs_reconnect": "needs reconnect", "silent": "silent", "rate_limited": "rate limited", "stale": "late",
+    "ok": "ok",
+}  # fmt: skip
+
+
 def account_health(now=None) -> list[dict]:
-    """Each active X account: needs reconnect, last successful poll (or webhook delivery), lag. No secrets."""
-    from social.models import XAccount
+    """Each active X account as the live board sees it: status, last successful poll (or webhook delivery), lag.
+    No secrets, no X error texts."""
+    from social.health import accounts_health
 
     now = now or timezone.now()
-    accounts = XAccount.objects.filter(is_active=True).only(
-        "name", "handle", "mode", "needs_reconnect", "rate_limited_until", "last_poll_ok_at", "poll_interval_seconds",
-        "created_at",
-    )  # fmt: skip
     report = []
-    for account in accounts:
-        lag = (now - account.last_poll_ok_at).total_seconds() if account.last_poll_ok_at else None
-        late_after = timedelta(seconds=max(POLL_LATE_INTERVALS * account.poll_interval_seconds, 60))
-        late = (account.last_poll_ok_at or account.created_at) < now - late_after
-        if account.needs_reconnect:
-            status = "needs reconnect"
-        elif account.rate_limited_until and account.rate_limited_until > now:
-            status = "rate limited"
-        elif account.mode == XAccount.Mode.POLLING and late:
-            status = "late"
-        else:
-            status = "ok"  # a webhook account with no traffic is quiet, not late
+    for health in accounts_health(now=now):
+        account = health.account
+        if not account.is_active:
+            continue
         report.append({
             "id": account.pk, "name": account.name, "handle": account.handle, "mode": account.mode,
-            "status": status, "needs_reconnect": account.needs_reconnect,
+            "status": HEALTHZ_STATUS[health.status], "needs_reconnect": account.needs_reconnect,
             "last_poll_ok_at": account.last_poll_ok_at.isoformat() if account.last_poll_ok_at else None,
-            "lag_seconds": None if lag is None else round(lag),
+            "lag_seconds": None if health.lag is None else round(health.lag.total_seconds()),
         })  # fmt: skip
     return report
 

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import XAccountFactory
+from tests.social.test_health import busy_week
 from workspace.celery import app as celery_app
 from workspace.health import HEARTBEAT_KEY, stamp_heartbeat
 
@@ -59,17 +60,20 @@ def test_each_x_account_reports_its_ingestion_health_without_secrets():
     late = XAccountFactory(handle="late", poll_interval_seconds=10, last_poll_ok_at=now - timedelta(minutes=10))
     revoked = XAccountFactory(handle="revoked", needs_reconnect=True, last_poll_ok_at=now - timedelta(hours=1))
     quiet = XAccountFactory(handle="quiet", mode="webhook", last_poll_ok_at=now - timedelta(hours=5))
+    silent = XAccountFactory(handle="silent", mode="webhook", last_poll_ok_at=now - timedelta(hours=1))
+    busy_week(silent, end=now - timedelta(hours=1))  # ten DMs an hour all week, none for the last hour
     XAccountFactory(handle="off", is_active=False)
     stamp_heartbeat()
 
     response = Client().get("/healthz")
     assert response.status_code == 200  # an account's trouble does not take the web servers out of rotation
     accounts = {a["handle"]: a for a in response.json()["accounts"]}
-    assert set(accounts) == {"fine", "late", "revoked", "quiet"}
+    assert set(accounts) == {"fine", "late", "revoked", "quiet", "silent"}
     assert accounts["fine"]["status"] == "ok" and 9 <= accounts["fine"]["lag_seconds"] <= 30
     assert accounts["late"]["status"] == "late" and accounts["late"]["lag_seconds"] >= 600
     assert accounts["revoked"]["status"] == "needs reconnect" and accounts["revoked"]["needs_reconnect"] is True
     assert accounts["quiet"]["status"] == "ok"  # a webhook account with no traffic is quiet, not late
+    assert accounts["silent"]["status"] == "silent"  # as the live board says: events stopped reaching Perch
     assert accounts["fine"]["id"] == fine.pk and accounts["late"]["id"] == late.pk
     assert accounts["revoked"]["id"] == revoked.pk and accounts["quiet"]["id"] == quiet.pk
     body = response.content.decode()
