@@ -117,7 +117,7 @@ def _own_media(owner: SandboxUser, media_id: str, parameter: str) -> SandboxMedi
 def _announce(tweet: SandboxTweet, also: list[str] = ()) -> None:
     mentioned = list(users_named(MENTION.findall(tweet.text)).values_list("pk", flat=True))
     targets = [pk for pk in dict.fromkeys([*mentioned, tweet.in_reply_to_user_id, *also]) if pk]
-    webhooks.deliver(targets, lambda for_user: webhooks.tweet_payload(for_user, tweet))
+    webhooks.deliver(targets, lambda for_user, origin: webhooks.tweet_payload(for_user, tweet, origin))
 
 
 @transaction.atomic
@@ -227,7 +227,7 @@ def sandbox_dm_send(
         text=text,
         media_keys=keys,
     )
-    webhooks.deliver([sender.pk, recipient.pk], lambda for_user: webhooks.dm_payload(for_user, event))
+    webhooks.deliver([sender.pk, recipient.pk], lambda for_user, origin: webhooks.dm_payload(for_user, event, origin))
     return event
 
 

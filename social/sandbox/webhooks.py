@@ -7,11 +7,13 @@ import hmac
 import json
 import logging
 import threading
+from urllib.parse import urlsplit
 
 import requests
 from django.db import transaction
+from django.urls import reverse
 
-from social.sandbox.models import SandboxDMEvent, SandboxTweet, SandboxUser, SandboxWebhook
+from social.sandbox.models import SandboxDMEvent, SandboxMedia, SandboxTweet, SandboxUser, SandboxWebhook
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +22,17 @@ def _v1_user(user: SandboxUser) -> dict:
     return {"id": user.pk, "id_str": user.pk, "name": user.name, "screen_name": user.username}
 
 
-def dm_payload(for_user: SandboxUser, event: SandboxDMEvent) -> dict:
+def _v1_media(origin: str, media_key: str) -> dict:
+    """A v1.1 media entity for an image in a DM; X's URL is its CDN, the sandbox's its own media route."""
+    media_id = SandboxMedia.objects.filter(media_key=media_key).values_list("media_id", flat=True).first() or "0"
+    return {"id": int(media_id), "id_str": media_id, "type": "photo",
+            "media_url_https": origin + reverse("x_sandbox:media", args=[media_key])}  # fmt: skip
+
+
+def dm_payload(for_user: SandboxUser, event: SandboxDMEvent, origin: str) -> dict:
     message_data = {"text": event.text, "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []}}
+    if event.media_keys:  # X's Account Activity carries a DM's one image as message_data.attachment
+        message_data["attachment"] = {"type": "media", "media": _v1_media(origin, event.media_keys[0])}
     return {
         "for_user_id": for_user.pk,
         "direct_message_events": [{
@@ -34,7 +45,7 @@ def dm_payload(for_user: SandboxUser, event: SandboxDMEvent) -> dict:
     }  # fmt: skip
 
 
-def tweet_payload(for_user: SandboxUser, tweet: SandboxTweet) -> dict:
+def tweet_payload(for_user: SandboxUser, tweet: SandboxTweet, origin: str) -> dict:
     data = {"created_at": tweet.created_at.strftime("%a %b %d %H:%M:%S +0000 %Y"), "id": int(tweet.pk),
             "id_str": tweet.pk, "text": tweet.text, "user": _v1_user(tweet.author),
             "in_reply_to_status_id_str": tweet.replied_to_id or None,
@@ -55,9 +66,12 @@ def _post(url: str, secret: str, payload: dict) -> None:
 
 
 def deliver(for_user_ids: list[str], build) -> None:
-    """After commit, sends `build(user)` to the webhook of each subscribed user among `for_user_ids`."""
+    """After commit, sends `build(user, origin)` to the webhook of each subscribed user among `for_user_ids`. The
+    origin (scheme and host) is the webhook's: the built-in sandbox is served by the server it delivers to, so its
+    media URLs are reachable from there."""
     for hook in SandboxWebhook.objects.select_related("user").filter(user_id__in=for_user_ids):
-        payload = build(hook.user)
+        url = urlsplit(hook.url)
+        payload = build(hook.user, f"{url.scheme}://{url.netloc}")
         transaction.on_commit(
             lambda h=hook, p=payload: threading.Thread(
                 target=_post, args=(h.url, h.consumer_secret, p), daemon=True

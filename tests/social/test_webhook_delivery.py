@@ -7,6 +7,7 @@ import pytest
 from interactions.models import Interaction, Message
 from social import polling, services
 from social.models import XAccount
+from tests.social.conftest import png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,3 +43,13 @@ def test_a_delivery_signed_with_another_secret_is_refused(simulator, brand, live
     simulator.dm(simulator.user("mallory", "Mallory"), brand.x_user_id, "fake")
     time.sleep(1.5)
     assert not Message.objects.exists()
+
+
+def test_a_dm_with_an_image_arrives_by_webhook_with_its_image(simulator, brand, live_server_url):
+    services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
+    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}/webhooks/x/{brand.pk}/",
+                                 "consumer_secret": brand.consumer_secret})  # fmt: skip
+    simulator.dm(simulator.user("maya", "Maya Patel"), brand.x_user_id, "Here is the broken handle", image=png())
+    assert wait_for(lambda: Message.objects.filter(media__0__file__isnull=False).exists()), "no image was stored"
+    message = Message.objects.get()
+    assert message.text == "Here is the broken handle" and len(message.media) == 1
