@@ -84,7 +84,10 @@ def test_team_and_skills_and_language_rules_pick_the_agent():
     speaker = ready(AgentFactory(), "chat")
     speaker.agent_profile.teams.add(care)
     speaker.agent_profile.skills.add(spanish)
-    outsider = ready(AgentFactory(), "chat")
+    outsider = ready(AgentFactory(), "chat")  # speaks Spanish and has waited longest, but is not in the team
+    outsider.agent_profile.skills.add(spanish)
+    outsider.agent_profile.last_routed_at = None
+    outsider.agent_profile.save()
     rule = RoutingRule.objects.create(name="Spanish", language="es")
     rule.required_skills.add(spanish)
     account = XAccountFactory(team=care)
@@ -93,8 +96,7 @@ def test_team_and_skills_and_language_rules_pick_the_agent():
     routing.prioritise(interaction)
     routing.route_queue()
     assert Interaction.objects.get(pk=interaction.pk).language == "es"
-    assert offered_to(interaction) == speaker.pk
-    assert outsider.pk != speaker.pk
+    assert offered_to(interaction) == speaker.pk  # not the English-only teammate, not the Spanish outsider
 
 
 def test_reject_goes_to_the_next_agent_and_never_back():
@@ -176,3 +178,32 @@ def test_a_pass_stops_at_its_limit_and_the_next_pass_goes_on():
     assert routing.route_queue(limit=3) == 3
     assert routing.route_queue(limit=3) == 2
     assert {offered_to(i) for i in waiting} <= {a.pk for a in agents} and all(offered_to(i) for i in waiting)
+
+
+def test_keyword_and_vip_rules_raise_priority_and_route_to_their_team():
+    refunds = Team.objects.create(name="Refunds")
+    refund_agent = ready(AgentFactory(), "chat", chat_capacity=5)
+    refund_agent.agent_profile.teams.add(refunds)
+    RoutingRule.objects.create(name="Refunds", keywords="refund, chargeback", priority_boost=5, team=refunds)
+    RoutingRule.objects.create(name="VIPs", vip_contacts=True, priority_boost=3)
+    plain, refund, vip = InteractionFactory(), InteractionFactory(), InteractionFactory(contact__is_vip=True)
+    plain.messages.create(direction="in", kind="dm", text="Where is gate B12?")
+    refund.messages.create(direction="in", kind="dm", text="I want a REFUND for my cancelled flight")
+    vip.messages.create(direction="in", kind="dm", text="Hello")
+    for interaction in (plain, refund, vip):
+        routing.prioritise(interaction)
+    priorities = dict(Interaction.objects.values_list("pk", "priority"))
+    assert priorities == {plain.pk: 0, refund.pk: 5, vip.pk: routing.VIP_BOOST + 3}
+    assert Interaction.objects.get(pk=refund.pk).team == refunds
+    routing.route_queue()
+    assert offered_to(refund) == refund_agent.pk
+
+
+def test_an_offer_lasts_the_teams_timeout():
+    quick = Team.objects.create(name="Quick", offer_timeout_seconds=10)
+    agent = ready(AgentFactory(), "chat")
+    agent.agent_profile.teams.add(quick)
+    interaction = queued(x_account=XAccountFactory(team=quick))
+    routing.route_queue()
+    offer = Offer.objects.get(interaction=interaction)
+    assert 9 <= (offer.expires_at - offer.created_at).total_seconds() <= 11

@@ -57,3 +57,22 @@ def test_usage_reports_what_was_spent():
         rows = {(r.endpoint, r.window_seconds): r for r in budget.usage(account)}
     assert (rows[("tweet_create", 900)].used, rows[("tweet_create", 900)].limit) == (3, 100)
     assert rows[("dm_send", 86400)].limit == 1440
+
+
+def test_x_budget_prints_each_accounts_use_per_endpoint_and_flags_the_spent_ones():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    account = XAccountFactory(name="Perch Air", budget_overrides={"dm_send": [[15, 900]], "multiplier": 1})
+    for _ in range(15):
+        budget.spend(account, "dm_send")
+    budget.spend(account, "dm_events")
+    out = StringIO()
+    call_command("x_budget", stdout=out, no_color=True)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"{account} (id {account.pk})"
+    dm_send = next(line.split() for line in lines if line.split()[:1] == ["dm_send"])
+    assert dm_send[:5] == ["dm_send", "15", "min", "15", "15"]  # used 15 of 15 in the 15-minute window
+    dm_events = next(line.split() for line in lines if line.split()[:1] == ["dm_events"])
+    assert dm_events[3] == "1"
