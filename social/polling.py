@@ -71,7 +71,7 @@ def _fetch_page(client: XClient, account: XAccount, stream: str, cursor: IngestC
     return client.mentions(user_id=account.x_user_id, since_id=cursor.since_id, pagination_token=cursor.resume_token)
 
 
-def _missing_parents(client: XClient, account: XAccount, tweets: list[Tweet]) -> tuple[dict[str, Tweet], dict]:
+def missing_parents(client: XClient, account: XAccount, tweets: list[Tweet]) -> tuple[dict[str, Tweet], dict]:
     """Parents of replies that Perch has never seen, fetched from X up to PARENT_FETCH_DEPTH levels up."""
     found: dict[str, Tweet] = {}
     users: dict = {}
@@ -103,7 +103,7 @@ def poll_stream(*, client: XClient, account: XAccount, stream: str, report: Poll
         reached_known = len(new_items) < len(page.items)
         context, context_users = ({}, {})
         if stream != IngestCursor.Stream.DM_EVENTS and new_items:
-            context, context_users = _missing_parents(client, account, new_items)
+            context, context_users = missing_parents(client, account, new_items)
         with transaction.atomic():
             cursor = IngestCursor.objects.select_for_update().get(pk=cursor.pk)
             for raw, error in page.rejected:

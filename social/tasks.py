@@ -65,6 +65,20 @@ def release_due_sends() -> None:
         send_message.delay(message_id)
 
 
+@shared_task(bind=True, name="social.ingest_webhook_replies", ignore_result=True, max_retries=5)
+def ingest_webhook_replies(self, account_id: int, raw_tweets: list, raw_users: dict) -> None:
+    """Replies delivered by webhook to tweets Perch had not seen: their parents are fetched from X first. If X keeps
+    failing, they are stored without them rather than not at all."""
+    from social import webhooks  # webhooks enqueues this task
+
+    account = XAccount.objects.get(pk=account_id)
+    client = XClient.for_account(account) if self.request.retries < self.max_retries else None
+    try:
+        webhooks.ingest_replies(account=account, raw_tweets=raw_tweets, raw_users=raw_users, client=client)
+    except (XTransient, XRateLimited) as exc:
+        raise self.retry(exc=exc, countdown=sending.backoff(self.request.retries + 1).total_seconds()) from exc
+
+
 @shared_task(name="social.fetch_message_media", ignore_result=True)
 def fetch_message_media(account_id: int, message_ids: list[int]) -> None:
     """Downloads images of messages that arrived by webhook (polling fetches its own inline)."""

@@ -18,10 +18,11 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from social import ingest
-from social.integrations.x_client import DMEvent, Tweet, XMedia, XUser
+from interactions.models import Message
+from social import ingest, polling
+from social.integrations.x_client import DMEvent, Tweet, XClient, XMedia, XUser
 from social.models import XAccount
-from social.tasks import fetch_message_media
+from social.tasks import fetch_message_media, ingest_webhook_replies
 from workspace.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -99,32 +100,63 @@ def _parse_all(items: list, parse, account, stream) -> list:
     return parsed
 
 
-def ingest_activity(*, account: XAccount, payload: dict) -> ingest.IngestResult:
-    """Stores what an Account Activity delivery carries; the caller holds the transaction."""
+def _users_of(raw_users: dict, raw_tweets: list) -> dict:
+    """The X users a delivery names: its `users` map and each tweet's author."""
     users = {}
-    for raw in (payload.get("users") or {}).values():
+    for raw in [*(raw_users or {}).values(), *(t.get("user") for t in raw_tweets if isinstance(t, dict))]:
         try:
             user = _user(raw)
-            users[user.id] = user
-        except (KeyError, TypeError):
+            users.setdefault(user.id, user)
+        except (KeyError, TypeError, AttributeError):
             continue
+    return users
+
+
+def _replies_to_unseen(account: XAccount, tweets: list[Tweet]) -> list[Tweet]:
+    """Customer replies to tweets Perch has not stored: their parents must be fetched from X first."""
+    replies = [t for t in tweets if t.replied_to_id and not t.is_retweet and t.author_id != account.x_user_id]
+    known = set(
+        Message.objects.filter(
+            x_account=account, kind=Message.Kind.TWEET, external_id__in=[t.replied_to_id for t in replies]
+        ).values_list("external_id", flat=True)
+    )
+    return [t for t in replies if t.replied_to_id not in known]
+
+
+def ingest_activity(*, account: XAccount, payload: dict) -> ingest.IngestResult:
+    """Stores what an Account Activity delivery carries; the caller holds the transaction. Replies to tweets Perch
+    has not seen go to a worker, which fetches their parents from X first (a webhook must answer at once)."""
+    raw_tweets = payload.get("tweet_create_events", [])
+    users = _users_of(payload.get("users"), raw_tweets)
     dms = _parse_all(payload.get("direct_message_events", []), dm_event, account, "webhook_dm")
-    tweets = _parse_all(payload.get("tweet_create_events", []), tweet_event, account, "webhook_tweet")
-    for tweet in payload.get("tweet_create_events", []):
-        if isinstance(tweet, dict) and isinstance(tweet.get("user"), dict):
-            try:
-                users.setdefault(str(tweet["user"]["id_str"]), _user(tweet["user"]))
-            except KeyError:
-                pass
+    tweets = _parse_all(raw_tweets, tweet_event, account, "webhook_tweet")
     result = ingest.ingest_dm_events(account=account, events=dms, users=users)
     result.rejected += len(payload.get("direct_message_events", [])) - len(dms)
-    result.rejected += len(payload.get("tweet_create_events", [])) - len(tweets)
+    result.rejected += len(raw_tweets) - len(tweets)
+    orphans = {t.id for t in _replies_to_unseen(account, tweets)}
+    if orphans:
+        later = [t for t in raw_tweets if isinstance(t, dict) and str(t.get("id_str")) in orphans]
+        raw_users = payload.get("users") or {}
+        transaction.on_commit(lambda: ingest_webhook_replies.delay(account.pk, later, raw_users))
+        tweets = [t for t in tweets if t.id not in orphans]
     tweet_result = ingest.ingest_tweets(account=account, tweets=tweets, users=users)
     result.created += tweet_result.created
     result.duplicates += tweet_result.duplicates
     result.skipped += tweet_result.skipped
     result.rejected += tweet_result.rejected
     return result
+
+
+def ingest_replies(*, account: XAccount, raw_tweets: list, raw_users: dict, client: XClient | None) -> None:
+    """Replies delivered by webhook to tweets Perch had not seen: with their parents fetched from X (as a poll
+    does), so the agent sees what is being answered; without them when `client` is None (X kept failing)."""
+    tweets = _parse_all(raw_tweets, tweet_event, account, "webhook_tweet")
+    context, context_users = polling.missing_parents(client, account, tweets) if client else ({}, {})
+    users = {**context_users, **_users_of(raw_users, raw_tweets)}
+    with transaction.atomic():
+        result = ingest.ingest_tweets(account=account, tweets=tweets, users=users, context=context)
+        if result.created:
+            transaction.on_commit(lambda: fetch_message_media.delay(account.pk, result.created))
 
 
 @csrf_exempt

@@ -53,3 +53,18 @@ def test_a_dm_with_an_image_arrives_by_webhook_with_its_image(simulator, brand, 
     assert wait_for(lambda: Message.objects.filter(media__0__file__isnull=False).exists()), "no image was stored"
     message = Message.objects.get()
     assert message.text == "Here is the broken handle" and len(message.media) == 1
+
+
+def test_a_reply_by_webhook_to_a_tweet_perch_never_saw_brings_its_parent(simulator, brand, live_server_url):
+    maya, tom = simulator.user("maya", "Maya Patel"), simulator.user("tom", "Tom Becker")
+    parent = simulator.tweet(maya, "Third delay this week on the 7:40 to Lisbon")  # no mention: Perch never sees it
+    services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
+    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}/webhooks/x/{brand.pk}/",
+                                 "consumer_secret": brand.consumer_secret})  # fmt: skip
+    simulator.tweet(tom, "@acmecare same here, what is going on?", in_reply_to=parent["id"])
+
+    assert wait_for(lambda: Message.objects.count() == 2), "the reply and its fetched parent were not stored"
+    interaction = Interaction.objects.get()
+    reply = interaction.messages.get(text="@acmecare same here, what is going on?")
+    assert interaction.messages.get(external_id=reply.in_reply_to_external_id).text == parent["text"]
+    assert interaction.contact.display_name == "Tom Becker"  # the one who wrote to the brand
