@@ -43,6 +43,19 @@ def contact_identify_x_user(
     return identity
 
 
+def contact_set_x_identity(*, contact: Contact, x_user_id: str, handle: str = "", name: str = "") -> ContactIdentity:
+    """Sets the contact's X actor from the Contact tab: adds it (a customer known by email writes on X too) or
+    corrects it. The user id is unique per channel: the caller checks it belongs to nobody else."""
+    identity = contact.identities.filter(channel=IdentityChannel.TWITTER).first()
+    if identity is None:
+        return ContactIdentity.objects.create(
+            contact=contact, channel=IdentityChannel.TWITTER, external_id=x_user_id, handle=handle, display_name=name
+        )
+    identity.external_id, identity.handle, identity.display_name = x_user_id, handle, name
+    identity.save(update_fields=["external_id", "handle", "display_name"])
+    return identity
+
+
 @transaction.atomic
 def contact_merge(*, target_id: int, source_id: int, by=None) -> Contact:
     """Folds `source` into `target`: identities, interactions, notes, VIP flag and owner; `source` is deleted.

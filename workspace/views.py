@@ -4,6 +4,7 @@ import uuid
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -281,7 +282,8 @@ def contact_tab(request: HttpRequest, contact_id: int) -> HttpResponse:
     form = ContactForm(request.POST or None, instance=contact)
     saved = request.method == "POST" and form.is_valid()
     if saved:
-        form.save()
+        with transaction.atomic():  # the contact and its X identity together
+            form.save()
     context = {"contact": contact, "form": form, "saved": saved, "history": history}
     status = 422 if request.method == "POST" and not saved else 200
     return render(request, "workspace/partials/_contact_tab.html", context, status=status)
