@@ -9,6 +9,7 @@ is counted, so several workers never offer one interaction twice or push an agen
 
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -173,8 +174,17 @@ def _offer_timeout(interaction: Interaction) -> timedelta:
     return timedelta(seconds=team.offer_timeout_seconds if team else 30)
 
 
+class Routed(NamedTuple):
+    offer: Offer | None
+    nobody: bool  # no eligible agent had room (not: another worker holds it, or it left the queue)
+
+
 def route_one(interaction_id: int) -> Offer | None:
     """Offers one queued interaction to the best eligible agent, or leaves it queued."""
+    return _route(interaction_id).offer
+
+
+def _route(interaction_id: int) -> Routed:
     from interactions.tasks import expire_offer
 
     skip_locked = connection.features.has_select_for_update_skip_locked
@@ -186,7 +196,7 @@ def route_one(interaction_id: int) -> Offer | None:
             .first()
         )
         if interaction is None:
-            return None
+            return Routed(None, nobody=False)  # another worker is routing it, or it is no longer queued
         profile = _agent_with_room(eligible_agents(interaction), interaction.kind)
         if profile is not None:
             timeout = _offer_timeout(interaction)
@@ -202,9 +212,9 @@ def route_one(interaction_id: int) -> Offer | None:
             notify_board(interaction_id=interaction.pk)
             seconds = timeout.total_seconds()
             transaction.on_commit(lambda o=offer.pk, s=seconds: expire_offer.apply_async((o,), countdown=s))
-            return offer
+            return Routed(offer, nobody=False)
         _tell_owner_if_away(interaction)
-    return None
+    return Routed(None, nobody=True)
 
 
 def _tell_owner_if_away(interaction: Interaction) -> None:
@@ -237,11 +247,12 @@ def route_queue(*, prioritise_ids: list[int] = (), limit: int = BATCH) -> int:
         for row in chunk:
             if row["kind_key"] in nobody_for and not row["owner"]:
                 continue
-            if route_one(row["pk"]):
+            routed = _route(row["pk"])
+            if routed.offer:
                 offered += 1
                 if offered >= limit:
                     break
-            elif not row["owner"] and not row["declined"]:
+            elif routed.nobody and not row["owner"] and not row["declined"]:
                 nobody_for.add(row["kind_key"])  # (someone who turned this one down may still take another)
         after = chunk[-1]
     return offered
