@@ -225,3 +225,24 @@ def report(name: str, line: str, figures: dict, rows: tuple[list[str], list[list
         print(table(*rows))
     (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
     print(line)
+
+
+def profiler_if_asked():
+    """PERCH_BENCH_PROFILE=1: a running pyinstrument profiler (for a missed target), else None."""
+    if os.environ.get("PERCH_BENCH_PROFILE") != "1":
+        return None
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    return profiler
+
+
+def save_profile(profiler, name: str) -> None:
+    """Writes what the profiler saw to bench/results/<name>.pyinstrument.txt (no-op without one)."""
+    if profiler is None:
+        return
+    profiler.stop()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.pyinstrument.txt").write_text(profiler.output_text(unicode=True, show_all=False))
+    print(f"  profile: bench/results/{name}.pyinstrument.txt")

@@ -9,7 +9,7 @@ import random
 import sys
 import time
 
-from bench._common import report, setup_django, timer
+from bench._common import profiler_if_asked, report, save_profile, setup_django, timer
 
 PAGE = 100
 TARGET_RATE = 2000
@@ -97,8 +97,10 @@ def main(n: int = 5000) -> None:
         access_token=f"{brand}-t", access_token_secret="s",
     )  # fmt: skip
     pages = synthetic_pages(n, brand, run)
+    profiler = profiler_if_asked()
     with timer() as perch:
         stored = run_perch(pages, account)
+    save_profile(profiler, "ingest")
     with timer() as raw:
         run_raw(pages)
     perch_rate, raw_rate = n / perch["seconds"], n / raw["seconds"]

@@ -12,7 +12,17 @@ Baseline in the same run: a bare tweepy loop posting the same number of DMs to t
 import sys
 import time
 
-from bench._common import daphne, flush_redis, quiet_queue, report, setup_django, spread, timer
+from bench._common import (
+    daphne,
+    flush_redis,
+    profiler_if_asked,
+    quiet_queue,
+    report,
+    save_profile,
+    setup_django,
+    spread,
+    timer,
+)
 
 CONVERSATIONS = 10
 TARGET_SEND_P95_MS = 300
@@ -31,30 +41,6 @@ class _ToSandbox:
                 return super().send(request, **kwargs)
 
         self.adapter = Rewrite()
-
-
-def _profiler():
-    """PERCH_BENCH_PROFILE=1: the Sends run under pyinstrument (for a missed target)."""
-    import os
-
-    if os.environ.get("PERCH_BENCH_PROFILE") != "1":
-        return None
-    from pyinstrument import Profiler
-
-    profiler = Profiler(interval=0.001)
-    profiler.start()
-    return profiler
-
-
-def _save_profile(profiler, name: str) -> None:
-    if profiler is None:
-        return
-    from bench._common import RESULTS
-
-    profiler.stop()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.pyinstrument.txt").write_text(profiler.output_text(unicode=True, show_all=False))
-    print(f"  profile: bench/results/{name}.pyinstrument.txt")
 
 
 def bare_tweepy(base: str, token: str, customer_ids: list[str], n: int) -> float:
@@ -115,7 +101,7 @@ def main(n: int = 200) -> None:
         client = Client()
         client.force_login(agent)
         send_times = []
-        profiler = _profiler()
+        profiler = profiler_if_asked()
         for i in range(n + 5):  # five to warm up
             interaction = interactions[i % CONVERSATIONS]
             start = time.perf_counter()
@@ -127,15 +113,15 @@ def main(n: int = 200) -> None:
             if i >= 5:
                 send_times.append(time.perf_counter() - start)
             assert response.status_code == 200, response.content[:500]
-        _save_profile(profiler, "send-view")
+        save_profile(profiler, "send-view")
         celery_app.control.purge()  # the dispatches the Sends queued: this process drains the outbox itself
         queued = list(
             Message.objects.filter(x_account=account, delivery=Message.Delivery.QUEUED).values_list("pk", flat=True)
         )
-        profiler = _profiler()
+        profiler = profiler_if_asked()
         with timer() as drain:
             outcomes = [sending.send(message_id=message_id) for message_id in queued]
-        _save_profile(profiler, "send-drain")
+        save_profile(profiler, "send-drain")
         sent = outcomes.count(sending.Outcome.SENT)
         raw_seconds = bare_tweepy(sandbox, brand["access_token"], [c["id"] for c in customers], len(queued))
     flush_redis()
