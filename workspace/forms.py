@@ -33,7 +33,9 @@ class ContactForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.x_identity = self.instance.identities.filter(channel=IdentityChannel.TWITTER).first()
+        # From the identities the view prefetched (the tab lists them too): no query of its own.
+        identities = self.instance.identities.all() if self.instance.pk else ()
+        self.x_identity = next((i for i in identities if i.channel == IdentityChannel.TWITTER), None)
         if self.x_identity:
             self.initial.update(x_name=self.x_identity.display_name, x_user_id=self.x_identity.external_id,
                                 x_handle=self.x_identity.handle)  # fmt: skip

@@ -284,6 +284,8 @@ def contact_tab(request: HttpRequest, contact_id: int) -> HttpResponse:
     if saved:
         with transaction.atomic():  # the contact and its X identity together
             form.save()
+        contact = selectors.contact_for_agent(agent=request.user, contact_id=contact_id)  # as saved, identities too
+        form = ContactForm(instance=contact)
     context = {"contact": contact, "form": form, "saved": saved, "history": history}
     status = 422 if request.method == "POST" and not saved else 200
     return render(request, "workspace/partials/_contact_tab.html", context, status=status)
