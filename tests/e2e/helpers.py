@@ -30,3 +30,11 @@ def sign_in(page, base: str, username: str, password: str = DEMO_PASSWORD) -> No
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#live-status")).to_have_text("Live")
+
+
+def accept_offer(page, kind: str, name: str):
+    """Accepts the Interaction Notification for `name`'s `kind` ("Chat", "Twitter") interaction; returns its view."""
+    page.get_by_role("alertdialog", name=f"New {kind} interaction from {name}").get_by_role(
+        "button", name="Accept"
+    ).click()
+    return page.get_by_role("article", name=f"Interaction with {name}")

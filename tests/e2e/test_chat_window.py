@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from interactions.models import Interaction, Message
+from tests.e2e.helpers import accept_offer
 from tests.e2e.test_communication import KEEP_NOTIFICATIONS
 from tests.e2e.test_conversation import customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 
@@ -51,10 +52,7 @@ def test_the_transcript_opens_on_the_latest_message_and_does_not_jump(demo, page
         Message(interaction=interaction, direction="in", kind="dm", text=f"Earlier line {n}") for n in range(60)
     )
     Message.objects.create(interaction=interaction, direction="in", kind="dm", text="The latest line")
-    page.get_by_role("alertdialog", name="New Chat interaction from Maya Patel").get_by_role(
-        "button", name="Accept"
-    ).click()
-    conversation = page.get_by_role("article", name="Interaction with Maya Patel")
+    conversation = accept_offer(page, "Chat", "Maya Patel")
     expect(conversation.get_by_text("The latest line")).to_be_in_viewport()  # opens at the bottom, like any chat
     scroller = f"#conversation-{interaction.pk} .transcript"  # the transcript scrolls; the composer stays in view
     assert scroll_state(page, scroller)["gap"] < 5

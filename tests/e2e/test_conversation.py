@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from interactions.models import Interaction
 from social import polling
 from social.models import XAccount
-from tests.e2e.helpers import in_worker_thread
+from tests.e2e.helpers import accept_offer, in_worker_thread
 from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -63,10 +63,7 @@ def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
     page.get_by_role("switch", name="Chat Not Ready").click()
     customer_dm(simulator, "Hi, my bag <b>never</b> arrived")
     poll()
-    page.get_by_role("alertdialog", name="New Chat interaction from Maya Patel").get_by_role(
-        "button", name="Accept"
-    ).click()
-    conversation = page.get_by_role("article", name="Interaction with Maya Patel")
+    conversation = accept_offer(page, "Chat", "Maya Patel")
     expect(conversation.get_by_label("Transcript")).to_contain_text("Hi, my bag <b>never</b> arrived")  # as text
     contact_tab = page.get_by_label("Contact Maya Patel")
     expect(contact_tab).to_contain_text("@mayapatel")
@@ -118,10 +115,7 @@ def test_the_customer_goes_quiet_after_the_answer_and_the_agent_sees_them_leave(
     page.get_by_role("switch", name="Chat Not Ready").click()
     customer_dm(demo, "Is my flight on time?")
     poll()
-    page.get_by_role("alertdialog", name="New Chat interaction from Maya Patel").get_by_role(
-        "button", name="Accept"
-    ).click()
-    conversation = page.get_by_role("article", name="Interaction with Maya Patel")
+    conversation = accept_offer(page, "Chat", "Maya Patel")
     box = conversation.get_by_label("Write a message")
     box.fill("Yes, it leaves at 10:40 from gate B12.")
     box.press("Enter")

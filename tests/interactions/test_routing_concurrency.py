@@ -2,6 +2,7 @@
 
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -53,6 +54,31 @@ def test_four_workers_route_500_interactions_to_50_agents(django_db_blocker):
     assert Interaction.objects.filter(state="queued").count() == 350
 
 
+@contextmanager
+def another_worker_holds(django_db_blocker, model, pk):
+    """Another worker, mid-transaction on its own connection, holding one row's lock until the block ends."""
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with django_db_blocker.unblock():
+            from django.db import transaction
+
+            with transaction.atomic():
+                model.objects.select_for_update().get(pk=pk)
+                holding.set()
+                release.wait(timeout=30)
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert holding.wait(timeout=10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(timeout=30)
+
+
 def test_a_worker_passes_over_an_agent_another_worker_is_offering_to(django_db_blocker):
     """bench/routing.py: workers locked every eligible agent's row and queued behind each other (10/s with three
     workers); now a worker offers to the next agent instead of waiting for the one being offered to."""
@@ -63,28 +89,10 @@ def test_a_worker_passes_over_an_agent_another_worker_is_offering_to(django_db_b
         ChannelPresence.objects.create(agent=agent, channel="chat", ready=True, since=timezone.now())
     AgentProfile.objects.filter(pk=next_one.agent_profile.pk).update(last_routed_at=timezone.now())
     interaction = InteractionFactory()
-    holding, release = threading.Event(), threading.Event()
-
-    def other_worker():  # mid-offer to the longest idle agent: holds that agent's row
-        with django_db_blocker.unblock():
-            from django.db import transaction
-
-            with transaction.atomic():
-                AgentProfile.objects.select_for_update().get(pk=longest_idle.agent_profile.pk)
-                holding.set()
-                release.wait(timeout=30)
-            connections.close_all()
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
-    assert holding.wait(timeout=10)
-    try:
+    with another_worker_holds(django_db_blocker, AgentProfile, longest_idle.agent_profile.pk):  # mid-offer to them
         started = time.monotonic()
         offer = routing.route_one(interaction.pk)
         waited = time.monotonic() - started
-    finally:
-        release.set()
-        thread.join(timeout=30)
     assert offer is not None and offer.agent_id == next_one.pk
     assert waited < 5, f"routing waited {waited:.1f} s for the busy agent's row"
 
@@ -98,24 +106,6 @@ def test_an_interaction_another_worker_is_routing_does_not_stop_this_pass(django
     ChannelPresence.objects.create(agent=agent, channel="chat", ready=True, since=timezone.now())
     AgentProfile.objects.filter(pk=agent.agent_profile.pk).update(chat_capacity=10)
     held, *others = [InteractionFactory(queued_at=timezone.now() - timedelta(minutes=5 - n)) for n in range(4)]
-    holding, release = threading.Event(), threading.Event()
-
-    def other_worker():  # routing the head of the queue right now: holds its row
-        with django_db_blocker.unblock():
-            from django.db import transaction
-
-            with transaction.atomic():
-                Interaction.objects.select_for_update().get(pk=held.pk)
-                holding.set()
-                release.wait(timeout=30)
-            connections.close_all()
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
-    assert holding.wait(timeout=10)
-    try:
+    with another_worker_holds(django_db_blocker, Interaction, held.pk):  # routing the head of the queue right now
         offered = routing.route_queue()
-    finally:
-        release.set()
-        thread.join(timeout=30)
     assert offered == 3 and set(Offer.objects.values_list("interaction_id", flat=True)) == {i.pk for i in others}
