@@ -43,9 +43,20 @@ def contact_identify_x_user(
     return identity
 
 
+@transaction.atomic
+def contact_update(*, contact: Contact, fields: dict, x_actor: dict | None = None) -> Contact:
+    """The Contact tab's save: the contact's own fields and, when given, its X actor, together."""
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    contact.save(update_fields=[*fields, "updated_at"])
+    if x_actor:
+        contact_set_x_identity(contact=contact, **x_actor)
+    return contact
+
+
 def contact_set_x_identity(*, contact: Contact, x_user_id: str, handle: str = "", name: str = "") -> ContactIdentity:
-    """Sets the contact's X actor from the Contact tab: adds it (a customer known by email writes on X too) or
-    corrects it. The user id is unique per channel: the caller checks it belongs to nobody else."""
+    """Sets the contact's X actor: adds it (a customer known by email writes on X too) or corrects it. The user id
+    is unique per channel: the caller checks it belongs to nobody else."""
     identity = contact.identities.filter(channel=IdentityChannel.TWITTER).first()
     if identity is None:
         return ContactIdentity.objects.create(

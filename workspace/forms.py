@@ -1,7 +1,6 @@
 from django import forms
 
 from contacts.models import Contact, ContactIdentity, IdentityChannel
-from contacts.services import contact_set_x_identity
 from interactions.models import Channel
 from workspace.models import ChannelPresence
 
@@ -58,11 +57,13 @@ class ContactForm(forms.ModelForm):
             self.add_error("x_user_id", "Add the X user id too: X knows people by it, not by name or handle.")
         return data
 
-    def save(self, commit=True):
-        contact = super().save(commit=commit)
-        if self.edits_x and self.cleaned_data.get("x_user_id"):
-            contact_set_x_identity(
-                contact=contact, x_user_id=self.cleaned_data["x_user_id"],
-                handle=self.cleaned_data.get("x_handle", "").lstrip("@"), name=self.cleaned_data.get("x_name", ""),
-            )  # fmt: skip
-        return contact
+    def x_actor(self) -> dict | None:
+        """The X actor to set (contacts.services.contact_update), or None when the form leaves it alone."""
+        if not (self.edits_x and self.cleaned_data.get("x_user_id")):
+            return None
+        data = self.cleaned_data
+        return {
+            "x_user_id": data["x_user_id"],
+            "handle": data.get("x_handle", "").lstrip("@"),
+            "name": data.get("x_name", ""),
+        }

@@ -4,7 +4,6 @@ import uuid
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import trigger_client_event
 
 from contacts.selectors import contact_history
+from contacts.services import contact_update
 from interactions import outbox
 from interactions import services as interaction_services
 from interactions.errors import InteractionError, NotYours
@@ -282,8 +282,8 @@ def contact_tab(request: HttpRequest, contact_id: int) -> HttpResponse:
     form = ContactForm(request.POST or None, instance=contact)
     saved = request.method == "POST" and form.is_valid()
     if saved:
-        with transaction.atomic():  # the contact and its X identity together
-            form.save()
+        fields = {name: form.cleaned_data[name] for name in ContactForm.Meta.fields}
+        contact_update(contact=contact, fields=fields, x_actor=form.x_actor())
         contact = selectors.contact_for_agent(agent=request.user, contact_id=contact_id)  # as saved, identities too
         form = ContactForm(instance=contact)
     context = {"contact": contact, "form": form, "saved": saved, "history": history}
