@@ -1,9 +1,14 @@
 """Agent presence (Ready / Not Ready per channel) and the notices an agent gets."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from interactions.routing import request_routing
+from workspace import live
 from workspace.models import AgentNotice, ChannelPresence
 from workspace.notifications import notify_agent, notify_board
 
@@ -33,6 +38,27 @@ def presence_sign_out(*, agent) -> int:
         presence_set(agent=agent, channel=presence.channel, ready=False, reason=ChannelPresence.NotReadyReason.OFFLINE)
         changed += 1
     return changed
+
+
+def presence_grace_seconds() -> int:
+    return getattr(settings, "PRESENCE_GRACE_SECONDS", 60)
+
+
+def presence_sign_out_if_gone(*, agent_id: int) -> bool:
+    """An agent whose every tab has been closed for the grace period goes Not Ready (signed out) everywhere,
+    so nothing is offered to a ghost. Returns whether anything changed."""
+    if live.has_open_tab(agent_id) or live.seconds_since_last_close(agent_id) < presence_grace_seconds():
+        return False
+    agent = get_user_model().objects.filter(pk=agent_id).first()
+    return bool(agent) and presence_sign_out(agent=agent) > 0
+
+
+def presence_sign_out_ghosts() -> int:
+    """Agents Ready with no live tab anywhere go Not Ready too. A tab that closes schedules its own check, but when a
+    web process dies its tabs never say goodbye; their liveness keys just lapse. Returns how many."""
+    since = timezone.now() - timedelta(seconds=presence_grace_seconds())
+    ready = ChannelPresence.objects.filter(ready=True, since__lte=since).values_list("agent_id", flat=True)
+    return sum(1 for agent_id in set(ready) if presence_sign_out_if_gone(agent_id=agent_id))
 
 
 def notice_add(*, agent_id: int, kind: str, text: str, contact_id=None, interaction_id=None) -> AgentNotice:
