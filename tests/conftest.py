@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests import live_server
 from workspace.embedded_redis import command as embedded_redis_command
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls around it are still synchronous.
@@ -96,14 +97,14 @@ def live_server_url(django_db_setup, django_db_blocker):
     """Perch served by Daphne in another process, on the test database (HTTP, websockets, the X sandbox)."""
     from functools import partial
 
-    from channels.testing.live import make_application, set_database_connection
+    from channels.testing.live import set_database_connection
     from daphne.testing import DaphneProcess
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     with django_db_blocker.unblock():
         server = DaphneProcess(
             "127.0.0.1",
-            partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+            partial(live_server.application, static_wrapper=ASGIStaticFilesHandler),
             setup=set_database_connection,
         )
         server.start()
@@ -204,3 +205,12 @@ def pytest_collection_modifyitems(config, items):
         if slow:
             config.hook.pytest_deselected(items=slow)
             items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Before a live-server test's database is flushed, let the server finish what the test set going."""
+    marker = item.get_closest_marker("django_db")
+    transactional = "transactional_db" in item.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    if transactional and "live_server_url" in item.fixturenames:
+        live_server.wait_until_quiet(item.funcargs["live_server_url"])

@@ -74,6 +74,6 @@ def deliver(for_user_ids: list[str], build) -> None:
         payload = build(hook.user, f"{url.scheme}://{url.netloc}")
         transaction.on_commit(
             lambda h=hook, p=payload: threading.Thread(
-                target=_post, args=(h.url, h.consumer_secret, p), daemon=True
+                target=_post, args=(h.url, h.consumer_secret, p), name="x-sandbox-webhook", daemon=True
             ).start()
         )
