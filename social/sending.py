@@ -112,12 +112,35 @@ def _claim(message_id: int) -> Claim:
             return Claim(None)
         if message.send_after and message.send_after > now:
             return Claim(None)
+        ahead = _held_ahead(message)
+        if ahead is not None:
+            # X's window reopened but the sweep has not released the earlier sends yet: this one goes after them.
+            message.send_after = max(ahead, now)
+            message.last_error = (
+                f"Waiting behind earlier messages: sends at {timezone.localtime(message.send_after):%H:%M}."
+            )
+            message.save(update_fields=["send_after", "last_error"])
+            _notify_status(message)
+            return Claim(None)
         ask_x_first = message.delivery == Message.Delivery.SENDING or message.claimed_at is not None
         message.delivery, message.claimed_at = Message.Delivery.SENDING, now
         message.attempts += 1
         message.save(update_fields=["delivery", "claimed_at", "attempts"])
         _notify_status(message)
         return Claim(message, ask_x_first=ask_x_first)
+
+
+def _held_ahead(message: Message):
+    """When the earliest of this account's older sends of the same kind that still wait (budget, rate limit or
+    backoff) may go; None when none waits. Sends of one kind leave in the order agents wrote them."""
+    older = Q(created_at__lt=message.created_at) | Q(created_at=message.created_at, pk__lt=message.pk)
+    return (
+        Message.objects.filter(older, x_account_id=message.x_account_id, kind=message.kind)
+        .filter(direction=Message.Direction.OUTBOUND, delivery=Message.Delivery.QUEUED, send_after__isnull=False)
+        .order_by("send_after")
+        .values_list("send_after", flat=True)
+        .first()
+    )
 
 
 def send(*, message_id: int, client: XClient | None = None) -> Outcome:

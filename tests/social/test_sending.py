@@ -109,6 +109,29 @@ def test_over_budget_sends_wait_in_order_and_never_meet_a_429(simulator, brand):
     assert texts[15:] == [f"update {n}" for n in range(15, 20)]  # the held ones went out in order
 
 
+def test_a_send_written_as_the_window_reopens_waits_behind_the_held_ones(simulator, brand):
+    XAccount.objects.filter(pk=brand.pk).update(budget_overrides={"dm_send": [[2, 900]], "multiplier": 100})
+    maya, agent, interaction = dm_conversation(simulator, brand)
+
+    def send(text):
+        return outbox.outbox_send_dm(interaction_id=interaction.pk, agent=agent, text=text, idempotency_key=text)
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        held = [send(f"part {n}") for n in range(4)][2:]
+    reopened = Message.objects.get(pk=held[0].pk).send_after + timedelta(seconds=1)
+    with time_machine.travel(reopened, tick=False):
+        latest = send("part 4")  # before beat's sweep has released the two held ones
+        latest.refresh_from_db()
+        assert latest.delivery == "queued" and "Waiting behind earlier messages" in latest.last_error
+        from social.tasks import release_due_sends
+
+        release_due_sends()
+    assert [dm["text"] for dm in brand_dms_to(simulator, maya)] == [f"part {n}" for n in range(4)]
+    latest.refresh_from_db()  # the window had room for the two held ones only: the newest waits for the next
+    assert latest.delivery == "queued" and "sends at" in latest.last_error
+
+
 def test_a_revoked_token_holds_sends_until_the_account_is_reconnected(simulator, brand):
     from social import services as social_services
 
