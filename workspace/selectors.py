@@ -73,6 +73,31 @@ def interaction_for_agent(*, agent, interaction_id: int, with_messages: bool = T
     return found
 
 
+def interaction_taken_from(*, agent, interaction_id: int) -> dict | None:
+    """How a supervisor took this interaction from `agent` (reassigned or requeued it), while it is not theirs
+    again: the audit entry, and for a reassign the agent who has it now. None if nothing was taken from them."""
+    from django.contrib.auth import get_user_model
+
+    from workspace.models import AuditEntry
+
+    if Interaction.objects.filter(pk=interaction_id, agent=agent).exists():
+        return None
+    entry = (
+        AuditEntry.objects.filter(
+            object_type=Interaction._meta.label,
+            object_id=str(interaction_id),
+            details__from_agent_id=agent.pk,
+            verb__in=[AuditEntry.Verb.REASSIGN, AuditEntry.Verb.REQUEUE],
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if entry is None:
+        return None
+    to_agent = get_user_model().objects.filter(pk=entry.details.get("to_agent_id")).first()
+    return {"entry": entry, "to_agent": to_agent}
+
+
 def conversation_view(*, interaction: Interaction) -> dict:
     """What the Conversation tab shows: DMs in order with the agents' private notes between them, or the tweet
     tree (each reply indented under the tweet it answers) with the tweets the brand liked and the notes below."""

@@ -17,6 +17,7 @@ workspace_patterns = (
         path("interactions/", views.interaction_list, name="interaction_list"),
         path("contacts/<int:contact_id>/", views.contact_tab, name="contact_tab"),
         path("interactions/<int:interaction_id>/", views.interaction, name="interaction"),
+        path("interactions/<int:interaction_id>/access/", views.interaction_access, name="interaction_access"),
         path("interactions/<int:interaction_id>/sentiment/", views.interaction_sentiment, name="interaction_sentiment"),
         path(
             "interactions/<int:interaction_id>/conversation/",

@@ -112,6 +112,19 @@ def interaction(request: HttpRequest, interaction_id: int) -> HttpResponse:
 
 @require_safe
 @agent_required
+def interaction_access(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    """Whether the open interaction is still the agent's: nothing (204) while it is, a notice once a supervisor has
+    reassigned or requeued it. The page locks the view then, keeping whatever the agent had typed."""
+    taken = selectors.interaction_taken_from(agent=request.user, interaction_id=interaction_id)
+    if taken is not None:
+        return render(request, "workspace/partials/_taken_notice.html", {"taken": taken})
+    if selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id, with_messages=False):
+        return HttpResponse(status=204)
+    raise Http404("No such interaction.")
+
+
+@require_safe
+@agent_required
 def interaction_conversation(request: HttpRequest, interaction_id: int) -> HttpResponse:
     """Only the transcript or tweet tree: what pushes refresh, so a draft in the composer is never lost."""
     found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)

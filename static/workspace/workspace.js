@@ -66,6 +66,20 @@
     notify("Your contact replied", "Open Perch to continue the conversation.", open);
   }
 
+  // A supervisor took the open interaction away (reassign, requeue): its notice arrives in the taken slot. The
+  // view stays, locked, so the agent can still copy a draft; parts that refresh themselves later stay locked too.
+  function lockTaken(article) {
+    article.dataset.taken = "1";
+    article.querySelectorAll("button, select, input").forEach(function (el) { el.disabled = true; });
+    article.querySelectorAll("textarea").forEach(function (el) { el.readOnly = true; });
+  }
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    const article = evt.target.closest && evt.target.closest("article.interaction");
+    if (!article) return;
+    if (evt.target.matches(".taken-slot") && evt.target.querySelector(".taken-notice")) lockTaken(article);
+    else if (article.dataset.taken) lockTaken(article);
+  });
+
   // Pickers that apply on change (no inline handlers: the page runs under a strict Content-Security-Policy).
   document.addEventListener("change", function (evt) {
     if (evt.target.matches(".sentiment-picker select")) evt.target.form.requestSubmit();

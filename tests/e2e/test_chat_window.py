@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from interactions.models import Interaction, Message
-from tests.e2e.helpers import accept_offer
+from tests.e2e.helpers import accept_offer, in_worker_thread
 from tests.e2e.test_communication import KEEP_NOTIFICATIONS
 from tests.e2e.test_conversation import customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 
@@ -70,3 +70,28 @@ def test_the_transcript_opens_on_the_latest_message_and_does_not_jump(demo, page
     customer_dm(demo, "Hello??")
     poll()
     expect(conversation.get_by_text("Hello??")).to_be_in_viewport()
+
+
+def test_a_chat_a_supervisor_reassigns_locks_with_a_notice_and_keeps_the_draft(demo, page, screenshot):  # noqa: F811
+    from django.contrib.auth import get_user_model
+
+    from interactions import services
+
+    page.get_by_role("switch", name="Chat Not Ready").click()
+    customer_dm(demo, "Can I change my seat?")
+    poll()
+    conversation = accept_offer(page, "Chat", "Maya Patel")
+    composer = conversation.get_by_label("Write a message")
+    composer.fill("Of course! Which seat would you")
+    users = get_user_model().objects
+    interaction, ben, sam = Interaction.objects.get(), users.get(username="ben"), users.get(username="supervisor")
+
+    in_worker_thread(lambda: services.interaction_reassign(interaction_id=interaction.pk, to_agent=ben, by=sam))
+
+    notice = conversation.get_by_role("alert").filter(has_text="no longer yours")
+    expect(notice).to_contain_text("Sam Supervisor gave it to Ben Brooks")
+    expect(composer).to_have_value("Of course! Which seat would you")  # the draft is kept, to copy
+    expect(composer).not_to_be_editable()
+    expect(conversation.get_by_role("button", name="Send")).to_be_disabled()
+    expect(page.locator("#interaction-list")).not_to_contain_text("Maya Patel")
+    screenshot("chat-reassigned-away")

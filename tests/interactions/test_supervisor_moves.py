@@ -102,3 +102,24 @@ def test_admin_actions_run_the_services_and_report_refusals(supervisor):
     assert "1 interaction ended." in text
     working.refresh_from_db()
     assert working.ended_by == "supervisor"
+
+
+def test_the_agent_who_lost_an_interaction_is_told_who_took_it_and_nobody_else_is(supervisor):
+    ana = AgentFactory(username="ana", first_name="Ana")
+    ben = AgentFactory(username="ben", first_name="Ben", last_name="Brooks")
+    AgentFactory(username="mallory")
+    interaction = active_with(ana)
+    url = f"/workspace/interactions/{interaction.pk}/access/"
+    as_ana, as_ben = sign_in("ana", PASSWORD), sign_in("ben", PASSWORD)
+    assert as_ana.get(url).status_code == 204  # still hers: nothing to say
+
+    services.interaction_reassign(interaction_id=interaction.pk, to_agent=ben, by=supervisor)
+    notice = as_ana.get(url)
+    assert notice.status_code == 200
+    text = " ".join(notice.content.decode().split())
+    assert "This conversation is no longer yours." in text and "sam gave it to Ben Brooks" in text
+    assert as_ben.get(url).status_code == 204  # his now
+    assert sign_in("mallory", PASSWORD).get(url).status_code == 404  # never his: not even that it exists
+
+    services.interaction_requeue(interaction_id=interaction.pk, by=supervisor)
+    assert "put it back in the queue" in as_ben.get(url).content.decode()

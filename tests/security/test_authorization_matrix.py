@@ -27,6 +27,7 @@ MATRIX = {
     "workspace/interactions/": ("GET", LOGIN, 200, 200, 200),
     "workspace/contacts/<int:contact_id>/": ("GET", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/": ("GET", LOGIN, 200, 404, 404),
+    "workspace/interactions/<int:interaction_id>/access/": ("GET", LOGIN, 204, 404, 404),  # still A's: nothing to say
     "workspace/interactions/<int:interaction_id>/sentiment/": ("POST", LOGIN, 400, 404, 404),  # no sentiment given
     "workspace/interactions/<int:interaction_id>/conversation/": ("GET", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/send/": ("POST", LOGIN, 422, 404, 404),  # empty message
