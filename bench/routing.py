@@ -44,7 +44,7 @@ def make_queue(queued: int, run: int):
     contacts = Contact.objects.bulk_create(Contact(display_name=f"Queued {i}") for i in range(queued))
     Interaction.objects.bulk_create(
         (Interaction(kind="chat", contact=c, x_account=account, thread_key=f"route-{run}-{i}", queued_at=now,
-                     priority=i % 3) for i, c in enumerate(contacts)),
+                     priority=i % 3, prioritised_at=now) for i, c in enumerate(contacts)),
         batch_size=2000,
     )  # fmt: skip
     return account

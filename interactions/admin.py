@@ -58,7 +58,9 @@ class InteractionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["contact", "x_account", "agent"]
     date_hierarchy = "opened_at"
     # The lifecycle moves only through services: the actions below, the live board and the agents' workspace.
-    readonly_fields = ["state", "agent", "opened_at", "queued_at", "accepted_at", "ended_at", "ended_by", "done_at"]
+    readonly_fields = [
+        "state", "agent", "opened_at", "queued_at", "prioritised_at", "accepted_at", "ended_at", "ended_by", "done_at"
+    ]  # fmt: skip
     autocomplete_fields = ["contact"]
     filter_horizontal = ["labels"]
     inlines = [MessageInline, NoteInline, OfferInline]

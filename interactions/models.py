@@ -83,6 +83,9 @@ class Interaction(models.Model):
     # Set by routing rules at queue time; empty team: the X account's team.
     team = models.ForeignKey("workspace.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     required_skills = models.ManyToManyField("workspace.Skill", blank=True, related_name="+")
+    prioritised_at = models.DateTimeField(
+        null=True, blank=True, help_text="When language, priority, team and skills were last set from the rules."
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)

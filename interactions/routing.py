@@ -42,7 +42,8 @@ def request_routing(interaction_ids: list[int] | None = None) -> None:
     from interactions.tasks import route_queue
 
     ids = sorted(set(interaction_ids or []))
-    transaction.on_commit(lambda: route_queue.delay(ids))
+    # Robust: what committed stands if the broker is down; beat's next pass routes (and prioritises) it then.
+    transaction.on_commit(lambda: route_queue.delay(ids), robust=True)
     notify_board(queue_changed=True)  # the live board shows the queue
 
 
@@ -81,8 +82,8 @@ def prioritise(interaction: Interaction) -> None:
             priority += rule.priority_boost
             team = team or rule.team
             skills |= set(rule.required_skills.all())
-    interaction.priority, interaction.team = priority, team
-    interaction.save(update_fields=["language", "priority", "team"])
+    interaction.priority, interaction.team, interaction.prioritised_at = priority, team, timezone.now()
+    interaction.save(update_fields=["language", "priority", "team", "prioritised_at"])
     interaction.required_skills.set(skills)
 
 
@@ -235,9 +236,10 @@ def route_queue(*, prioritise_ids: list[int] = (), limit: int = BATCH) -> int:
     """(Re)prioritises the given interactions, then works the whole queue by priority and age, making up to `limit`
     offers; returns how many. Once an interaction finds nobody, the others of its kind (channel, team, skills) wait
     for the next pass without being tried, so a head of the queue nobody can take never blocks the rest."""
-    for interaction in Interaction.objects.filter(pk__in=prioritise_ids, state=InteractionState.QUEUED).select_related(
-        "contact"
-    ):
+    # Also any that were never prioritised: their own request was lost (the broker was down at commit).
+    never = Q(prioritised_at__isnull=True) & ~Q(pk__in=list(prioritise_ids))
+    queued = Interaction.objects.filter(state=InteractionState.QUEUED).select_related("contact")
+    for interaction in [*queued.filter(pk__in=prioritise_ids), *queued.filter(never).order_by("pk")[:limit]]:
         prioritise(interaction)
     offered, nobody_for, after = 0, set(), None
     while offered < limit:

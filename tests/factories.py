@@ -78,6 +78,7 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     x_account = factory.SubFactory(XAccountFactory)
     thread_key = factory.Sequence(lambda n: f"thread-{n}")
     queued_at = factory.LazyFunction(timezone.now)
+    prioritised_at = factory.LazyFunction(timezone.now)  # as if routing had applied the rules when it arrived
 
 
 class InboundDMFactory(factory.django.DjangoModelFactory):

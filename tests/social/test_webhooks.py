@@ -111,3 +111,29 @@ def test_tweet_create_events_become_a_twitter_interaction_and_retweets_do_not(ac
     assert response.json()["stored"] == 1
     interaction = Interaction.objects.get()
     assert interaction.kind == "twitter" and interaction.sentiment < -0.5
+
+
+def test_a_delivery_while_the_broker_is_down_is_kept_and_the_next_pass_applies_the_rules(
+    account, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from interactions import routing, tasks
+    from interactions.models import RoutingRule
+
+    RoutingRule.objects.create(name="Refunds", keywords="refund", priority_boost=5)
+
+    def broker_down(*args, **kwargs):  # injected fault: Redis (the broker) refuses the routing request
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.route_queue, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(account, dm_delivery(text="Could I get a refund for my ticket?"))
+    assert response.status_code == 200 and response.json()["stored"] == 1  # X is not made to deliver it again
+    interaction = Interaction.objects.get()
+    assert (interaction.priority, interaction.language) == (0, "")  # its routing request was lost
+
+    monkeypatch.undo()
+    routing.route_queue()  # beat's next pass, the broker back
+    interaction.refresh_from_db()
+    assert (interaction.priority, interaction.language) == (5, "en")
