@@ -42,3 +42,36 @@ def test_a_tab_resyncs_when_push_numbers_begin_again_after_a_redis_restart(live_
     toast = page.get_by_role("alertdialog", name="New Chat interaction from Ivy Quinn")
     expect(toast).to_be_visible(timeout=3000)
     expect(toast).to_contain_text("Is anyone there?")
+
+
+def test_a_socket_that_dies_without_closing_is_replaced_and_the_tab_catches_up(
+    live_server_url, page, django_user_model
+):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    ana = django_user_model.objects.get(username="ana")
+    sockets = []
+
+    def through_a_proxy(ws):  # the tab's socket, relayed; a "dead" one delivers nothing more to the tab
+        state = {"dead": False}
+        sockets.append(state)
+        server = ws.connect_to_server()
+        server.on_message(lambda message: None if state["dead"] else ws.send(message))
+
+    page.add_init_script("window.perchHeartbeat = {every: 500, within: 1500};")
+    page.route_web_socket("**/ws/workspace/", through_a_proxy)
+    sign_in(page, live_server_url, "ana")
+    assert len(sockets) == 1
+    sockets[0]["dead"] = True  # a proxy dropped the connection without a close: no pong, no push gets through
+
+    interaction = InteractionFactory(
+        x_account=XAccount.objects.get(), contact=ContactFactory(display_name="Ivy Quinn"),
+        state=InteractionState.OFFERED,
+    )  # fmt: skip
+    InboundDMFactory(interaction=interaction, text="Hello? Anyone?")
+    Offer.objects.create(interaction=interaction, agent=ana, expires_at=timezone.now() + timedelta(minutes=5))
+    in_worker_thread(lambda: _send(agent_group(ana.pk), "interaction.offered", {"interaction_id": interaction.pk}))
+
+    toast = page.get_by_role("alertdialog", name="New Chat interaction from Ivy Quinn")
+    expect(toast).to_be_visible(timeout=8000)  # the unanswered ping replaced the socket, and the tab resynced
+    assert len(sockets) == 2
+    expect(page.locator("#live-status")).to_have_text("Live")
