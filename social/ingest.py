@@ -43,7 +43,10 @@ def reject(*, account: XAccount, stream: str, payload, error: str) -> None:
 
 
 def _author(user: XUser | None, user_id: str) -> dict:
-    return asdict(user) if user else {"id": user_id}
+    if user is None:
+        return {"id": user_id}
+    # Spelled out: dataclasses.asdict deep-copies a flat record, once per event on the ingest hot path.
+    return {"id": user.id, "username": user.username, "name": user.name, "profile_image_url": user.profile_image_url}
 
 
 def _media(items) -> list[dict]:
