@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from interactions.models import Interaction, Message
 from tests.e2e.helpers import accept_offer, in_worker_thread
 from tests.e2e.test_communication import KEEP_NOTIFICATIONS
-from tests.e2e.test_conversation import customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
+from tests.e2e.test_conversation import accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -77,10 +77,7 @@ def test_a_chat_a_supervisor_reassigns_locks_with_a_notice_and_keeps_the_draft(d
 
     from interactions import services
 
-    page.get_by_role("switch", name="Chat Not Ready").click()
-    customer_dm(demo, "Can I change my seat?")
-    poll()
-    conversation = accept_offer(page, "Chat", "Maya Patel")
+    conversation = accept_dm(demo, page, "Can I change my seat?")
     composer = conversation.get_by_label("Write a message")
     composer.fill("Of course! Which seat would you")
     users = get_user_model().objects

@@ -43,6 +43,14 @@ def png_file(tmp_path):
     return path
 
 
+def accept_dm(demo, page, text):
+    """Ana goes Ready on Chat, Maya DMs the brand, Ana accepts the offer. Returns the view."""
+    page.get_by_role("switch", name="Chat Not Ready").click()
+    customer_dm(demo, text)
+    poll()
+    return accept_offer(page, "Chat", "Maya Patel")
+
+
 def earlier_conversation_with_maya():
     """Maya wrote before: last week's DM, marked done as Resolved."""
     from contacts.models import Contact
@@ -60,10 +68,7 @@ def earlier_conversation_with_maya():
 def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
     simulator = demo
     earlier_conversation_with_maya()
-    page.get_by_role("switch", name="Chat Not Ready").click()
-    customer_dm(simulator, "Hi, my bag <b>never</b> arrived")
-    poll()
-    conversation = accept_offer(page, "Chat", "Maya Patel")
+    conversation = accept_dm(simulator, page, "Hi, my bag <b>never</b> arrived")
     expect(conversation.get_by_label("Transcript")).to_contain_text("Hi, my bag <b>never</b> arrived")  # as text
     contact_tab = page.get_by_label("Contact Maya Patel")
     expect(contact_tab).to_contain_text("@mayapatel")
@@ -112,10 +117,7 @@ def test_the_customer_goes_quiet_after_the_answer_and_the_agent_sees_them_leave(
     from interactions.models import Message
     from interactions.services import interactions_end_quiet_chats
 
-    page.get_by_role("switch", name="Chat Not Ready").click()
-    customer_dm(demo, "Is my flight on time?")
-    poll()
-    conversation = accept_offer(page, "Chat", "Maya Patel")
+    conversation = accept_dm(demo, page, "Is my flight on time?")
     box = conversation.get_by_label("Write a message")
     box.fill("Yes, it leaves at 10:40 from gate B12.")
     box.press("Enter")

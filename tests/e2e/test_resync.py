@@ -19,6 +19,17 @@ from workspace.notifications import _send, agent_group
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def offer_to(agent, text):
+    """An offer of Ivy Quinn's chat to `agent`, made behind the tab's back (no push); returns the interaction."""
+    interaction = InteractionFactory(
+        x_account=XAccount.objects.get(), contact=ContactFactory(display_name="Ivy Quinn"),
+        state=InteractionState.OFFERED,
+    )  # fmt: skip
+    InboundDMFactory(interaction=interaction, text=text)
+    Offer.objects.create(interaction=interaction, agent=agent, expires_at=timezone.now() + timedelta(minutes=5))
+    return interaction
+
+
 def test_a_tab_resyncs_when_push_numbers_begin_again_after_a_redis_restart(live_server_url, page, django_user_model):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     ana = django_user_model.objects.get(username="ana")
@@ -30,12 +41,7 @@ def test_a_tab_resyncs_when_push_numbers_begin_again_after_a_redis_restart(live_
     page.wait_for_timeout(300)
 
     store.delete(f"perch:seq:{group}")  # Redis came back empty; the offer below was made while it was down
-    interaction = InteractionFactory(
-        x_account=XAccount.objects.get(), contact=ContactFactory(display_name="Ivy Quinn"),
-        state=InteractionState.OFFERED,
-    )  # fmt: skip
-    InboundDMFactory(interaction=interaction, text="Is anyone there?")
-    Offer.objects.create(interaction=interaction, agent=ana, expires_at=timezone.now() + timedelta(minutes=5))
+    offer_to(ana, "Is anyone there?")
     assert not page.get_by_role("alertdialog").count()
 
     in_worker_thread(lambda: _send(group, "presence.changed", {"agent_id": ana.pk}))  # numbered 1 again
@@ -63,12 +69,7 @@ def test_a_socket_that_dies_without_closing_is_replaced_and_the_tab_catches_up(
     assert len(sockets) == 1
     sockets[0]["dead"] = True  # a proxy dropped the connection without a close: no pong, no push gets through
 
-    interaction = InteractionFactory(
-        x_account=XAccount.objects.get(), contact=ContactFactory(display_name="Ivy Quinn"),
-        state=InteractionState.OFFERED,
-    )  # fmt: skip
-    InboundDMFactory(interaction=interaction, text="Hello? Anyone?")
-    Offer.objects.create(interaction=interaction, agent=ana, expires_at=timezone.now() + timedelta(minutes=5))
+    interaction = offer_to(ana, "Hello? Anyone?")
     in_worker_thread(lambda: _send(agent_group(ana.pk), "interaction.offered", {"interaction_id": interaction.pk}))
 
     toast = page.get_by_role("alertdialog", name="New Chat interaction from Ivy Quinn")
