@@ -106,6 +106,7 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
 
 
 def _schedule_ghost_check(agent_id: int) -> None:
-    from workspace.tasks import presence_ghost_check, presence_grace_seconds
+    from workspace.services import presence_grace_seconds
+    from workspace.tasks import presence_ghost_check
 
     presence_ghost_check.apply_async((agent_id,), countdown=presence_grace_seconds())

@@ -3,7 +3,6 @@
 from celery import shared_task
 
 from workspace import services
-from workspace.services import presence_grace_seconds  # noqa: F401  (the consumer schedules checks with it)
 
 
 @shared_task(name="workspace.presence_ghost_check", ignore_result=True)

@@ -10,7 +10,8 @@ from tests.factories import PASSWORD, AgentFactory
 from tests.helpers import sign_in
 from workspace import live, services
 from workspace.models import ChannelPresence
-from workspace.tasks import presence_ghost_check, presence_grace_seconds, sign_out_ghosts
+from workspace.services import presence_grace_seconds
+from workspace.tasks import presence_ghost_check, sign_out_ghosts
 
 pytestmark = pytest.mark.django_db
 
