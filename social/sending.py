@@ -115,12 +115,9 @@ def _claim(message_id: int) -> Claim:
         ahead = _held_ahead(message)
         if ahead is not None:
             # X's window reopened but the sweep has not released the earlier sends yet: this one goes after them.
-            message.send_after = max(ahead, now)
-            message.last_error = (
-                f"Waiting behind earlier messages: sends at {timezone.localtime(message.send_after):%H:%M}."
-            )
-            message.save(update_fields=["send_after", "last_error"])
-            _notify_status(message)
+            when = max(ahead, now)
+            last_error = f"Waiting behind earlier messages: sends at {timezone.localtime(when):%H:%M}."
+            _update(message, send_after=when, last_error=last_error)
             return Claim(None)
         ask_x_first = message.delivery == Message.Delivery.SENDING or message.claimed_at is not None
         message.delivery, message.claimed_at = Message.Delivery.SENDING, now
