@@ -25,3 +25,8 @@ def audit_record(*, actor, verb: str, obj: models.Model, details: dict | None = 
         object_label=str(obj)[:200],
         details=details or {},
     )
+
+
+def audit_entries_about(model: type[models.Model], pk) -> models.QuerySet[AuditEntry]:
+    """The entries about one object (by its model and primary key, as audit_record labels them), newest first."""
+    return AuditEntry.objects.filter(object_type=model._meta.label, object_id=str(pk)).order_by("-at", "-pk")

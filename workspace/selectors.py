@@ -2,10 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from interactions.models import OPEN_STATES, Channel, Interaction, InteractionNote, InteractionState, Message, Offer
+from workspace.audit import Verb, audit_entries_about
 from workspace.models import ChannelPresence
 
 
@@ -76,20 +78,11 @@ def interaction_for_agent(*, agent, interaction_id: int, with_messages: bool = T
 def interaction_taken_from(*, agent, interaction_id: int) -> dict | None:
     """How a supervisor took this interaction from `agent` (reassigned or requeued it), while it is not theirs
     again: the audit entry, and for a reassign the agent who has it now. None if nothing was taken from them."""
-    from django.contrib.auth import get_user_model
-
-    from workspace.models import AuditEntry
-
     if Interaction.objects.filter(pk=interaction_id, agent=agent).exists():
         return None
     entry = (
-        AuditEntry.objects.filter(
-            object_type=Interaction._meta.label,
-            object_id=str(interaction_id),
-            details__from_agent_id=agent.pk,
-            verb__in=[AuditEntry.Verb.REASSIGN, AuditEntry.Verb.REQUEUE],
-        )
-        .order_by("-at", "-pk")
+        audit_entries_about(Interaction, interaction_id)
+        .filter(verb__in=[Verb.REASSIGN, Verb.REQUEUE], details__from_agent_id=agent.pk)
         .first()
     )
     if entry is None:
