@@ -137,6 +137,8 @@ def ingest_activity(*, account: XAccount, payload: dict) -> ingest.IngestResult:
     if orphans:
         later = [t for t in raw_tweets if isinstance(t, dict) and str(t.get("id_str")) in orphans]
         raw_users = payload.get("users") or {}
+        # Not robust on purpose: these replies are not stored yet, so with the broker down X must get an error and
+        # deliver again (unlike routing, which beat redoes from what was stored).
         transaction.on_commit(lambda: ingest_webhook_replies.delay(account.pk, later, raw_users))
         tweets = [t for t in tweets if t.id not in orphans]
     tweet_result = ingest.ingest_tweets(account=account, tweets=tweets, users=users)
