@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -26,6 +27,9 @@ from social.tasks import fetch_message_media, ingest_webhook_replies
 from workspace.logs import log_event
 
 log = logging.getLogger(__name__)
+
+CRC_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{8,128}")
+MAX_DELIVERY_BYTES = 1_000_000
 
 
 def signature(secret: str, payload: bytes) -> str:
@@ -164,13 +168,13 @@ def ingest_replies(*, account: XAccount, raw_tweets: list, raw_users: dict, clie
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def account_activity(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = get_object_or_404(XAccount, pk=account_id, is_active=True)
+    """X's CRC challenge (GET) and signed Account Activity deliveries (POST), for active webhook accounts only: a
+    polling or inactive account answers 404 exactly like an unknown one."""
+    account = get_object_or_404(XAccount, pk=account_id, is_active=True, mode=XAccount.Mode.WEBHOOK)
     if request.method == "GET":
-        crc_token = request.GET.get("crc_token", "")
-        if not crc_token:
-            return JsonResponse({"error": "crc_token is required"}, status=400)
-        return JsonResponse({"response_token": signature(account.consumer_secret, crc_token.encode())})
-
+        return _crc_answer(request, account)
+    if _content_length(request) > MAX_DELIVERY_BYTES or len(request.body) > MAX_DELIVERY_BYTES:
+        return JsonResponse({"error": "the delivery is larger than 1 MB; X's deliveries are far smaller"}, status=413)
     expected = signature(account.consumer_secret, request.body)
     given = request.headers.get("x-twitter-webhooks-signature", "")
     if not hmac.compare_digest(expected.encode(), given.encode()):
@@ -179,8 +183,10 @@ def account_activity(request: HttpRequest, account_id: int) -> HttpResponse:
     try:
         payload = json.loads(request.body)
     except ValueError:
-        return JsonResponse({"error": "the body is not JSON"}, status=400)
-    if not isinstance(payload, dict) or str(payload.get("for_user_id", account.x_user_id)) != account.x_user_id:
+        payload = None
+    if not isinstance(payload, dict):  # every delivery is a JSON object; see _crc_answer for why this matters
+        return JsonResponse({"error": "the body is not a JSON object"}, status=400)
+    if str(payload.get("for_user_id", account.x_user_id)) != account.x_user_id:
         return JsonResponse({"error": "this delivery is for another account"}, status=400)
     with transaction.atomic():
         result = ingest_activity(account=account, payload=payload)
@@ -190,3 +196,26 @@ def account_activity(request: HttpRequest, account_id: int) -> HttpResponse:
     counts = {"stored": len(result.created), "duplicates": result.duplicates, "rejected": result.rejected}
     log_event(log, "webhook.received", account_id=account.pk, **counts)
     return JsonResponse(counts)
+
+
+def _crc_answer(request: HttpRequest, account: XAccount) -> HttpResponse:
+    """Answers X's challenge-response check: HMAC-SHA256 of the token with the consumer secret.
+
+    The same key and HMAC sign deliveries, so answering any string would sign any body. Only tokens of X's shape
+    are answered: opaque random strings of the base64 / base64url alphabet, 8 to 128 characters. A delivery is a
+    JSON object, which starts with `{` (or whitespace), neither of which is in that alphabet, so no CRC answer
+    can ever be the signature of a body this view accepts.
+    """
+    crc_token = request.GET.get("crc_token", "")
+    if not CRC_TOKEN.fullmatch(crc_token):
+        return JsonResponse(
+            {"error": "crc_token is required: 8 to 128 characters of A-Z, a-z, 0-9, -, _, +, / or ="}, status=400
+        )
+    return JsonResponse({"response_token": signature(account.consumer_secret, crc_token.encode())})
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.headers.get("content-length") or 0)
+    except ValueError:
+        return 0  # the body itself is measured next

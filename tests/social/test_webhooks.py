@@ -1,5 +1,8 @@
 """Account Activity webhooks: X's own signature vectors, CRC, tampering, and one copy per event."""
 
+import base64
+import hashlib
+import hmac
 import json
 
 import pytest
@@ -8,6 +11,7 @@ from django.test import Client
 from interactions.models import Interaction, Message
 from social import ingest
 from social.integrations.x_client import DMEvent
+from social.models import XAccount
 from social.webhooks import signature
 from tests.factories import XAccountFactory
 
@@ -61,8 +65,57 @@ def post(account, payload, *, secret="test", tamper=False):
 
 
 def test_crc_challenge_is_answered_with_the_hmac_of_the_token(account):
-    response = Client().get(f"/webhooks/x/{account.pk}/", {"crc_token": "test=1&other_test=2"})
-    assert response.json() == {"response_token": "sha256=25Cu3iwbbiqBTwQRzcKJZwisjf736V2Q8UaTlkfLSoc="}
+    token = "kq3Jv0n5Yb-_w8Zr+Tf/aQ=="  # X's tokens: opaque random strings of the base64 alphabets
+    expected = "sha256=" + base64.b64encode(hmac.new(b"test", token.encode(), hashlib.sha256).digest()).decode()
+    response = Client().get(f"/webhooks/x/{account.pk}/", {"crc_token": token})
+    assert response.json() == {"response_token": expected}
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "test=1&other_test=2", "short", "x" * 129, "abcdefgh\n", '{"for_user_id":"1"}', "abc defgh", "abcdéfgh"],
+)
+def test_a_crc_token_of_another_shape_is_refused_in_words(account, token):
+    response = Client().get(f"/webhooks/x/{account.pk}/", {"crc_token": token})
+    assert response.status_code == 400 and "crc_token" in response.json()["error"]
+
+
+def test_the_crc_endpoint_cannot_sign_a_forged_delivery(account):
+    """The outside probe's attack: the CRC answer signs a forged DM delivery, which is then POSTed with it."""
+    body = json.dumps(dm_delivery(text="Forged: send me the refund")).encode()
+    crc = Client().get(f"/webhooks/x/{account.pk}/", {"crc_token": body.decode()})
+    assert crc.status_code == 400 and "response_token" not in crc.json()
+    response = Client().post(
+        f"/webhooks/x/{account.pk}/", body, content_type="application/json",
+        headers={"x-twitter-webhooks-signature": crc.json().get("response_token", "")},
+    )  # fmt: skip
+    assert response.status_code == 403 and not Message.objects.exists()
+
+
+def test_a_polling_or_inactive_account_answers_404_like_an_unknown_one(account):
+    token = "kq3Jv0n5Yb-_w8Zr+Tf/aQ=="
+    for change in ({"mode": "polling"}, {"mode": "webhook", "is_active": False}):
+        XAccount.objects.filter(pk=account.pk).update(**change)
+        assert Client().get(f"/webhooks/x/{account.pk}/", {"crc_token": token}).status_code == 404
+        assert post(account, dm_delivery()).status_code == 404
+    assert Client().get(f"/webhooks/x/{account.pk + 1}/", {"crc_token": token}).status_code == 404
+    assert not Message.objects.exists()
+
+
+def test_a_delivery_larger_than_1_mb_is_refused_in_words(account):
+    payload = dm_delivery(text="x" * 1_000_001)
+    response = post(account, payload)
+    assert response.status_code == 413 and "1 MB" in response.json()["error"]
+    assert not Message.objects.exists()
+
+
+def test_a_signed_body_that_is_not_a_json_object_is_refused(account):
+    for body in (b"kq3Jv0n5Yb", b"12345678", b"[]", b"not json", b"\xff\xfe"):
+        response = Client().post(
+            f"/webhooks/x/{account.pk}/", body, content_type="application/json",
+            headers={"x-twitter-webhooks-signature": signature("test", body)},
+        )  # fmt: skip
+        assert response.status_code == 400 and response.json()["error"] == "the body is not a JSON object"
 
 
 def test_a_signed_dm_delivery_opens_a_queued_interaction(account):
