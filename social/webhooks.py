@@ -14,7 +14,7 @@ import re
 from datetime import UTC, datetime
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -167,10 +167,13 @@ def ingest_replies(*, account: XAccount, raw_tweets: list, raw_users: dict, clie
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def account_activity(request: HttpRequest, account_id: int) -> HttpResponse:
-    """X's CRC challenge (GET) and signed Account Activity deliveries (POST), for active webhook accounts only: a
-    polling or inactive account answers 404 exactly like an unknown one."""
+def account_activity(request: HttpRequest, account_id: int, token: str) -> HttpResponse:
+    """X's CRC challenge (GET) and signed Account Activity deliveries (POST), at the account's secret webhook URL
+    and for active webhook accounts only: a wrong token, a polling or an inactive account answer 404 exactly like
+    an unknown one."""
     account = get_object_or_404(XAccount, pk=account_id, is_active=True, mode=XAccount.Mode.WEBHOOK)
+    if not hmac.compare_digest(account.webhook_token.encode(), token.encode()):
+        raise Http404("No X account receives deliveries at this URL.")
     if request.method == "GET":
         return _crc_answer(request, account)
     if _content_length(request) > MAX_DELIVERY_BYTES or len(request.body) > MAX_DELIVERY_BYTES:
