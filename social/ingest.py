@@ -9,6 +9,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import JSONField, Value
 from django.utils import timezone
 
 from contacts.services import contact_identify_x_user
@@ -17,6 +18,7 @@ from interactions.models import OPEN_STATES, Channel, Interaction, Message
 from interactions.sentiment import sentiment_score
 from social import ingest_batch
 from social.integrations.x_client import DMEvent, Tweet, XUser
+from social.integrations.x_payloads import conversation_id_for, storable, storable_json
 from social.models import RejectedEvent, XAccount
 from workspace.logs import log_event
 from workspace.notifications import notify_agent
@@ -38,8 +40,14 @@ class IngestResult:
 
 
 def reject(*, account: XAccount, stream: str, payload, error: str) -> None:
+    """Keeps an event Perch could not understand as X sent it, minus what no database can store (NUL bytes,
+    NaN), so that keeping it never fails."""
+    error = storable(error)[:300]
     log.warning("rejected %s event of account %s: %s", stream, account.pk, error)
-    RejectedEvent.objects.create(account=account, stream=stream, payload=payload, error=error[:300])
+    payload = storable_json(payload)
+    if payload is None:  # JSON null, which the field would otherwise store as SQL NULL
+        payload = Value(None, JSONField())
+    RejectedEvent.objects.create(account=account, stream=stream, payload=payload, error=error)
 
 
 def _author(user: XUser | None, user_id: str) -> dict:
@@ -145,12 +153,6 @@ def _once(result: IngestResult, account, stream, payload, work) -> None:
 
 
 # --- Direct messages ------------------------------------------------------------------------------------
-def conversation_id_for(a: str, b: str) -> str:
-    """X's id of a 1:1 DM conversation: the lower user id, a dash, the higher one."""
-    low, high = sorted([a, b], key=int)
-    return f"{low}-{high}"
-
-
 def _dm_thread(account: XAccount, event: DMEvent) -> str:
     others = [p for p in event.participant_ids if p != account.x_user_id]
     return event.conversation_id or conversation_id_for(event.sender_id, others[0] if others else "0")
