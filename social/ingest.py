@@ -2,13 +2,14 @@
 
 Callers (polling, webhooks) hand over parsed events inside their own transaction. Each event runs in a savepoint:
 a duplicate (re-poll, overlap, webhook + poll) hits the message's unique constraint and is rolled back whole,
-interaction included; a malformed event is kept as a RejectedEvent and skipped.
+interaction included; a malformed event, or one the database refuses (DataError), is kept as a RejectedEvent and
+skipped. A page's batch that meets either goes one by one, so one bad event never costs the others.
 """
 
 import logging
 from dataclasses import asdict, dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import JSONField, Value
 from django.utils import timezone
 
@@ -132,7 +133,7 @@ def _in_batch(result: IngestResult, work) -> bool:
                 _after_open(interaction)
             for message in messages:
                 _after_store(message.interaction, message)
-    except IntegrityError:
+    except (IntegrityError, DataError):  # a conflict, or a value the database refused: each event on its own
         return False
     result.created += [m.pk for m in messages]
     result.touched |= {m.interaction_id for m in messages}
@@ -147,7 +148,7 @@ def _once(result: IngestResult, account, stream, payload, work) -> None:
             work()
     except IntegrityError:
         result.duplicates += 1
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, DataError) as exc:
         result.rejected += 1
         reject(account=account, stream=stream, payload=payload, error=f"{exc.__class__.__name__}: {exc}")
 
