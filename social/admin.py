@@ -78,12 +78,14 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
             return fieldsets
         url = request.build_absolute_uri(obj.webhook_path)
         description = format_html(
-            'In webhook mode, register this URL with X: <code class="webhook-url">{}</code><br>It contains a '
-            "secret: to replace it, use the action “{}” in the list of X accounts.",
+            "In webhook mode, register this URL with X (which wants HTTPS and no port): "
+            '<code class="webhook-url">{}</code><br>It contains a secret: to replace it, use the action “{}” in '
+            "the list of X accounts.",
             url,
             self.rotate_webhook_url.short_description,
         )
-        return [*fieldsets, ("Webhook", {"fields": [], "description": description})]
+        after = [name for name, _ in fieldsets].index("Ingestion") + 1
+        return [*fieldsets[:after], ("Webhook", {"fields": [], "description": description}), *fieldsets[after:]]
 
     @admin.action(description="Give the selected accounts a new webhook URL")
     def rotate_webhook_url(self, request, queryset):

@@ -66,15 +66,16 @@ def test_a_polling_or_inactive_account_answers_404_like_an_unknown_one(account):
     assert not Message.objects.exists()
 
 
-def test_a_delivery_larger_than_1_mb_is_refused_in_words(account):
-    payload = dm_delivery(text="x" * 1_000_001)
+@pytest.mark.parametrize("size", [1_000_001, 3_000_000])  # the second is over Django's own limit too
+def test_a_delivery_larger_than_1_mb_is_refused_in_words(account, size):
+    payload = dm_delivery(text="x" * size)
     response = post(account, payload)
     assert response.status_code == 413 and "1 MB" in response.json()["error"]
     assert not Message.objects.exists()
 
 
 def test_a_signed_body_that_is_not_a_json_object_is_refused(account):
-    for body in (b"kq3Jv0n5Yb", b"12345678", b"[]", b"not json", b"\xff\xfe"):
+    for body in (b"kq3Jv0n5Yb", b"12345678", b"[]", b"not json", b"\xff\xfe", b'{"id": NaN}', b"[" * 100_000):
         response = Client().post(
             account.webhook_path, body, content_type="application/json",
             headers={"x-twitter-webhooks-signature": signature("test", body)},
