@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -99,8 +98,8 @@ def account_activity(request: HttpRequest, account_id: int, token: str) -> HttpR
     """X's CRC challenge (GET) and signed Account Activity deliveries (POST), at the account's secret webhook URL
     and for active webhook accounts only: a wrong token, a polling or an inactive account answer 404 exactly like
     an unknown one."""
-    account = get_object_or_404(XAccount, pk=account_id, is_active=True, mode=XAccount.Mode.WEBHOOK)
-    if not hmac.compare_digest(account.webhook_token.encode(), token.encode()):
+    account = XAccount.objects.filter(pk=account_id, is_active=True, mode=XAccount.Mode.WEBHOOK).first()
+    if account is None or not hmac.compare_digest(account.webhook_token.encode(), token.encode()):
         raise Http404("No X account receives deliveries at this URL.")
     if request.method == "GET":
         return _crc_answer(request, account)
