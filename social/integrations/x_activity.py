@@ -101,7 +101,7 @@ def _media(entities: dict) -> tuple[XMedia, ...]:
 
 def _timestamp_ms(value) -> datetime:
     """X's created_timestamp: milliseconds since 1970, as a string of digits (or a number)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
         raise PayloadError("created_timestamp is not a time in milliseconds")

@@ -115,6 +115,8 @@ def storable_json(value, depth: int = 0):
     numbers that are not JSON (NaN, infinities) and other objects written as text, nesting cut at 64 levels."""
     if isinstance(value, str):
         return storable(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return "… (a number too large to keep)"  # never from JSON; Python cannot even write it out past 4300 digits
     if value is None or isinstance(value, bool | int) or (isinstance(value, float) and math.isfinite(value)):
         return value
     if depth >= 64:
@@ -128,7 +130,7 @@ def storable_json(value, depth: int = 0):
 
 def x_id(value, what: str = "id") -> str:
     """An X id: a string of digits (v1.1 also sends numbers) that fits Perch's fields."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**ID_MAX_LENGTH:
         value = str(value)
     if not isinstance(value, str) or not _X_ID.fullmatch(value):
         raise PayloadError(f"{what} is not an X id: {_shown(value)}")
@@ -165,7 +167,14 @@ def _dimension(value) -> int | None:
 
 
 def _shown(value) -> str:
-    return storable(repr(value)[:40])
+    """A value for an error message: short, and never a repr that could itself fail (huge numbers, deep lists)."""
+    if isinstance(value, str):
+        return repr(storable(value[:40]))
+    if isinstance(value, dict | list):
+        return "an object" if isinstance(value, dict) else "a list"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return "a very large number"
+    return repr(value)[:40]
 
 
 def list_at(body: dict, key: str) -> list:

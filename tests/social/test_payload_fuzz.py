@@ -2,6 +2,7 @@
 NUL bytes and lone surrogates, huge numbers, NaN, None), the parsers raise nothing but PayloadError, and what
 they return fits Perch's model fields and can be stored on PostgreSQL."""
 
+import functools
 import json
 import re
 from datetime import UTC, datetime
@@ -36,9 +37,17 @@ x_like = st.one_of(
                      "https://pbs.twimg.com/a.jpg", "1800000000000000500-1900000000000000001", "\x00", ""]),
     st.text(alphabet="abc\x00 ", max_size=300),
 )  # fmt: skip
+
+
+def nested(depth: int) -> list:
+    return functools.reduce(lambda inner, _: [inner], range(depth), [])
+
+
+# Built, not given as values: hypothesis shows its strategies, and these have no printable form.
+extremes = st.builds(pow, st.just(10), st.just(5000)) | st.builds(nested, st.just(800)) | st.just("9" * 5000)
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.integers(min_value=10**15, max_value=10**22),
-    st.floats(allow_nan=True, allow_infinity=True), any_text, x_like,
+    st.floats(allow_nan=True, allow_infinity=True), any_text, x_like, extremes,
 )  # fmt: skip
 json_like = st.recursive(
     scalars,
