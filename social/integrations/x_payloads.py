@@ -101,7 +101,7 @@ URL_MAX_LENGTH = 500  # ContactIdentity.avatar_url
 TOKEN_MAX_LENGTH = 200  # IngestCursor.resume_token
 _X_ID = re.compile(rf"[0-9]{{1,{ID_MAX_LENGTH}}}")
 _CONVERSATION_ID = re.compile(rf"[0-9]{{1,{ID_MAX_LENGTH}}}(-[0-9]{{1,{ID_MAX_LENGTH}}})?")  # 1:1 or group
-_PAGINATION_TOKEN = re.compile(rf"[A-Za-z0-9_\-]{{1,{TOKEN_MAX_LENGTH}}}")
+_PAGINATION_TOKEN = re.compile(rf"[!-~]{{1,{TOKEN_MAX_LENGTH}}}")  # opaque to Perch: any printable ASCII that fits
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: neither PostgreSQL nor UTF-8 take them
 
 
@@ -347,7 +347,8 @@ def parse_tweets(body) -> tuple[list[Tweet], dict[str, XUser], list[tuple[object
 
 
 def parse_meta(body) -> tuple[str, str]:
-    """A page's (next_token, newest_id); anything not shaped like X's is as good as absent."""
+    """A page's (next_token, newest_id); anything not shaped like X's is as good as absent. A token that cannot be
+    stored or sent back (never seen from X) ends the pagination run at this page."""
     meta = body.get("meta") if isinstance(body, dict) else None
     if not isinstance(meta, dict):
         return "", ""
