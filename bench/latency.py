@@ -100,7 +100,7 @@ def main(n: int = 1000) -> None:
     closer = ThreadPoolExecutor(max_workers=1)
     with daphne() as (base, _), celery_workers(1, concurrency=1):
         http = requests.Session()
-        url = f"{base}/webhooks/x/{account.pk}/"
+        url = f"{base}{account.webhook_path}"
         ws_url = base.replace("http", "ws") + "/ws/workspace/"
         with connect(ws_url, additional_headers={"Cookie": f"sessionid={cookie}", "Origin": base}) as ws:
             assert json.loads(ws.recv(timeout=10))["type"] == "hello"

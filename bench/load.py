@@ -146,7 +146,7 @@ def seed(args, port: int):
         access_token_secret="s", consumer_key="k", consumer_secret=secret, mode=XAccount.Mode.WEBHOOK,
         api_base_url=f"http://{HOST}:{port}/x-sandbox", budget_overrides={"multiplier": 100},
     )  # fmt: skip
-    hook = {"user_id": brand["id"], "url": f"http://{HOST}:{port}/webhooks/x/{account.pk}/", "consumer_secret": secret}
+    hook = {"user_id": brand["id"], "url": f"http://{HOST}:{port}{account.webhook_path}", "consumer_secret": secret}
     requests.post(f"{api}/webhooks", json=hook, timeout=10).raise_for_status()
     wanted = min(CUSTOMERS, max(1, int(args.rate * args.duration)))
     tabs = []

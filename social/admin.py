@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -58,6 +58,7 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["team"]
     search_fields = ["name", "handle", "x_user_id"]
     inlines = [IngestCursorInline]
+    actions = ["rotate_webhook_url"]
     health_fields = [
         "needs_reconnect", "last_polled_at", "last_poll_ok_at", "silent_since", "rate_limited_until", "last_error",
     ]  # fmt: skip
@@ -69,6 +70,36 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
         ("X API budget", {"fields": ["budget_use", "budget_overrides"]}),
         ("Credentials (stored encrypted, never shown)", {"fields": ["consumer_key", *SECRET_FIELDS]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        """The webhook URL to register with X, as this server is reached (read-only: rotate it with the action)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.pk:
+            return fieldsets
+        url = request.build_absolute_uri(obj.webhook_path)
+        description = format_html(
+            "In webhook mode, register this URL with X (which wants HTTPS and no port): "
+            '<code class="webhook-url">{}</code><br>It contains a secret: to replace it, use the action “{}” in '
+            "the list of X accounts.",
+            url,
+            self.rotate_webhook_url.short_description,
+        )
+        after = [name for name, _ in fieldsets].index("Ingestion") + 1
+        return [*fieldsets[:after], ("Webhook", {"fields": [], "description": description}), *fieldsets[after:]]
+
+    @admin.action(description="Give the selected accounts a new webhook URL")
+    def rotate_webhook_url(self, request, queryset):
+        for account in queryset:
+            account = services.xaccount_rotate_webhook_token(account_id=account.pk, by=request.user)
+            self.message_user(
+                request,
+                format_html(
+                    "{}: the old webhook URL no longer answers. Register the new one with X: <code>{}</code>",
+                    account,
+                    request.build_absolute_uri(account.webhook_path),
+                ),
+                messages.WARNING,
+            )
 
     @admin.display(description="Use per endpoint")
     def budget_use(self, account: XAccount) -> str:

@@ -2,13 +2,15 @@
 
 Callers (polling, webhooks) hand over parsed events inside their own transaction. Each event runs in a savepoint:
 a duplicate (re-poll, overlap, webhook + poll) hits the message's unique constraint and is rolled back whole,
-interaction included; a malformed event is kept as a RejectedEvent and skipped.
+interaction included; a malformed event, or one the database refuses (DataError), is kept as a RejectedEvent and
+skipped. A page's batch that meets either goes one by one, so one bad event never costs the others.
 """
 
 import logging
 from dataclasses import asdict, dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import JSONField, Value
 from django.utils import timezone
 
 from contacts.services import contact_identify_x_user
@@ -17,6 +19,7 @@ from interactions.models import OPEN_STATES, Channel, Interaction, Message
 from interactions.sentiment import sentiment_score
 from social import ingest_batch
 from social.integrations.x_client import DMEvent, Tweet, XUser
+from social.integrations.x_payloads import conversation_id_for, storable, storable_json
 from social.models import RejectedEvent, XAccount
 from workspace.logs import log_event
 from workspace.notifications import notify_agent
@@ -38,8 +41,14 @@ class IngestResult:
 
 
 def reject(*, account: XAccount, stream: str, payload, error: str) -> None:
+    """Keeps an event Perch could not understand as X sent it, minus what no database can store (NUL bytes,
+    NaN), so that keeping it never fails."""
+    error = storable(error)[:300]
     log.warning("rejected %s event of account %s: %s", stream, account.pk, error)
-    RejectedEvent.objects.create(account=account, stream=stream, payload=payload, error=error[:300])
+    payload = storable_json(payload)
+    if payload is None:  # JSON null, which the field would otherwise store as SQL NULL
+        payload = Value(None, JSONField())
+    RejectedEvent.objects.create(account=account, stream=stream, payload=payload, error=error)
 
 
 def _author(user: XUser | None, user_id: str) -> dict:
@@ -124,7 +133,7 @@ def _in_batch(result: IngestResult, work) -> bool:
                 _after_open(interaction)
             for message in messages:
                 _after_store(message.interaction, message)
-    except IntegrityError:
+    except (IntegrityError, DataError):  # a conflict, or a value the database refused: each event on its own
         return False
     result.created += [m.pk for m in messages]
     result.touched |= {m.interaction_id for m in messages}
@@ -139,18 +148,12 @@ def _once(result: IngestResult, account, stream, payload, work) -> None:
             work()
     except IntegrityError:
         result.duplicates += 1
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, DataError) as exc:
         result.rejected += 1
         reject(account=account, stream=stream, payload=payload, error=f"{exc.__class__.__name__}: {exc}")
 
 
 # --- Direct messages ------------------------------------------------------------------------------------
-def conversation_id_for(a: str, b: str) -> str:
-    """X's id of a 1:1 DM conversation: the lower user id, a dash, the higher one."""
-    low, high = sorted([a, b], key=int)
-    return f"{low}-{high}"
-
-
 def _dm_thread(account: XAccount, event: DMEvent) -> str:
     others = [p for p in event.participant_ids if p != account.x_user_id]
     return event.conversation_id or conversation_id_for(event.sender_id, others[0] if others else "0")

@@ -1,8 +1,16 @@
+import secrets
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.urls import reverse
 
 from social.fields import EncryptedTextField
+
+
+def new_webhook_token() -> str:
+    """The secret part of an account's webhook URL (256 random bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
 
 
 class XAccount(models.Model):
@@ -26,6 +34,8 @@ class XAccount(models.Model):
     access_token_secret = EncryptedTextField()
     bearer_token = EncryptedTextField(blank=True)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.POLLING)
+    # Part of the webhook URL registered with X: a delivery to any other URL is refused before its signature is read.
+    webhook_token = models.CharField(max_length=64, default=new_webhook_token, editable=False)
     poll_interval_seconds = models.PositiveIntegerField(default=60)
     keywords = models.CharField(
         max_length=400,
@@ -65,6 +75,11 @@ class XAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (@{self.handle})"
+
+    @property
+    def webhook_path(self) -> str:
+        """Where X delivers this account's Account Activity (register it with X with this server's origin)."""
+        return reverse("x_webhook", args=[self.pk, self.webhook_token])
 
     @property
     def effective_api_base_url(self) -> str:

@@ -1,8 +1,9 @@
-"""Writes on X accounts: switching ingestion mode, reconnecting after a 401."""
+"""Writes on X accounts: switching ingestion mode, reconnecting after a 401, a new webhook URL."""
 
 from django.db import transaction
 
-from social.models import XAccount
+from social.models import XAccount, new_webhook_token
+from workspace.audit import Verb, audit_record
 
 
 @transaction.atomic
@@ -30,4 +31,15 @@ def xaccount_reconnected(*, account_id: int) -> XAccount:
     held = account.message_set.filter(direction="out", delivery="queued", send_after__isnull=True)
     held.update(send_after=account.created_at)  # due now: picked up by the release sweep right away
     transaction.on_commit(release_due_sends.delay)
+    return account
+
+
+@transaction.atomic
+def xaccount_rotate_webhook_token(*, account_id: int, by=None) -> XAccount:
+    """Gives the account a new secret webhook URL; the old one answers 404 from now on, so the new one must be
+    registered with X (which checks it with a CRC) before deliveries resume."""
+    account = XAccount.objects.select_for_update().get(pk=account_id)
+    account.webhook_token = new_webhook_token()
+    account.save(update_fields=["webhook_token"])
+    audit_record(actor=by, verb=Verb.SETTINGS_CHANGE, obj=account, details={"changes": "New webhook URL."})
     return account

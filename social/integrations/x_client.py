@@ -28,12 +28,14 @@ from social.integrations.x_errors import (  # noqa: F401  (re-exported: callers 
 from social.integrations.x_payloads import (  # noqa: F401  (re-exported)
     DMEvent,
     Page,
+    PayloadError,
     RateLimit,
     Sent,
     Tweet,
     XMedia,
     XUser,
     parse_dm_events,
+    parse_meta,
     parse_rate_limit,
     parse_tweet,
     parse_tweets,
@@ -237,9 +239,9 @@ class XClient:
             pagination_token=pagination_token or None,
         )
         events, users, rejected = parse_dm_events(body)
-        meta = body.get("meta", {})
+        next_token, _ = parse_meta(body)
         newest = max((e.id for e in events), key=int, default="")
-        return Page(events, users, meta.get("next_token", ""), newest, self.last_rate_limit, rejected)
+        return Page(events, users, next_token, newest, self.last_rate_limit, rejected)
 
     def _tweet_page(self, endpoint: str, action: str, method, **params) -> Page[Tweet]:
         """A page of tweets with their authors and media, as every tweet read asks X for them."""
@@ -248,10 +250,8 @@ class XClient:
             user_fields=USER_FIELDS, media_fields=MEDIA_FIELDS, user_auth=True, **params,
         )  # fmt: skip
         tweets, users, rejected = parse_tweets(body)
-        meta = body.get("meta", {})
-        return Page(
-            tweets, users, meta.get("next_token", ""), meta.get("newest_id", ""), self.last_rate_limit, rejected
-        )
+        next_token, newest = parse_meta(body)
+        return Page(tweets, users, next_token, newest, self.last_rate_limit, rejected)
 
     def mentions(
         self, *, user_id: str, since_id: str = "", pagination_token: str = "", max_results: int = 100

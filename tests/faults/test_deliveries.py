@@ -24,7 +24,7 @@ def test_duplicated_reordered_and_late_deliveries_are_stored_once_and_shown_in_o
 
     def post(batch):
         body = delivery(batch)
-        response = webhook.post(f"/webhooks/x/{account.pk}/", body, content_type="application/json",
+        response = webhook.post(account.webhook_path, body, content_type="application/json",
                                 headers={"x-twitter-webhooks-signature": signature("test", body)})  # fmt: skip
         assert response.status_code == 200, response.content
 

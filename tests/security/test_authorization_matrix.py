@@ -57,7 +57,8 @@ MATRIX = {
     "accounts/login/": ("GET", 200, 302, 302, 302),
     "accounts/logout/": ("POST", 302, 302, 302, 302),
     "healthz": ("GET", 503, 503, 503, 503),  # public for load balancers; 503: no Celery worker in this test
-    "webhooks/x/<int:account_id>/": ("GET", 400, 400, 400, 400),  # CRC without crc_token; X signs, not sessions
+    # X signs, not sessions: a wrong secret in the URL (or a polling account) is 404 for everyone.
+    "webhooks/x/<int:account_id>/<slug:token>/": ("GET", 404, 404, 404, 404),
     # The X sandbox (DEBUG or X_SANDBOX_ENABLED only): its API wants an OAuth header, as X does.
     "x-sandbox/2/users/me": ("GET", 401, 401, 401, 401),
     "x-sandbox/2/users/by/username/<str:username>": ("GET", 401, 401, 401, 401),

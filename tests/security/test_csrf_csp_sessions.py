@@ -1,6 +1,6 @@
 """CSRF on every POST (plain and htmx), the Content-Security-Policy, production cookie flags, sign-in throttling
-and password rules. The webhook signature probes (missing, wrong, body changed after signing → 403, nothing stored)
-are tests/social/test_webhooks.py::test_a_tampered_body_gets_403_and_stores_nothing; the websocket origin check and
+and password rules. The webhook probes (signature missing, wrong, body changed after signing → 403; the CRC
+signing oracle; the secret URL) are tests/social/test_webhook_security.py; the websocket origin check and
 "agent B never receives agent A's pushes" are tests/workspace/test_consumers.py."""
 
 import re

@@ -48,6 +48,13 @@ class Simulator:
     def retweet(self, user: dict, tweet_id: str) -> dict:
         return self._post("retweet", {"user_id": user["id"], "tweet_id": tweet_id})
 
+    def subscribe_webhook(self, account, live_server_url: str, consumer_secret: str | None = None) -> dict:
+        """Has the sandbox deliver the account's Account Activity to Perch's webhook URL for it, signed."""
+        return self._post("webhooks", {
+            "user_id": account.x_user_id, "url": f"{live_server_url}{account.webhook_path}",
+            "consumer_secret": account.consumer_secret if consumer_secret is None else consumer_secret,
+        })  # fmt: skip
+
     def fault(self, **fault) -> dict:
         return self._post("faults", fault)
 

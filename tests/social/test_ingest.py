@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 
 from contacts.models import ContactIdentity
 from interactions.models import Channel, Interaction, InteractionState, Message
@@ -209,3 +210,38 @@ def test_an_agents_own_reading_of_the_sentiment_stands_when_angrier_messages_arr
     interaction.refresh_from_db()
     assert interaction.messages.count() == 3 and interaction.sentiment == 0.8
     assert Interaction.objects.exclude(pk=interaction.pk).get().sentiment < -0.5  # others still get the worst
+
+
+def test_a_value_the_database_refuses_costs_only_its_own_event(account, monkeypatch):
+    from django.db import DataError
+
+    from social import ingest_batch
+
+    identify = ingest.contact_identify_x_user
+
+    def refuses_maya(**person):  # injected fault: the database refuses a value of Maya's (as PostgreSQL does)
+        if person["x_user_id"] == MAYA.id:
+            raise DataError("value too long for type character varying(100)")
+        return identify(**person)
+
+    def refuses_the_page(**kwargs):
+        raise DataError("value too long for type character varying(100)")
+
+    monkeypatch.setattr(ingest_batch, "contacts_identify_x_users", refuses_the_page)
+    monkeypatch.setattr(ingest, "contact_identify_x_user", refuses_maya)
+    events = [dm("2000000000000000001", MAYA.id), dm("2000000000000000002", TOM.id, "Hi there")]
+    result = ingest.ingest_dm_events(account=account, events=events, users=USERS)
+    assert (len(result.created), result.rejected) == (1, 1)
+    assert Message.objects.get().author["id"] == TOM.id
+    assert RejectedEvent.objects.get().error.startswith("DataError: value too long")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL refuses these values")
+def test_on_postgresql_an_event_the_parsers_did_not_clean_is_rejected_alone(account):
+    too_long = dm("2000000000000000001" * 2, MAYA.id)  # 38 digits: longer than Message.external_id
+    nul = dm("2000000000000000002", MAYA.id, "a NUL \x00 here")
+    result = ingest.ingest_dm_events(account=account, events=[too_long, nul, dm("2000000000000000003", TOM.id)],
+                                     users=USERS)  # fmt: skip
+    assert (len(result.created), result.rejected) == (1, 2)
+    assert {e.error.split(":")[0] for e in RejectedEvent.objects.all()} == {"DataError"}
+    assert RejectedEvent.objects.get(payload__id=nul.id).payload["text"] == "a NUL  here"

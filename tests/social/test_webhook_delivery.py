@@ -23,8 +23,7 @@ def wait_for(predicate, seconds=10.0):
 
 def test_dms_and_mentions_arrive_by_webhook_and_a_catch_up_poll_adds_nothing(simulator, brand, live_server_url):
     services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}/webhooks/x/{brand.pk}/",
-                                 "consumer_secret": brand.consumer_secret})  # fmt: skip
+    simulator.subscribe_webhook(brand, live_server_url)
     maya = simulator.user("maya", "Maya Patel")
     simulator.dm(maya, brand.x_user_id, "Pushed, not polled")
     simulator.tweet(maya, "@acmecare also public")
@@ -38,8 +37,7 @@ def test_dms_and_mentions_arrive_by_webhook_and_a_catch_up_poll_adds_nothing(sim
 
 def test_a_delivery_signed_with_another_secret_is_refused(simulator, brand, live_server_url):
     services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}/webhooks/x/{brand.pk}/",
-                                 "consumer_secret": "an-attacker-guess"})  # fmt: skip
+    simulator.subscribe_webhook(brand, live_server_url, consumer_secret="an-attacker-guess")
     simulator.dm(simulator.user("mallory", "Mallory"), brand.x_user_id, "fake")
     time.sleep(1.5)
     assert not Message.objects.exists()
@@ -47,8 +45,7 @@ def test_a_delivery_signed_with_another_secret_is_refused(simulator, brand, live
 
 def test_a_dm_with_an_image_arrives_by_webhook_with_its_image(simulator, brand, live_server_url):
     services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}/webhooks/x/{brand.pk}/",
-                                 "consumer_secret": brand.consumer_secret})  # fmt: skip
+    simulator.subscribe_webhook(brand, live_server_url)
     simulator.dm(simulator.user("maya", "Maya Patel"), brand.x_user_id, "Here is the broken handle", image=png())
     assert wait_for(lambda: Message.objects.filter(media__0__file__isnull=False).exists()), "no image was stored"
     message = Message.objects.get()
@@ -59,8 +56,7 @@ def test_a_reply_by_webhook_to_a_tweet_perch_never_saw_brings_its_parent(simulat
     maya, tom = simulator.user("maya", "Maya Patel"), simulator.user("tom", "Tom Becker")
     parent = simulator.tweet(maya, "Third delay this week on the 7:40 to Lisbon")  # no mention: Perch never sees it
     services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}/webhooks/x/{brand.pk}/",
-                                 "consumer_secret": brand.consumer_secret})  # fmt: skip
+    simulator.subscribe_webhook(brand, live_server_url)
     simulator.tweet(tom, "@acmecare same here, what is going on?", in_reply_to=parent["id"])
 
     assert wait_for(lambda: Message.objects.count() == 2), "the reply and its fetched parent were not stored"
