@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from social.models import XAccount
-from social.sandbox import services
+from social.sandbox import services, webhooks
 from social.sandbox.errors import Problem
 from social.sandbox.limits import LIMITS
 from social.sandbox.models import (
@@ -225,12 +225,15 @@ def activity(request, body):
 # --- Controlling the sandbox ----------------------------------------------------------------------------
 @simulator_api("POST")
 def webhook(request, body):
-    """{"user_id", "url", "consumer_secret"}: deliver the user's Account Activity to a webhook, signed."""
-    user = _user(body["user_id"])
+    """{"user_id", "url", "consumer_secret"}: deliver the user's Account Activity to a webhook, signed. Only Perch's
+    own webhook URLs are accepted (webhooks.perch_webhook_refusal)."""
+    user, url = _user(body["user_id"]), str(body["url"])
+    if refusal := webhooks.perch_webhook_refusal(url, request=request):
+        raise Problem(400, refusal)
     SandboxWebhook.objects.update_or_create(
-        user=user, defaults={"url": str(body["url"]), "consumer_secret": str(body["consumer_secret"])}
+        user=user, defaults={"url": url, "consumer_secret": str(body["consumer_secret"])}
     )
-    return {"subscribed": user.pk, "url": str(body["url"])}
+    return {"subscribed": user.pk, "url": url}
 
 
 @simulator_api("GET", "POST")
