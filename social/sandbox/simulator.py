@@ -66,6 +66,10 @@ def simulator_api(*allowed: str):
                 return response
             body = {}
             if request.method == "POST":
+                if request.content_type != "application/json":  # a cross-site page cannot send it without asking
+                    return JsonResponse(
+                        {"detail": "Send the body as JSON (Content-Type: application/json)."}, status=415
+                    )
                 try:
                     body = json.loads(request.body or b"{}")
                 except ValueError:

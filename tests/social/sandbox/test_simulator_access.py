@@ -1,11 +1,12 @@
 """Who may use the customer simulator. With DEBUG off: a staff session (CSRF on its POSTs) or the sandbox's own
 token, never anyone else, and no response shows an access token. With DEBUG on (the demo, the tests): open, as
-before."""
+before. Either way a POST body must be JSON, which a cross-site page cannot send without asking first."""
 
 import re
 from io import StringIO
 
 import pytest
+import requests
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -143,6 +144,23 @@ def test_with_debug_off_an_access_token_cannot_be_guessed_from_the_user_id(locke
 def test_with_debug_off_the_x_routes_still_want_the_oauth_token_not_a_staff_session(locked):
     assert staff_client().get("/x-sandbox/2/users/me").status_code == 401
     assert Client(headers=TOKEN_HEADER).get("/x-sandbox/2/dm_events").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_debug_on_a_body_a_cross_site_page_could_send_is_refused(simulator):
+    maya = simulator.user("maya", "Maya Patel")
+    sent = [
+        {"data": b"{}", "headers": {"Content-Type": "text/plain"}},  # what fetch(..., {mode: "no-cors"}) may send
+        {"data": {"{}": ""}},  # a form, urlencoded
+        {"files": {"body": ("body.json", b"{}")}},  # a form, multipart
+        {"data": b"{}"},  # no type at all
+        {},  # no body either: what fetch(url, {method: "POST", mode: "no-cors"}) sends
+    ]
+    for kwargs in sent:
+        response = requests.post(f"{simulator.api}/reset", timeout=10, **kwargs)
+        assert response.status_code == 415, (kwargs, response.text)
+        assert "application/json" in response.json()["detail"]
+    assert [u["id"] for u in requests.get(f"{simulator.api}/users", timeout=10).json()["users"]] == [maya["id"]]
 
 
 @pytest.mark.django_db(transaction=True)
