@@ -37,3 +37,16 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = manage("check", **env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_check_deploy_warns_while_the_sandbox_is_on_with_debug_off(tmp_path):
+    env = {**production_env(tmp_path), "X_SANDBOX_ENABLED": "True", "X_SANDBOX_TOKEN": secrets.token_urlsafe(32)}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "(perch.W001) The X sandbox is enabled with DEBUG off" in result.stderr, result.stderr
+
+
+def test_check_without_deploy_says_nothing_of_the_sandbox(tmp_path):
+    env = {**production_env(tmp_path), "X_SANDBOX_ENABLED": "True"}
+    result = manage("check", "--fail-level", "WARNING", **env)
+    assert result.returncode == 0 and "perch.W001" not in result.stdout + result.stderr

@@ -37,6 +37,10 @@ X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20)  # an X c
 X_SEND_LEASE_SECONDS = env.float("X_SEND_LEASE_SECONDS", default=0) or None
 # Perch's built-in X API sandbox at /x-sandbox/ (demo, training, tests). Off in production unless asked for.
 X_SANDBOX_ENABLED = env.bool("X_SANDBOX_ENABLED", default=DEBUG)
+# Only a DEBUG checkout (the demo, the tests) opens its customer simulator to anyone and shows access tokens; with
+# DEBUG off it wants a staff login or X_SANDBOX_TOKEN. Fixed here: test runners turn DEBUG off at run time.
+X_SANDBOX_OPEN = DEBUG
+X_SANDBOX_TOKEN = env.str("X_SANDBOX_TOKEN", default="")  # sent by scripts as the X-Sandbox-Token header
 X_SANDBOX_RATE_LIMIT_MULTIPLIER = env.float("X_SANDBOX_RATE_LIMIT_MULTIPLIER", default=10)
 
 # Routing and presence

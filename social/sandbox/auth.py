@@ -1,13 +1,35 @@
-"""Who is calling: OAuth 1.0a user context (the acting user is the access token's prefix before `-`, as on X)
-or an app-only Bearer token. Signatures are not verified; the token must be the one the sandbox issued."""
+"""Who is calling. The X routes: OAuth 1.0a user context (the acting user is the access token's prefix before `-`,
+as on X) or an app-only Bearer token; signatures are not verified, the token must be the one the sandbox issued.
+The customer simulator: anyone on a DEBUG checkout, else a staff session or the sandbox's own token."""
 
 import re
 from urllib.parse import unquote
+
+from django.conf import settings
+from django.utils.crypto import constant_time_compare
 
 from social.sandbox.errors import Problem
 from social.sandbox.models import SandboxUser
 
 OAUTH_TOKEN = re.compile(r'oauth_token="([^"]+)"')
+SIMULATOR_TOKEN_HEADER = "X-Sandbox-Token"
+SIMULATOR_REFUSED = (
+    "The customer simulator needs a staff login (sign in at /admin/) or the sandbox's token (X_SANDBOX_TOKEN) in "
+    f"the {SIMULATOR_TOKEN_HEADER} header."
+)
+
+
+def simulator_access(request) -> str:
+    """How the request may use the customer simulator: "open" on a DEBUG checkout, "token" with the sandbox's token
+    in the X-Sandbox-Token header, "staff" for a staff session (whose POSTs must pass Django's CSRF check), or ""
+    when it may not. A wrong token refuses even a staff session: the caller meant the token."""
+    if settings.X_SANDBOX_OPEN:
+        return "open"
+    sent = request.headers.get(SIMULATOR_TOKEN_HEADER)
+    if sent is not None:
+        return "token" if settings.X_SANDBOX_TOKEN and constant_time_compare(sent, settings.X_SANDBOX_TOKEN) else ""
+    user = getattr(request, "user", None)
+    return "staff" if user is not None and user.is_active and user.is_staff else ""
 
 
 def acting_user(request, *, app_allowed: bool) -> SandboxUser | None:
@@ -30,6 +52,6 @@ def acting_user(request, *, app_allowed: bool) -> SandboxUser | None:
     if not user_id.isdigit():
         raise Problem(401)
     user = SandboxUser.objects.filter(pk=user_id).first()
-    if user is None or user.revoked or user.access_token != token:
+    if user is None or user.revoked or not constant_time_compare(user.access_token, token):
         raise Problem(401)
     return user

@@ -1,7 +1,9 @@
 """State of Perch's built-in X API sandbox: users, tweets, DMs, media, likes, rate windows and injected faults."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class SandboxUser(models.Model):
@@ -18,8 +20,12 @@ class SandboxUser(models.Model):
 
     @property
     def access_token(self) -> str:
-        # As on X, the access token starts with the user id and a dash.
-        return f"{self.id}-sandbox" if self.token_version == 1 else f"{self.id}-sandbox{self.token_version}"
+        # As on X, the access token starts with the user id and a dash. Ids are public, so outside a DEBUG checkout
+        # (whose demo and tests use the plain form) the rest is keyed with SECRET_KEY: it cannot be guessed.
+        plain = f"{self.id}-sandbox" if self.token_version == 1 else f"{self.id}-sandbox{self.token_version}"
+        if settings.X_SANDBOX_OPEN:
+            return plain
+        return f"{plain}-{salted_hmac('x_sandbox.access_token', plain, algorithm='sha256').hexdigest()[:32]}"
 
 
 class SandboxTweet(models.Model):

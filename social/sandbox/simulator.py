@@ -1,7 +1,9 @@
 """The customer simulator: act as X users (DM the brand, tweet at it, reply, retweet) and see what the brand did.
 
 A JSON API for tests, the demo generator and `simulate_customers`, and a page for people at /x-sandbox/simulator/.
-It is not part of X's API: no Authorization header, no rate limits, plain `{"detail": ...}` errors.
+It is not part of X's API: no Authorization header, no rate limits, plain `{"detail": ...}` errors. On a DEBUG
+checkout anyone may use it; otherwise only a staff session (CSRF-checked) or the sandbox's token, and no answer
+shows an access token (see auth.simulator_access).
 """
 
 import base64
@@ -9,14 +11,17 @@ import binascii
 import json
 from functools import wraps
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from social.models import XAccount
-from social.sandbox import services
+from social.sandbox import services, webhooks
+from social.sandbox.auth import SIMULATOR_REFUSED, simulator_access
 from social.sandbox.errors import Problem
 from social.sandbox.limits import LIMITS
 from social.sandbox.models import (
@@ -34,19 +39,37 @@ from social.sandbox.wire import iso, references
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
+def access_refusal(request) -> str:
+    """Why the request may not use the simulator, in words ("" when it may)."""
+    access = simulator_access(request)
+    if not access:
+        return SIMULATOR_REFUSED
+    if access == "staff" and request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        # Django's own CSRF check, as for any view: the simulator is exempt only for the token and the DEBUG demo.
+        if CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {}) is not None:
+            return "CSRF check failed: send the X-CSRFToken header the simulator page carries (reload the page)."
+    return ""
+
+
 def simulator_api(*allowed: str):
     """JSON in, JSON out, clear 400s: `view(request, body)` returns a dict (or raises Problem)."""
 
     def decorate(view):
-        @csrf_exempt
+        @csrf_exempt  # checked in access_refusal for staff sessions; scripts send the sandbox's token, no cookie
         @wraps(view)
         def wrapped(request, *args, **kwargs):
+            if refusal := access_refusal(request):
+                return JsonResponse({"detail": refusal}, status=403)
             if request.method not in allowed:
                 response = JsonResponse({"detail": f"Use {' or '.join(allowed)} here."}, status=405)
                 response["Allow"] = ", ".join(allowed)
                 return response
             body = {}
             if request.method == "POST":
+                if request.content_type != "application/json":  # a cross-site page cannot send it without asking
+                    return JsonResponse(
+                        {"detail": "Send the body as JSON (Content-Type: application/json)."}, status=415
+                    )
                 try:
                     body = json.loads(request.body or b"{}")
                 except ValueError:
@@ -123,7 +146,11 @@ def dm_json(event: SandboxDMEvent) -> dict:
 
 
 def person_json(user: SandboxUser) -> dict:
-    return {"id": user.pk, "username": user.username, "name": user.name, "access_token": user.access_token}
+    """A user; with the access token only on a DEBUG checkout, whose tests and demo act as users through X's API."""
+    person = {"id": user.pk, "username": user.username, "name": user.name}
+    if settings.X_SANDBOX_OPEN:
+        person["access_token"] = user.access_token
+    return person
 
 
 # --- People ---------------------------------------------------------------------------------------------
@@ -225,12 +252,15 @@ def activity(request, body):
 # --- Controlling the sandbox ----------------------------------------------------------------------------
 @simulator_api("POST")
 def webhook(request, body):
-    """{"user_id", "url", "consumer_secret"}: deliver the user's Account Activity to a webhook, signed."""
-    user = _user(body["user_id"])
+    """{"user_id", "url", "consumer_secret"}: deliver the user's Account Activity to a webhook, signed. Only Perch's
+    own webhook URLs are accepted (webhooks.perch_webhook_refusal)."""
+    user, url = _user(body["user_id"]), str(body["url"])
+    if refusal := webhooks.perch_webhook_refusal(url, request=request):
+        raise Problem(400, refusal)
     SandboxWebhook.objects.update_or_create(
-        user=user, defaults={"url": str(body["url"]), "consumer_secret": str(body["consumer_secret"])}
+        user=user, defaults={"url": url, "consumer_secret": str(body["consumer_secret"])}
     )
-    return {"subscribed": user.pk, "url": str(body["url"])}
+    return {"subscribed": user.pk, "url": url}
 
 
 @simulator_api("GET", "POST")
@@ -284,8 +314,19 @@ def reset(request, body):
 
 
 # --- The page -------------------------------------------------------------------------------------------
+def page_refusal(request) -> HttpResponse | None:
+    """The page and its images: 403 in words unless the request may use the simulator; GET only."""
+    if refusal := access_refusal(request):
+        return HttpResponseForbidden(refusal, content_type="text/plain; charset=utf-8")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return None
+
+
 def media(request, media_key):
     """Images for the simulator page (the API's media route wants an OAuth header, as X's does)."""
+    if refused := page_refusal(request):
+        return refused
     found = SandboxMedia.objects.filter(media_key=media_key).first()
     if found is None:
         return JsonResponse({"detail": "No such media."}, status=404)
@@ -293,4 +334,6 @@ def media(request, media_key):
 
 
 def page(request):
+    if refused := page_refusal(request):
+        return refused
     return render(request, "sandbox/simulator.html")

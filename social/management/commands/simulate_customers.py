@@ -2,7 +2,7 @@
 
 Drives the customer simulator's JSON API over HTTP: new customers DM the brand (some with a photo), tweet at it,
 reply to earlier tweets and to the brand's answers (branching threads), complain angrily, retweet. Bounded in
-count (rate × duration events at most) and in time.
+count (rate × duration events at most) and in time. A sandbox with DEBUG off wants X_SANDBOX_TOKEN, which it sends.
 """
 
 import base64
@@ -13,6 +13,7 @@ import random
 import time
 
 import requests
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image
 
@@ -142,7 +143,8 @@ class Command(BaseCommand):
 
     def call(self, method: str, path: str, body: dict | None = None) -> dict:
         try:
-            response = requests.request(method, f"{self.api}/{path}", json=body, timeout=10)
+            headers = {"X-Sandbox-Token": settings.X_SANDBOX_TOKEN} if settings.X_SANDBOX_TOKEN else {}
+            response = requests.request(method, f"{self.api}/{path}", json=body, headers=headers, timeout=10)
         except requests.RequestException as exc:
             raise CommandError(f"The sandbox at {self.api} is not reachable ({exc.__class__.__name__}).") from exc
         if response.status_code >= 400:

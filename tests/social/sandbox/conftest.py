@@ -80,3 +80,32 @@ def people(simulator):
 @pytest.fixture
 def app_only(simulator):
     return X(simulator.base, bearer="AAAAAAAAAAAAAAAAAAAAAsandbox-app")
+
+
+@pytest.fixture
+def locked_server_url(settings, transactional_db):
+    """A second live server forked with the sandbox as a DEBUG-off deployment serves it (the session's live server
+    is a DEBUG checkout's); `settings.X_SANDBOX_TOKEN` is its token for scripts."""
+    from functools import partial
+
+    from channels.testing.live import set_database_connection
+    from daphne.testing import DaphneProcess
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    from tests import live_server
+
+    settings.X_SANDBOX_OPEN = False
+    settings.X_SANDBOX_TOKEN = "locked-sandbox-token-0123456789"
+    server = DaphneProcess(
+        "127.0.0.1", partial(live_server.application, static_wrapper=ASGIStaticFilesHandler),
+        setup=set_database_connection,
+    )  # fmt: skip
+    server.start()
+    if not server.ready.wait(timeout=30):
+        server.terminate()
+        raise RuntimeError("Daphne did not start")
+    url = f"http://127.0.0.1:{server.port.value}"
+    yield url
+    live_server.wait_until_quiet(url)
+    server.terminate()
+    server.join(timeout=10)

@@ -98,7 +98,7 @@ def test_clear_errors(simulator):
         response = call(simulator, method, path, body)
         assert response.status_code in (400, 403, 405), (path, body, response.text)
         assert words.lower() in response.json()["detail"].lower(), (path, body, response.json())
-    broken = requests.post(f"{simulator.api}/dm", data="{", timeout=10)
+    broken = requests.post(f"{simulator.api}/dm", data="{", headers={"Content-Type": "application/json"}, timeout=10)
     assert broken.status_code == 400 and broken.json() == {"detail": "The body must be JSON."}
 
 
@@ -110,7 +110,7 @@ def test_limits_revoke_and_reset(simulator):
     assert [as_maya.get("/2/users/me").status_code for _ in range(2)] == [200, 429]
     assert call(simulator, "POST", "revoke", {"user_id": maya["id"]}).json() == {"revoked": maya["id"]}
     assert as_maya.get("/2/dm_events").status_code == 401
-    assert call(simulator, "POST", "reset").json() == {"reset": True}
+    assert call(simulator, "POST", "reset", {}).json() == {"reset": True}
     assert call(simulator, "GET", "users").json() == {"users": []}
     assert call(simulator, "GET", "limits").json()["overrides"] == []
 
