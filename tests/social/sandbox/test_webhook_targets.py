@@ -19,7 +19,7 @@ from tests.live_server import wait_until_quiet
 
 def perch_webhook_path(account) -> str:
     """Perch's own webhook URL path for the account, whatever its shape (social/urls.py)."""
-    return reverse("x_webhook", args=[account.pk])
+    return account.webhook_path
 
 
 class Listener:
@@ -104,7 +104,7 @@ def test_a_webhook_must_be_on_a_host_and_port_perch_serves(settings):
     """In-process, the request's own host is `testserver` (port 80); ALLOWED_HOSTS names the others."""
     settings.ALLOWED_HOSTS = ["testserver", ".perch.example.com"]
     SandboxUser.objects.create(id="1790000000000000001", username="brand", name="Brand")
-    path = reverse("x_webhook", args=[1])
+    path = reverse("x_webhook", args=[1, "a" * 43])
 
     def register(url):
         body = {"user_id": "1790000000000000001", "url": url, "consumer_secret": "s"}

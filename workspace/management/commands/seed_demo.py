@@ -10,6 +10,7 @@ from django.db import transaction
 from contacts.models import Contact, ContactIdentity, IdentityChannel
 from interactions.models import CannedResponse, Label
 from social.models import XAccount
+from social.sandbox.models import SandboxUser
 from social.sandbox.services import sandbox_user_ensure
 from workspace.models import AgentProfile, Skill, Team
 
@@ -73,7 +74,7 @@ class Command(BaseCommand):
                 "api_base_url": sandbox_url(),
                 "consumer_key": "sandbox-consumer-key",
                 "consumer_secret": "sandbox-consumer-secret",
-                "access_token": f"{DEMO_ACCOUNT_USER_ID}-sandbox",  # what the sandbox issues
+                "access_token": SandboxUser(id=DEMO_ACCOUNT_USER_ID).access_token,  # what the sandbox issues
                 "access_token_secret": "sandbox-access-token-secret",
                 "team": team,
                 # The sandbox is 10× as generous as X so the demo can poll every 10 s; the budget follows it.
