@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from contacts import services
 from contacts.models import Contact, ContactIdentity
@@ -55,9 +56,10 @@ class ContactAdmin(AuditedAdminMixin, admin.ModelAdmin):
             keep = form.cleaned_data["keep"]
             source = queryset.exclude(pk=keep.pk).get()
             target = services.contact_merge(target_id=keep.pk, source_id=source.pk, by=request.user)
-            self.message_user(
-                request, f"{source.display_name} was merged into {target.display_name}.", messages.SUCCESS
+            merged = format_html(
+                "<bdi>{}</bdi> was merged into <bdi>{}</bdi>.", source.display_name, target.display_name
             )
+            self.message_user(request, merged, messages.SUCCESS)
             return None
         contacts = queryset.annotate(interaction_count=Count("interactions")).prefetch_related("identities")
         context = {**self.admin_site.each_context(request), "contacts": contacts, "title": "Merge two contacts"}

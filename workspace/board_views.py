@@ -72,6 +72,5 @@ def board_reassign(request: HttpRequest, interaction_id: int) -> HttpResponse:
         return redirect("board:home")
     if error:
         return render(request, "admin/board/partials/_notice.html", {"error": error}, status=422)
-    notice = f"#{interaction.pk} {interaction.contact.display_name} → {to_agent.get_full_name() or to_agent}"
-    response = render(request, "admin/board/partials/_notice.html", {"notice": f"Reassigned {notice}."})
+    response = render(request, "admin/board/partials/_notice.html", {"interaction": interaction, "to_agent": to_agent})
     return trigger_client_event(response, "board:refresh")
