@@ -1,10 +1,23 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from contacts import services
 from contacts.models import Contact, ContactIdentity
 from workspace.admin_audit import AuditedAdminMixin
+from workspace.forms import Pick
+
+
+class ContactMergeForm(forms.Form):
+    """Which of the two selected contacts to keep (the merge confirmation page's radio buttons)."""
+
+    keep = Pick(queryset=Contact.objects.none(), refused="Pick which of the two contacts to keep.")
+
+    def __init__(self, data, *, contacts):
+        super().__init__(data)
+        self.fields["keep"].queryset = contacts
 
 
 class ContactIdentityInline(admin.TabularInline):
@@ -36,12 +49,17 @@ class ContactAdmin(AuditedAdminMixin, admin.ModelAdmin):
             self.message_user(request, "Select exactly two contacts to merge.", messages.WARNING)
             return None
         if request.POST.get("confirm"):
-            keep = int(request.POST["keep"])
-            source = queryset.exclude(pk=keep).get()
-            target = services.contact_merge(target_id=keep, source_id=source.pk, by=request.user)
-            self.message_user(
-                request, f"{source.display_name} was merged into {target.display_name}.", messages.SUCCESS
+            form = ContactMergeForm(request.POST, contacts=queryset)
+            if not form.is_valid():
+                self.message_user(request, form.errors["keep"][0], messages.ERROR)
+                return None
+            keep = form.cleaned_data["keep"]
+            source = queryset.exclude(pk=keep.pk).get()
+            target = services.contact_merge(target_id=keep.pk, source_id=source.pk, by=request.user)
+            merged = format_html(
+                "<bdi>{}</bdi> was merged into <bdi>{}</bdi>.", source.display_name, target.display_name
             )
+            self.message_user(request, merged, messages.SUCCESS)
             return None
         contacts = queryset.annotate(interaction_count=Count("interactions")).prefetch_related("identities")
         context = {**self.admin_site.each_context(request), "contacts": contacts, "title": "Merge two contacts"}

@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.template.response import TemplateResponse
 from django.utils.timesince import timesince
 
@@ -8,6 +7,7 @@ from interactions.errors import InteractionError
 from interactions.models import CannedResponse, Interaction, InteractionNote, Label, Message, Offer, RoutingRule
 from workspace.admin_audit import AuditedAdminMixin
 from workspace.admin_view_only import ViewOnlyAdminMixin
+from workspace.forms import ReassignForm, reassignable_agents
 
 
 class MessageInline(admin.TabularInline):
@@ -87,12 +87,12 @@ class InteractionAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Reassign the selected interactions to an agent…")
     def reassign(self, request, queryset):
-        agents = get_user_model().objects.filter(is_active=True, agent_profile__isnull=False).order_by("first_name")
         if request.POST.get("confirm"):
-            agent = agents.filter(pk=request.POST.get("agent") or 0).first()
-            if agent is None:
-                self.message_user(request, "Pick an active agent to reassign to.", messages.ERROR)
+            form = ReassignForm(request.POST)
+            if not form.is_valid():
+                self.message_user(request, form.refusal(), messages.ERROR)
                 return None
+            agent = form.cleaned_data["agent"]
             self._each(
                 request,
                 queryset,
@@ -104,7 +104,7 @@ class InteractionAdmin(AuditedAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Reassign interactions",
             "interactions": queryset.select_related("contact", "agent"),
-            "agents": agents,
+            "agents": reassignable_agents(),
         }
         return TemplateResponse(request, "admin/interactions/interaction/reassign.html", context)
 

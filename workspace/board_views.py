@@ -3,7 +3,6 @@ when the `supervisors` group hears of a change (pushed after commit by the servi
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -13,10 +12,7 @@ from interactions import services as interaction_services
 from interactions.errors import InteractionError
 from social.health import accounts_health
 from workspace.board_selectors import board_agents, board_queue
-
-
-def _agents_for_select():
-    return get_user_model().objects.filter(is_active=True, agent_profile__isnull=False).order_by("first_name")
+from workspace.forms import ReassignForm, reassignable_agents
 
 
 @staff_member_required
@@ -28,7 +24,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "is_nav_sidebar_enabled": False,  # the board needs the whole width
         "queues": board_queue(),
         "agents": board_agents(),
-        "choices": _agents_for_select(),
+        "choices": reassignable_agents(),
         "accounts": accounts_health(),
     }
     return render(request, "admin/board/board.html", context)
@@ -37,14 +33,14 @@ def board(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 @require_GET
 def board_queue_partial(request: HttpRequest) -> HttpResponse:
-    context = {"queues": board_queue(), "choices": _agents_for_select()}
+    context = {"queues": board_queue(), "choices": reassignable_agents()}
     return render(request, "admin/board/partials/_queue.html", context)
 
 
 @staff_member_required
 @require_GET
 def board_agents_partial(request: HttpRequest) -> HttpResponse:
-    context = {"agents": board_agents(), "choices": _agents_for_select()}
+    context = {"agents": board_agents(), "choices": reassignable_agents()}
     return render(request, "admin/board/partials/_agents.html", context)
 
 
@@ -58,19 +54,16 @@ def board_health_partial(request: HttpRequest) -> HttpResponse:
 @require_POST
 def board_reassign(request: HttpRequest, interaction_id: int) -> HttpResponse:
     """Gives an interaction to the chosen agent through the service; a refusal is shown, nothing changes."""
-    to_agent = _agents_for_select().filter(pk=request.POST.get("agent") or 0).first()
-    error = ""
-    if to_agent is None:
-        error = "Pick an active agent to reassign to."
-    else:
+    form = ReassignForm(request.POST)
+    error = "" if form.is_valid() else form.refusal()
+    if not error:
+        to_agent = form.cleaned_data["agent"]
         try:
             interaction = interaction_services.interaction_reassign(
                 interaction_id=interaction_id, to_agent=to_agent, by=request.user
             )
-        except InteractionError as exc:
+        except InteractionError as exc:  # not open any more, or no such interaction
             error = str(exc)
-        except interaction_services.Interaction.DoesNotExist:
-            error = f"Interaction #{interaction_id} does not exist."
     if not request.htmx:  # the form works without JavaScript too
         if error:
             messages.error(request, error)
@@ -79,6 +72,5 @@ def board_reassign(request: HttpRequest, interaction_id: int) -> HttpResponse:
         return redirect("board:home")
     if error:
         return render(request, "admin/board/partials/_notice.html", {"error": error}, status=422)
-    notice = f"#{interaction.pk} {interaction.contact.display_name} → {to_agent.get_full_name() or to_agent}"
-    response = render(request, "admin/board/partials/_notice.html", {"notice": f"Reassigned {notice}."})
+    response = render(request, "admin/board/partials/_notice.html", {"interaction": interaction, "to_agent": to_agent})
     return trigger_client_event(response, "board:refresh")

@@ -16,6 +16,7 @@ from django_htmx.http import push_url, retarget, trigger_client_event
 from interactions import services as interaction_services
 from interactions.errors import InteractionError
 from workspace import selectors
+from workspace.forms import CommunicationForm, ContactMessageForm, TranscriptPageForm
 from workspace.views import _render_interaction, _workspace, agent_required
 
 
@@ -35,29 +36,33 @@ def _contact_context(request, contact, **extra) -> dict:
     }
 
 
-def _communication_context(request) -> dict:
-    query = request.GET.get("q", "").strip()
+def _communication_context(request, form: CommunicationForm) -> dict:
+    valid = form.is_valid()
+    query = form.cleaned_data["q"].strip() if valid else form.typed("q")
     context = {
         "q": query,
-        "results": selectors.search_contacts(agent=request.user, query=query) if query else None,
+        "search_error": "" if valid else form.refusal(),
+        "results": selectors.search_contacts(agent=request.user, query=query) if valid and query else None,
         "assigned": selectors.assigned_contacts(agent=request.user),
         "unassigned": selectors.unassigned_contacts(agent=request.user),
         "notices": selectors.agent_notices(agent=request.user),
         "contact": None,
     }
-    if request.GET.get("contact", "").isdigit():
-        context.update(_contact_context(request, _contact_or_404(request, int(request.GET["contact"]))))
+    if valid and form.cleaned_data["contact"]:
+        context.update(_contact_context(request, _contact_or_404(request, form.cleaned_data["contact"])))
     return context
 
 
 @require_safe
 @agent_required
 def communication(request: HttpRequest) -> HttpResponse:
-    """The Communication tab; ?q= searches contacts, ?contact= opens one."""
-    context = _communication_context(request)
+    """The Communication tab; ?q= searches contacts, ?contact= opens one (a refused value is said in the results)."""
+    form = CommunicationForm(request.GET)
+    context = _communication_context(request, form)
+    status = 200 if form.is_valid() else 422
     if not request.htmx:
-        return _workspace(request, context={**context, "right_tab": "communication"})
-    return render(request, "workspace/partials/_communication_tab.html", context)
+        return _workspace(request, context={**context, "right_tab": "communication"}, status=status)
+    return render(request, "workspace/partials/_communication_tab.html", context, status=status)
 
 
 @require_safe
@@ -75,7 +80,14 @@ def communication_contact(request: HttpRequest, contact_id: int) -> HttpResponse
 def contact_transcript(request: HttpRequest, contact_id: int) -> HttpResponse:
     """Every DM and tweet with the contact, newest first; ?before= is the "Older" page."""
     contact = _contact_or_404(request, contact_id)
-    before = request.GET.get("before", "")
+    form = TranscriptPageForm(request.GET)
+    if not form.is_valid():  # the "Older" button is replaced by why it cannot page
+        context = {"contact": contact, "transcript_error": form.refusal()}
+        if request.htmx:
+            return render(request, "workspace/partials/_transcript_refused.html", context, status=422)
+        context["transcript"] = selectors.contact_transcript(contact=contact)
+        return _workspace(request, context={**context, "right_tab": "conversation"}, status=422)
+    before = form.cleaned_data["before"]
     context = {"contact": contact, "transcript": selectors.contact_transcript(contact=contact, before=before)}
     if not request.htmx:
         return _workspace(request, context={**context, "right_tab": "conversation"})
@@ -88,14 +100,17 @@ def contact_transcript(request: HttpRequest, contact_id: int) -> HttpResponse:
 def contact_message(request: HttpRequest, contact_id: int) -> HttpResponse:
     """Write a message + Send in the Communication tab: a DM to the contact, sent by the outbox."""
     contact = _contact_or_404(request, contact_id)
-    text = request.POST.get("text", "")
-    try:
-        interaction_services.interaction_write_async(
-            contact_id=contact.pk, agent=request.user, text=text,
-            idempotency_key=request.POST.get("idempotency_key") or uuid.uuid4().hex,
-        )  # fmt: skip
-    except InteractionError as exc:
-        context = _contact_context(request, contact, draft=text, error=str(exc))
+    form = ContactMessageForm(request.POST)
+    error = "" if form.is_valid() else form.refusal()
+    if not error:
+        try:
+            interaction_services.interaction_write_async(
+                contact_id=contact.pk, agent=request.user, text=form.cleaned_data["text"], idempotency_key=form.key()
+            )
+        except InteractionError as exc:
+            error = str(exc)
+    if error:
+        context = _contact_context(request, contact, draft=form.typed("text"), error=error)
         return render(request, "workspace/partials/_communication_contact.html", context, status=422)
     if not request.htmx:
         return redirect(f"{reverse('workspace:communication')}?contact={contact.pk}")

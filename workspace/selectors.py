@@ -1,5 +1,6 @@
 """Reads for the agent workspace. Each takes the agent: an agent sees only what is theirs."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -199,17 +200,24 @@ def search_contacts(*, agent, query: str):
     return Contact.objects.filter(id__in=ids).prefetch_related("identities").order_by("display_name", "id")
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CURSOR = re.compile(r"([0-9]{1,18})_([0-9]{1,18})")  # microseconds since 1970 _ message id (both < 2**63)
+
+
 def encode_cursor(message: Message) -> str:
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    return f"{(message.created_at - epoch) // timedelta(microseconds=1)}_{message.pk}"
+    return f"{(message.created_at - EPOCH) // timedelta(microseconds=1)}_{message.pk}"
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
-    try:
-        micros, pk = (int(part) for part in cursor.split("_"))
-    except ValueError:
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    """The position an "Older" link holds, or None when it is not one encode_cursor wrote."""
+    match = CURSOR.fullmatch(cursor)
+    if match is None:
         return None
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros), pk
+    micros, pk = (int(part) for part in match.groups())
+    try:
+        return EPOCH + timedelta(microseconds=micros), pk
+    except OverflowError:  # past the year 9999
+        return None
 
 
 def contact_transcript(*, contact, before: str = "", limit: int = TRANSCRIPT_PAGE) -> dict:
@@ -221,7 +229,7 @@ def contact_transcript(*, contact, before: str = "", limit: int = TRANSCRIPT_PAG
         .select_related("interaction", "interaction__x_account", "author_agent")
         .order_by("-created_at", "-id")
     )
-    position = _decode_cursor(before) if before else None
+    position = decode_cursor(before) if before else None
     if position:
         at, pk = position
         messages = messages.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))

@@ -9,6 +9,7 @@ from interactions.canned import canned_response_render, canned_responses_for_age
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label
 from workspace import selectors
+from workspace.forms import LabelForm, NoteForm
 from workspace.views import _render_interaction, agent_required
 
 
@@ -35,39 +36,43 @@ def canned_responses(request: HttpRequest, interaction_id: int) -> JsonResponse:
 @require_POST
 @agent_required
 def interaction_note(request: HttpRequest, interaction_id: int) -> HttpResponse:
-    """Add a private note: stored and shown in the transcript, never sent to X."""
-    text = request.POST.get("text", "")
-    key = request.POST.get("idempotency_key")
+    """Add a private note: stored and shown in the transcript, never sent to X. A refusal shows beside Send."""
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _render_interaction(request, interaction_id, status=422, draft=form.typed("text"),
+                                   error=form.refusal(), error_at_composer=True)  # fmt: skip
+    text, key = form.cleaned_data["text"], form.cleaned_data["idempotency_key"]
     try:
         interaction_note_add(interaction_id=interaction_id, agent=request.user, text=text,
                              idempotency_key=f"{key}-note" if key else None)  # fmt: skip
     except NotYours as exc:
         raise Http404(str(exc)) from exc
     except InteractionError as exc:
-        return _render_interaction(request, interaction_id, status=422, draft=text, error=str(exc))
+        return _render_interaction(request, interaction_id, status=422, draft=text, error=str(exc),
+                                   error_at_composer=True)  # fmt: skip
     return _render_interaction(request, interaction_id)
 
 
 @require_POST
 @agent_required
 def interaction_labels(request: HttpRequest, interaction_id: int) -> HttpResponse:
-    """Tag or untag the interaction with one label; answers the header's label bar."""
+    """Tag or untag the interaction with one label; answers the header's label bar (a refusal shows in it)."""
     if selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id, with_messages=False) is None:
         raise Http404("No such interaction.")  # deny first: someone else's interaction is 404 whatever was posted
-    try:
-        label_id = int(request.POST.get("label", ""))
-    except ValueError:
-        return HttpResponse("Pick a label.", status=400)
-    tagged = request.POST.get("tagged") == "1"
-    error = ""
-    try:
-        interaction_label_set(interaction_id=interaction_id, agent=request.user, label_id=label_id, tagged=tagged)
-    except NotYours as exc:
-        raise Http404(str(exc)) from exc
-    except InteractionError as exc:
-        error = str(exc)
+    form = LabelForm(request.POST)
+    error = "" if form.is_valid() else form.refusal()
+    if not error:
+        try:
+            interaction_label_set(interaction_id=interaction_id, agent=request.user,
+                                  label_id=form.cleaned_data["label"], tagged=form.cleaned_data["tagged"])  # fmt: skip
+        except NotYours as exc:
+            raise Http404(str(exc)) from exc
+        except InteractionError as exc:
+            error = str(exc)
     if not request.htmx:
+        if error:
+            return _render_interaction(request, interaction_id, status=422, error=error)
         return redirect("workspace:interaction", interaction_id=interaction_id)
-    context = {"interaction": _visible_interaction(request, interaction_id), "error": error, "menu_open": True,
+    context = {"interaction": _visible_interaction(request, interaction_id), "label_error": error, "menu_open": True,
                "all_labels": Label.objects.filter(is_active=True)}  # fmt: skip
     return render(request, "workspace/partials/_labels.html", context, status=422 if error else 200)

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from workspace import communication, reports, tool_views, views
 from workspace.board_urls import board_patterns
+from workspace.forms import AdminLoginForm, LoginForm
 
 workspace_patterns = (
     [
@@ -50,7 +51,11 @@ workspace_patterns = (
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workspace:home", permanent=False)),
     path("workspace/", include(workspace_patterns)),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", include("workspace.api.urls")),
@@ -66,3 +71,4 @@ if settings.X_SANDBOX_ENABLED:
 admin.site.site_header = "Perch supervisor"
 admin.site.site_title = "Perch"
 admin.site.index_title = "Run customer care on X"
+admin.site.login_form = AdminLoginForm

@@ -17,10 +17,8 @@ from interactions import services as interaction_services
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
 from workspace import selectors, services
-from workspace.forms import ContactForm, PresenceForm
+from workspace.forms import ContactForm, LikeForm, MarkDoneForm, PresenceForm, SendForm, SentimentForm
 from workspace.health import account_health, run_checks
-
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 def agent_required(view):
@@ -136,38 +134,41 @@ def interaction_conversation(request: HttpRequest, interaction_id: int) -> HttpR
 @require_POST
 @agent_required
 def interaction_send(request: HttpRequest, interaction_id: int) -> HttpResponse:
-    """Write a message + Send: a DM, or a public reply to one tweet; the outbox sends it after commit."""
-    text = request.POST.get("text", "")
-    image = request.FILES.get("image")
-    if image is not None and image.size > MAX_UPLOAD:
-        return _render_interaction(request, interaction_id, status=422, draft=text,
-                                   error="The image is over 5 MB; X accepts at most 5 MB.")  # fmt: skip
-    data = image.read() if image else None
-    key = request.POST.get("idempotency_key") or uuid.uuid4().hex
+    """Write a message + Send: a DM, or a public reply to one tweet; the outbox sends it after commit.
+    A refusal (the form's or the outbox's) is shown beside Send, with the draft kept."""
+    form = SendForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_interaction(request, interaction_id, status=422, draft=form.typed("text"),
+                                   error=form.refusal(), error_at_composer=True)  # fmt: skip
+    data = form.cleaned_data
     try:
         found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id, with_messages=False)
         if found is None:
             raise Http404("No such interaction.")
         if found.kind == "twitter":
-            parent = request.POST.get("in_reply_to_tweet_id", "")
-            outbox.outbox_reply(interaction_id=interaction_id, agent=request.user, text=text, image=data,
-                                in_reply_to_tweet_id=parent, idempotency_key=key)  # fmt: skip
+            outbox.outbox_reply(interaction_id=interaction_id, agent=request.user, text=data["text"],
+                                image=data["image"], in_reply_to_tweet_id=data["in_reply_to_tweet_id"],
+                                idempotency_key=form.key())  # fmt: skip
         else:
-            outbox.outbox_send_dm(interaction_id=interaction_id, agent=request.user, text=text, image=data,
-                                  idempotency_key=key)  # fmt: skip
+            outbox.outbox_send_dm(interaction_id=interaction_id, agent=request.user, text=data["text"],
+                                  image=data["image"], idempotency_key=form.key())  # fmt: skip
     except NotYours as exc:
         raise Http404(str(exc)) from exc
     except InteractionError as exc:
-        return _render_interaction(request, interaction_id, status=422, draft=text, error=str(exc))
+        return _render_interaction(request, interaction_id, status=422, draft=data["text"], error=str(exc),
+                                   error_at_composer=True)  # fmt: skip
     return _render_interaction(request, interaction_id)
 
 
 @require_POST
 @agent_required
 def interaction_like(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    form = LikeForm(request.POST)
+    if not form.is_valid():
+        return _render_interaction(request, interaction_id, status=422, error=form.refusal())
     try:
-        outbox.outbox_like(interaction_id=interaction_id, agent=request.user, tweet_id=request.POST.get("tweet_id", ""),
-                           idempotency_key=request.POST.get("idempotency_key") or uuid.uuid4().hex)  # fmt: skip
+        outbox.outbox_like(interaction_id=interaction_id, agent=request.user, tweet_id=form.cleaned_data["tweet_id"],
+                           idempotency_key=form.key())  # fmt: skip
     except NotYours as exc:
         raise Http404(str(exc)) from exc
     except InteractionError as exc:
@@ -190,11 +191,14 @@ def interaction_end(request: HttpRequest, interaction_id: int) -> HttpResponse:
 @require_POST
 @agent_required
 def interaction_done(request: HttpRequest, interaction_id: int) -> HttpResponse:
-    disposition = Label.objects.filter(pk=request.POST.get("disposition") or 0, is_active=True).first()
+    form = MarkDoneForm(request.POST)
+    if not form.is_valid():  # never done without the disposition the agent picked
+        return _render_interaction(request, interaction_id, status=422, error=form.refusal(),
+                                   done_note=form.typed("note"))  # fmt: skip
+    disposition = form.cleaned_data["disposition"]
     try:
-        note = request.POST.get("note", "")
         interaction_services.interaction_mark_done(
-            interaction_id=interaction_id, agent=request.user, disposition=disposition, note=note
+            interaction_id=interaction_id, agent=request.user, disposition=disposition, note=form.cleaned_data["note"]
         )
     except NotYours as exc:
         raise Http404(str(exc)) from exc
@@ -270,14 +274,17 @@ def message_retry(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 @agent_required
 def interaction_sentiment(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    form = SentimentForm(request.POST)
+    if not form.is_valid():
+        return _render_interaction(request, interaction_id, status=422, error=form.refusal())
     try:
         interaction_services.interaction_set_sentiment(
-            interaction_id=interaction_id, agent=request.user, sentiment=request.POST.get("sentiment", "")
+            interaction_id=interaction_id, agent=request.user, sentiment=form.cleaned_data["sentiment"]
         )
+    except NotYours as exc:
+        raise Http404(str(exc)) from exc
     except InteractionError as exc:
-        if isinstance(exc, NotYours):
-            raise Http404(str(exc)) from exc
-        return render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=400)
+        return _render_interaction(request, interaction_id, status=422, error=str(exc))
     return redirect("workspace:interaction", interaction_id=interaction_id)
 
 

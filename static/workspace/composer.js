@@ -42,7 +42,9 @@
     if (reply) {
       const form = document.getElementById(reply.dataset.composer);
       form.querySelector("input[name=in_reply_to_tweet_id]").value = reply.dataset.replyTo;
-      form.querySelector(".replying-to").textContent = "Replying to @" + reply.dataset.replyHandle;
+      const handle = document.createElement("bdi"); // customer text: isolated, like the server renders it
+      handle.textContent = "@" + reply.dataset.replyHandle;
+      form.querySelector(".replying-to").replaceChildren("Replying to ", handle);
       form.querySelector("textarea").focus();
     }
   });

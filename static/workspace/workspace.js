@@ -6,6 +6,9 @@
   window.perchLiveSocket(function (event) {
     if (event.type === "contact.replied") showReplied(event);
     htmx.trigger(document.body, "perch:" + event.type, event);
+    // The partials of one interaction listen to its own events ("perch:message.created:12"): htmx's event filters
+    // ([detail.interaction_id==12]) would need eval, which the CSP forbids.
+    if (event.interaction_id) htmx.trigger(document.body, "perch:" + event.type + ":" + event.interaction_id, event);
   }, function () {
     htmx.trigger(document.body, "perch:resync", {});
   });
@@ -41,7 +44,8 @@
     document.querySelectorAll("#offers .toast[data-offer-id]").forEach(function (toast) {
       if (announced.has(toast.dataset.offerId)) return;
       announced.add(toast.dataset.offerId);
-      notify(toast.dataset.notifyTitle, toast.dataset.notifyBody);
+      // FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE: plain text's <bdi>, so a name cannot reorder the text.
+      notify(toast.dataset.notifyTitle, "\u2068" + toast.dataset.notifyName + "\u2069: " + toast.dataset.notifyText);
     });
   });
 

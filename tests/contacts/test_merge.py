@@ -47,6 +47,6 @@ def test_admin_merge_action_asks_for_confirmation_then_merges():
     assert Contact.objects.count() == 2  # nothing happens before confirmation
 
     done = client.post(url, {**form, "confirm": "yes", "keep": a.pk}, follow=True)
-    assert "was merged into Keep Me" in done.content.decode()
+    assert "was merged into <bdi>Keep Me</bdi>" in done.content.decode()
     assert list(Contact.objects.values_list("pk", flat=True)) == [a.pk]
     assert a.identities.count() == 2

@@ -29,7 +29,8 @@ def test_an_offer_raises_one_desktop_notification_while_the_tab_is_hidden(demo, 
             break
         page.wait_for_timeout(100)
     titles = page.evaluate("window.perchNotifications.map(n => [n.title, n.body])")
-    assert titles == [["New Chat conversation", "Maya Patel: My flight was cancelled, what now?"]]
+    # The name is isolated (FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE): it cannot reorder the words after it.
+    assert titles == [["New Chat conversation", "\u2068Maya Patel\u2069: My flight was cancelled, what now?"]]
     page.evaluate("htmx.trigger(document.body, 'perch:offers.changed', {})")  # the offers re-render
     page.wait_for_timeout(500)
     assert page.evaluate("window.perchNotifications.length") == 1

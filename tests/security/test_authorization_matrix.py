@@ -28,14 +28,14 @@ MATRIX = {
     "workspace/contacts/<int:contact_id>/": ("GET", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/": ("GET", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/access/": ("GET", LOGIN, 204, 404, 404),  # still A's: nothing to say
-    "workspace/interactions/<int:interaction_id>/sentiment/": ("POST", LOGIN, 400, 404, 404),  # no sentiment given
+    "workspace/interactions/<int:interaction_id>/sentiment/": ("POST", LOGIN, 422, 404, 404),  # no sentiment given
     "workspace/interactions/<int:interaction_id>/conversation/": ("GET", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/send/": ("POST", LOGIN, 422, 404, 404),  # empty message
     "workspace/interactions/<int:interaction_id>/like/": ("POST", LOGIN, 422, 404, 404),  # a DM has no tweet to like
     "workspace/interactions/<int:interaction_id>/end/": ("POST", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/done/": ("POST", LOGIN, 409, 404, 404),  # not ended yet
     "workspace/interactions/<int:interaction_id>/notes/": ("POST", LOGIN, 422, 404, 404),  # an empty note
-    "workspace/interactions/<int:interaction_id>/labels/": ("POST", LOGIN, 400, 404, 404),  # no label picked
+    "workspace/interactions/<int:interaction_id>/labels/": ("POST", LOGIN, 422, 404, 404),  # no label picked
     "workspace/interactions/<int:interaction_id>/canned/": ("GET", LOGIN, 200, 404, 404),
     "workspace/messages/<int:message_id>/retry/": ("POST", LOGIN, 302, 404, 404),
     "workspace/messages/<int:message_id>/media/<int:index>/": ("GET", LOGIN, 200, 404, 404),

@@ -205,7 +205,7 @@ def test_a_contact_replying_leaves_a_notification_with_show(client, ana):
     notice = AgentNotice.objects.get(agent=ana)
     assert (notice.kind, notice.contact, notice.text) == ("contact_replied", contact, "Maya Patel replied.")
     html = client.get(reverse("workspace:notices"), headers=HX).content.decode()
-    assert "Maya Patel replied." in html
+    assert "<bdi>Maya Patel</bdi> replied." in html  # the name isolated from the words around it
     assert f'hx-get="{reverse("workspace:communication_contact", args=[contact.pk])}"' in html
     assert not AgentNotice.objects.exclude(agent=ana).exists()
 
@@ -256,7 +256,7 @@ def test_a_missed_offer_is_kept_in_the_notifications(client, ana):
     offer = Offer.objects.create(interaction=interaction, agent=ana, expires_at=timezone.now() - timedelta(seconds=1))
     assert routing.expire(offer.pk)
     html = client.get(reverse("workspace:notices"), headers=HX).content.decode()
-    assert "You missed a Chat offer from Maya Patel." in html
+    assert "You missed a Chat offer from <bdi>Maya Patel</bdi>." in html
 
 
 def test_a_failed_async_dm_shows_why_and_can_be_retried_from_the_transcript(client, ana):

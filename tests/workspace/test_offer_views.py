@@ -170,7 +170,7 @@ def test_the_contact_tab_adds_and_corrects_the_contacts_x_actor_with_clear_error
 
     added = as_ana.post(url, {**base, "x_user_id": "1790000000000000101", "x_handle": "@mayapatel", "x_name": "Maya"})
     assert added.status_code == 200 and "Saved." in added.content.decode()
-    assert "@mayapatel · " in added.content.decode()  # the answer lists the new X identity at once
+    assert "<bdi>@mayapatel</bdi> · " in added.content.decode()  # the answer lists the new X identity at once
     identity = ContactIdentity.objects.get(contact=contact)
     assert (identity.channel, identity.external_id, identity.handle, identity.display_name) == (
         "twitter", "1790000000000000101", "mayapatel", "Maya")  # fmt: skip
