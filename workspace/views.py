@@ -1,4 +1,3 @@
-import mimetypes
 import uuid
 
 from django.contrib.auth.decorators import login_required
@@ -16,11 +15,10 @@ from interactions import outbox
 from interactions import services as interaction_services
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
+from social.media import MAX_BYTES, stored_image_type
 from workspace import selectors, services
 from workspace.forms import ContactForm, PresenceForm
 from workspace.health import account_health, run_checks
-
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 def agent_required(view):
@@ -139,7 +137,7 @@ def interaction_send(request: HttpRequest, interaction_id: int) -> HttpResponse:
     """Write a message + Send: a DM, or a public reply to one tweet; the outbox sends it after commit."""
     text = request.POST.get("text", "")
     image = request.FILES.get("image")
-    if image is not None and image.size > MAX_UPLOAD:
+    if image is not None and image.size > MAX_BYTES:
         return _render_interaction(request, interaction_id, status=422, draft=text,
                                    error="The image is over 5 MB; X accepts at most 5 MB.")  # fmt: skip
     data = image.read() if image else None
@@ -241,7 +239,8 @@ def offer_reject(request: HttpRequest, offer_id: int) -> HttpResponse:
 @require_safe
 @agent_required
 def message_media(request: HttpRequest, message_id: int, index: int) -> FileResponse:
-    """An image of a message, to agents who may see its interaction (never a public media URL)."""
+    """An image of a message, to agents who may see its interaction (never a public media URL). Served only as what
+    its decoder says it is, never as a page: nosniff and a sandbox CSP; a stored file that is no image is a 404."""
     message = get_object_or_404(Message, pk=message_id)
     visible = selectors.interaction_for_agent(
         agent=request.user, interaction_id=message.interaction_id, with_messages=False
@@ -252,7 +251,18 @@ def message_media(request: HttpRequest, message_id: int, index: int) -> FileResp
         name = message.media[index]["file"]
     except (IndexError, KeyError, TypeError) as exc:
         raise Http404("No such image.") from exc
-    return FileResponse(default_storage.open(name), content_type=mimetypes.guess_type(name)[0] or "image/jpeg")
+    if not isinstance(name, str) or not default_storage.exists(name):
+        raise Http404("No such image.")
+    file = default_storage.open(name)
+    image = stored_image_type(file)
+    if image is None:  # stored before images were re-encoded: a page or a script under an image's name
+        file.close()
+        raise Http404("No such image.")
+    file.seek(0)
+    response = FileResponse(file, content_type=image.content_type, filename=image.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"  # opened as a page anyway, it could run nothing
+    return response
 
 
 @require_POST
