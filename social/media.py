@@ -15,11 +15,13 @@ from PIL import GifImagePlugin, Image, ImageCms, ImageOps, ImageSequence
 MAX_BYTES = 5 * 1024 * 1024  # X's limit for images (x-api/media/quickstart/best-practices.mdx): what an agent sends
 MAX_DOWNLOAD_BYTES = 15 * 1024 * 1024  # X's limit for animated GIFs, its largest image: what Perch downloads
 MAX_PIXELS = 36_000_000  # about 6000 × 6000; more is a decompression bomb, not a photo
-# X's limits for animated GIFs ("a GIF may fail during Post creation" beyond them); they also bound the work: the
-# probe's 200 frames of 2000 × 2000 (785 KB) took 50 s to re-encode.
+# X's limits for animated GIFs ("a GIF may fail during Post creation" beyond them). X allows 300 million pixels in
+# all (width × height × frames), but at that size one GIF took 65 s and 1.5 GB to re-encode (bench/images.py): Perch
+# gives an animation the pixel budget of one photo. The probe's 200 frames of 2000 × 2000 (785 KB) had locked the
+# database for 50 s.
 MAX_GIF_WIDTH, MAX_GIF_HEIGHT = 1280, 1080
 MAX_GIF_FRAMES = 350
-MAX_GIF_PIXELS = 300_000_000  # width × height × frames
+MAX_GIF_PIXELS = MAX_PIXELS  # width × height × frames
 FORMATS = {  # Pillow's name → (extension, Content-Type)
     "JPEG": ("jpg", "image/jpeg"),
     "PNG": ("png", "image/png"),
@@ -56,8 +58,9 @@ class PreparedImage:
 
 
 def prepare_image(data: bytes, *, max_bytes: int = MAX_BYTES) -> PreparedImage:
-    """Accepts JPEG, PNG, GIF or WEBP up to `max_bytes` (5 MB), 36 megapixels and X's limits for animated GIFs;
-    returns it re-encoded from its pixels alone. Raises ImageRejected, saying why."""
+    """Accepts JPEG, PNG, GIF or WEBP up to `max_bytes` (5 MB) and 36 megapixels (in all the frames of an animated
+    GIF, which X also limits to 1280 × 1080 and 350 frames); returns it re-encoded from its pixels alone. Raises
+    ImageRejected, saying why."""
     if not data:
         raise ImageRejected("The file is empty.")
     if len(data) > max_bytes:
@@ -103,7 +106,8 @@ def _check_size(image: Image.Image) -> int:
     """Refuses, before decoding anything, what would cost too much to decode; returns the frames to re-encode."""
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageRejected(f"The image is {width} × {height} pixels; Perch accepts at most 36 megapixels.")
+        most = MAX_PIXELS // 1_000_000
+        raise ImageRejected(f"The image is {width} × {height} pixels; Perch accepts at most {most} megapixels.")
     frames = image.n_frames if image.format == "GIF" else 1  # animated PNG and WEBP: their first frame is sent
     if frames == 1:
         return 1
@@ -114,7 +118,9 @@ def _check_size(image: Image.Image) -> int:
         raise ImageRejected(f"{described}; X accepts at most {MAX_GIF_FRAMES} frames.")
     if width * height * frames > MAX_GIF_PIXELS:
         total = round(width * height * frames / 1_000_000)
-        raise ImageRejected(f"{described} ({total} million); X accepts at most 300 million pixels in all.")
+        raise ImageRejected(
+            f"{described} ({total} million); Perch accepts at most {MAX_GIF_PIXELS // 1_000_000} million pixels in all."
+        )
     return frames
 
 
