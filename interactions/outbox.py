@@ -89,21 +89,22 @@ def _create(*, interaction: Interaction, agent, idempotency_key: str, image: Pre
     return message
 
 
-@transaction.atomic
 def outbox_send_dm(
     *, interaction_id: int, agent, text: str, idempotency_key: str, image: bytes | None = None
 ) -> Message:
-    """Queues a DM (text and/or one image) to the customer of a Chat interaction."""
-    interaction = _interaction_for(interaction_id=interaction_id, agent=agent, kind=Channel.CHAT)
+    """Queues a DM (text and/or one image) to the customer of a Chat interaction. The image is prepared before
+    the transaction: decoding a big one must never hold the interaction's lock (nor, on SQLite, the database)."""
     prepared = _image(image)
-    try:
-        validate_dm_text(text, has_image=prepared is not None)
-    except TextRejected as exc:
-        raise OutboxRefused(str(exc)) from exc
-    return _create(
-        interaction=interaction, agent=agent, idempotency_key=idempotency_key, image=prepared, kind=Message.Kind.DM,
-        text=text,
-    )  # fmt: skip
+    with transaction.atomic():
+        interaction = _interaction_for(interaction_id=interaction_id, agent=agent, kind=Channel.CHAT)
+        try:
+            validate_dm_text(text, has_image=prepared is not None)
+        except TextRejected as exc:
+            raise OutboxRefused(str(exc)) from exc
+        return _create(
+            interaction=interaction, agent=agent, idempotency_key=idempotency_key, image=prepared,
+            kind=Message.Kind.DM, text=text,
+        )  # fmt: skip
 
 
 def _with_mention(text: str, handle: str) -> str:
@@ -113,7 +114,6 @@ def _with_mention(text: str, handle: str) -> str:
     return f"@{handle} {text}"
 
 
-@transaction.atomic
 def outbox_reply(
     *,
     interaction_id: int,
@@ -123,23 +123,26 @@ def outbox_reply(
     idempotency_key: str,
     image: bytes | None = None,
 ) -> Message:
-    """Queues a public reply to one tweet of a Twitter interaction, @mentioning its author."""
-    interaction = _interaction_for(interaction_id=interaction_id, agent=agent, kind=Channel.TWITTER)
-    parent = interaction.messages.filter(kind=Message.Kind.TWEET, external_id=in_reply_to_tweet_id).first()
-    if parent is None:
-        raise OutboxRefused("That tweet is not part of this conversation.")
-    handle = (parent.author or {}).get("username", "")
-    if parent.direction == Message.Direction.OUTBOUND:
-        handle = ""  # answering our own reply: the customer is mentioned by the text the agent writes
-    text = _with_mention(text.strip(), handle)
-    try:
-        validate_reply_text(text)
-    except TextRejected as exc:
-        raise OutboxRefused(str(exc)) from exc
-    return _create(
-        interaction=interaction, agent=agent, idempotency_key=idempotency_key, image=_image(image),
-        kind=Message.Kind.TWEET, text=text, in_reply_to_external_id=in_reply_to_tweet_id,
-    )  # fmt: skip
+    """Queues a public reply to one tweet of a Twitter interaction, @mentioning its author (the image, as for a DM,
+    prepared before the transaction)."""
+    prepared = _image(image)
+    with transaction.atomic():
+        interaction = _interaction_for(interaction_id=interaction_id, agent=agent, kind=Channel.TWITTER)
+        parent = interaction.messages.filter(kind=Message.Kind.TWEET, external_id=in_reply_to_tweet_id).first()
+        if parent is None:
+            raise OutboxRefused("That tweet is not part of this conversation.")
+        handle = (parent.author or {}).get("username", "")
+        if parent.direction == Message.Direction.OUTBOUND:
+            handle = ""  # answering our own reply: the customer is mentioned by the text the agent writes
+        text = _with_mention(text.strip(), handle)
+        try:
+            validate_reply_text(text)
+        except TextRejected as exc:
+            raise OutboxRefused(str(exc)) from exc
+        return _create(
+            interaction=interaction, agent=agent, idempotency_key=idempotency_key, image=prepared,
+            kind=Message.Kind.TWEET, text=text, in_reply_to_external_id=in_reply_to_tweet_id,
+        )  # fmt: skip
 
 
 @transaction.atomic

@@ -9,7 +9,6 @@ cursor's since_id moves only when a run has read everything newer than it.
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -20,6 +19,7 @@ from interactions.models import Message
 from social import ingest
 from social.alerts import alert_supervisors
 from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, XUnauthorized
+from social.media import MAX_DOWNLOAD_BYTES, ImageRejected, prepare_image
 from social.models import IngestCursor, XAccount
 from workspace.logs import log_event
 
@@ -130,20 +130,23 @@ def poll_stream(*, client: XClient, account: XAccount, stream: str, report: Poll
 
 
 def fetch_media(*, client: XClient, message_ids: list[int]) -> None:
-    """Downloads images of new messages into media storage, so agents see them without X's OAuth."""
+    """Downloads the images of new messages into media storage, so agents see them without X's OAuth. Each is
+    stored only as the image it decodes to (re-encoded, named by its type); one that is not fetched or not an
+    image keeps, instead of a file, the reason the agent sees, and never stops the others."""
     for message in Message.objects.filter(pk__in=message_ids).exclude(media=[]):
         changed = False
         for index, item in enumerate(message.media):
-            if item.get("file") or not item.get("url"):
+            if item.get("file") or item.get("error") or not item.get("url"):
                 continue
             try:
-                content = client.fetch_media(item["url"])
-            except XError as exc:
-                log.warning("media %s of message %s not fetched: %s", item.get("media_key"), message.pk, exc)
-                continue
-            suffix = Path(item["url"].split("?")[0]).suffix or ".img"
-            name = f"x-media/{message.x_account_id}/{message.external_id}-{index}{suffix}"
-            item["file"] = default_storage.save(name, ContentFile(content))
+                image = prepare_image(client.fetch_media(item["url"]), max_bytes=MAX_DOWNLOAD_BYTES)
+            except (XError, ImageRejected) as exc:
+                item["error"] = f"image not fetched: {exc}" if isinstance(exc, XError) else f"image not shown: {exc}"
+                log_event(log, "media.not_fetched", level=logging.WARNING, message_id=message.pk, index=index,
+                          media_key=item.get("media_key", ""), reason=str(exc))  # fmt: skip
+            else:
+                name = f"x-media/{message.x_account_id}/{message.external_id}-{index}.{image.extension}"
+                item["file"] = default_storage.save(name, ContentFile(image.content))
             changed = True
         if changed:
             Message.objects.filter(pk=message.pk).update(media=message.media)

@@ -14,10 +14,10 @@ from contacts.models import Contact, ContactIdentity, IdentityChannel
 from interactions.annotations import NOTE_MAX_LENGTH
 from interactions.models import Channel, Label, Message
 from interactions.services import SENTIMENT_VALUES
+from social.media import MAX_BYTES
 from workspace import selectors
 from workspace.models import ChannelPresence
 
-MAX_UPLOAD = 5 * 1024 * 1024
 IDEMPOTENCY_KEY_MAX_LENGTH = Message._meta.get_field("idempotency_key").max_length
 SEARCH_MAX_LENGTH = 200
 
@@ -93,7 +93,7 @@ class SendForm(RefusingForm):
         image = self.cleaned_data.get("image")
         if image is None:
             return None
-        if image.size > MAX_UPLOAD:
+        if image.size > MAX_BYTES:
             raise forms.ValidationError("The image is over 5 MB; X accepts at most 5 MB.")
         return image.read()
 

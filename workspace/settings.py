@@ -35,6 +35,11 @@ X_API_BASE_URL = env.str("X_API_BASE_URL", default="https://api.twitter.com")
 X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20)  # an X call slower than this is retried
 # How long a worker's claim on an outgoing message keeps others off it (default: the upload and send timeouts + 10 s).
 X_SEND_LEASE_SECONDS = env.float("X_SEND_LEASE_SECONDS", default=0) or None
+# Where the images of incoming messages may be downloaded from (social/integrations/x_client.py media_access): X's
+# public media CDN, fetched without credentials, and X's DM media hosts, which get the account's OAuth signature.
+# An account's own API base URL (the sandbox in the demo) is allowed too, signed. Anything else is refused.
+X_MEDIA_HOSTS = env.list("X_MEDIA_HOSTS", default=["pbs.twimg.com"])
+X_DM_MEDIA_HOSTS = env.list("X_DM_MEDIA_HOSTS", default=["ton.twitter.com", "api.x.com", "api.twitter.com"])
 # Perch's built-in X API sandbox at /x-sandbox/ (demo, training, tests). Off in production unless asked for.
 X_SANDBOX_ENABLED = env.bool("X_SANDBOX_ENABLED", default=DEBUG)
 # Only a DEBUG checkout (the demo, the tests) opens its customer simulator to anyone and shows access tokens; with

@@ -1,4 +1,3 @@
-import mimetypes
 import uuid
 
 from django.contrib.auth.decorators import login_required
@@ -16,6 +15,7 @@ from interactions import outbox
 from interactions import services as interaction_services
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
+from social.media import stored_image_type
 from workspace import selectors, services
 from workspace.forms import ContactForm, LikeForm, MarkDoneForm, PresenceForm, SendForm, SentimentForm
 from workspace.health import account_health, run_checks
@@ -245,7 +245,8 @@ def offer_reject(request: HttpRequest, offer_id: int) -> HttpResponse:
 @require_safe
 @agent_required
 def message_media(request: HttpRequest, message_id: int, index: int) -> FileResponse:
-    """An image of a message, to agents who may see its interaction (never a public media URL)."""
+    """An image of a message, to agents who may see its interaction (never a public media URL). Served only as what
+    its decoder says it is, never as a page: nosniff and a sandbox CSP; a stored file that is no image is a 404."""
     message = get_object_or_404(Message, pk=message_id)
     visible = selectors.interaction_for_agent(
         agent=request.user, interaction_id=message.interaction_id, with_messages=False
@@ -256,7 +257,18 @@ def message_media(request: HttpRequest, message_id: int, index: int) -> FileResp
         name = message.media[index]["file"]
     except (IndexError, KeyError, TypeError) as exc:
         raise Http404("No such image.") from exc
-    return FileResponse(default_storage.open(name), content_type=mimetypes.guess_type(name)[0] or "image/jpeg")
+    if not isinstance(name, str) or not default_storage.exists(name):
+        raise Http404("No such image.")
+    file = default_storage.open(name)
+    image = stored_image_type(file)
+    if image is None:  # stored before images were re-encoded: a page or a script under an image's name
+        file.close()
+        raise Http404("No such image.")
+    file.seek(0)
+    response = FileResponse(file, content_type=image.content_type, filename=image.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"  # opened as a page anyway, it could run nothing
+    return response
 
 
 @require_POST

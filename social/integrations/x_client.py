@@ -20,11 +20,13 @@ from social.integrations.x_errors import (  # noqa: F401  (re-exported: callers 
     XBadRequest,
     XError,
     XForbidden,
+    XMediaRefused,
     XNotFound,
     XRateLimited,
     XTransient,
     XUnauthorized,
 )
+from social.integrations.x_media import DOWNLOAD_TIMEOUT_SECONDS, media_access, origin_of, read_capped, redirected
 from social.integrations.x_payloads import (  # noqa: F401  (re-exported)
     DMEvent,
     Page,
@@ -46,7 +48,8 @@ log = logging.getLogger(__name__)
 
 X_API_HOST = "https://api.twitter.com"
 X_UPLOAD_HOST = "https://upload.twitter.com"
-TIMEOUT_SECONDS = 20  # uploads and media downloads; API reads and writes: settings.X_API_TIMEOUT_SECONDS
+TIMEOUT_SECONDS = 20  # uploads; media downloads: x_media; API reads and writes: settings.X_API_TIMEOUT_SECONDS
+MEDIA_REDIRECTS = 3
 
 TWEET_FIELDS = "id,text,author_id,conversation_id,created_at,in_reply_to_user_id,referenced_tweets,attachments"
 USER_FIELDS = "id,name,username,profile_image_url"
@@ -157,6 +160,7 @@ class XClient:
         )
         self._api = tweepy.API(self._auth, wait_on_rate_limit=False, retry_count=0, timeout=TIMEOUT_SECONDS)
         _mount(self._api.session, credentials.base_url)
+        self._media_session = requests.Session()  # no host rewriting: media URLs are checked as they are
         self.last_rate_limit: RateLimit | None = None
 
     @classmethod
@@ -299,13 +303,30 @@ class XClient:
         return parse_tweets(body)[0]
 
     def fetch_media(self, url: str) -> bytes:
-        """Downloads an attached image; DM images need the account's OAuth signature, as on X."""
-        try:
-            response = self._client.session.get(url, auth=self._auth.apply_auth(), timeout=TIMEOUT_SECONDS)
-            response.raise_for_status()
-        except requests.RequestException as exc:
-            raise XTransient(f"The image could not be downloaded from X: {exc.__class__.__name__}.") from exc
-        return response.content
+        """Downloads an image attached to a message, from X's media hosts only (`media_access`): signed with the
+        account's OAuth 1.0a header only where X wants it, through redirects only to X's hosts (the signature is
+        never sent to a host other than the first), and at most MAX_DOWNLOAD_BYTES. Raises XMediaRefused, or
+        XError/XTransient when X fails; `str()` of each is a few words for the agent ("not from X")."""
+        first = None
+        for _ in range(MEDIA_REDIRECTS + 1):
+            access = media_access(url, api_base_url=self.credentials.base_url)
+            first = first or origin_of(url)
+            signed = access == "signed" and origin_of(url) == first
+            try:
+                response = self._media_session.get(
+                    url, auth=self._auth.apply_auth() if signed else None, allow_redirects=False, stream=True,
+                    timeout=DOWNLOAD_TIMEOUT_SECONDS,
+                )  # fmt: skip
+            except requests.RequestException as exc:
+                raise XTransient(f"X could not be reached ({exc.__class__.__name__})") from exc
+            with response:
+                if response.is_redirect:
+                    url = redirected(url, response.headers["Location"])
+                    continue
+                if response.status_code != 200:
+                    raise XError(f"X answered {response.status_code}", status=response.status_code)
+                return read_capped(response)
+        raise XMediaRefused("X redirected it too often")
 
     # Writes -----------------------------------------------------------------------------------------------
     def send_dm(self, *, participant_id: str, text: str, media_id: str = "") -> Sent:

@@ -41,3 +41,7 @@ class XBadRequest(XError):
 
 class XTransient(XError):
     """5xx, timeouts, connection errors: worth retrying later."""
+
+
+class XMediaRefused(XError):
+    """A media URL Perch will not download: not one of X's media hosts, redirected elsewhere, or too big."""

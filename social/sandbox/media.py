@@ -50,7 +50,9 @@ def media_file(request, media_key):
     )
     if media is None:
         return problem_response(Problem(404, "No such media."))
-    return HttpResponse(bytes(media.content), content_type=f"image/{media.image_type}")
+    response = HttpResponse(bytes(media.content), content_type=f"image/{media.image_type}")
+    response["Content-Security-Policy"] = "sandbox"  # uploaded bytes, same origin as Perch in the demo: never a page
+    return response
 
 
 def avatar(request, name):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from interactions.models import InteractionState, Message, Offer
 from tests.factories import AgentFactory, InboundDMFactory, InteractionFactory, UserFactory
+from tests.social.conftest import png
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def world():
     interaction = InteractionFactory(agent=agent_a, state=InteractionState.ACTIVE, accepted_at=timezone.now())
     interaction.contact.assigned_agent = agent_a
     interaction.contact.save()
-    name = default_storage.save("x-media/matrix.png", ContentFile(b"\x89PNG\r\n\x1a\n"))
+    name = default_storage.save("x-media/matrix.png", ContentFile(png()))  # a real image: nothing else is served
     image = InboundDMFactory(interaction=interaction, media=[{"type": "photo", "file": name}])
     failed = Message.objects.create(
         interaction=interaction, x_account=interaction.x_account, direction=Message.Direction.OUTBOUND,

@@ -76,7 +76,9 @@ def test_dm_with_an_image_has_attachments_and_includes_media(simulator, people):
     assert body["data"][0]["attachments"] == {"media_keys": [media["media_key"]]}
     assert (media["type"], media["width"], media["height"]) == ("photo", 40, 30)
     assert media["url"].startswith("http://127.0.0.1:")
-    assert as_brand.get(media["url"].removeprefix(as_brand.base)).content == small_png()  # with the OAuth header
+    served = as_brand.get(media["url"].removeprefix(as_brand.base))  # with the OAuth header
+    assert served.content == small_png()
+    assert (served.headers["Content-Type"], served.headers["Content-Security-Policy"]) == ("image/png", "sandbox")
 
 
 def test_conversation_events_match_the_recorded_answer(simulator, people):
