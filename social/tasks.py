@@ -6,10 +6,12 @@ import random
 from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from social import health, polling, sending
 from social.integrations.x_client import XClient, XRateLimited, XTransient
 from social.models import XAccount
+from workspace.logs import log_event
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,15 @@ def poll_account(self, account_id: int) -> None:
         cache.delete(lock)
 
 
+def dispatch_send(message_id: int, **options) -> None:
+    """Hands an outbox row to a worker. With the broker (Redis) down the row, already committed, stays queued and
+    beat's sweep (`release_due_sends`) sends it once the broker is back: an agent's Send never fails for it."""
+    try:
+        send_message.apply_async((message_id,), **options)
+    except OperationalError as exc:
+        log_event(log, "message.dispatch_lost", level=logging.WARNING, message_id=message_id, error=str(exc)[:200])
+
+
 @shared_task(bind=True, name="social.send_message", ignore_result=True, max_retries=sending.MAX_ATTEMPTS)
 def send_message(self, message_id: int) -> str:
     try:
@@ -53,7 +64,7 @@ def send_message(self, message_id: int) -> str:
         log.exception("sending message %s failed unexpectedly", message_id)
         raise self.retry(exc=exc, countdown=sending.backoff(self.request.retries + 1).total_seconds()) from exc
     if outcome == sending.Outcome.RETRY:
-        send_message.apply_async((message_id,), eta=sending.retry_at(message_id))
+        dispatch_send(message_id, eta=sending.retry_at(message_id))
     # IN_FLIGHT: another worker holds the claim; beat's sweep picks the row up if that worker never finishes.
     return outcome
 
