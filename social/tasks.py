@@ -21,8 +21,24 @@ POLL_LOCK_SECONDS = 300
 @shared_task(name="social.poll_due_accounts", ignore_result=True)
 def poll_due_accounts() -> None:
     """Run by beat every few seconds: enqueues a poll for each account whose interval has passed."""
-    for account_id in polling.accounts_due():
+    for account_id in polling.accounts_to_poll():
         poll_account.delay(account_id)
+
+
+def _retry_key(task_name: str, account_id: int, stream: str) -> str:
+    return f"perch:poll:retry:{task_name}:{account_id}:{stream}"
+
+
+def _come_back_at_reset(task, account_id: int, exc: XRateLimited) -> None:
+    """One retry per account and stream, at the stream's reset: the polls that meet the same limit meanwhile (beat
+    finds the account due every interval) schedule none. The mark lasts until the retry is due, as the budget's
+    block of the endpoint does; a retry that meets the limit again schedules the next one."""
+    streams = exc.streams if isinstance(exc, polling.PollRateLimited) else {"": exc.reset_at}
+    for stream, reset_at in streams.items():
+        delay = max(1, int((reset_at - timezone.now()).total_seconds()) + 1) if reset_at else 60
+        if cache.add(_retry_key(task.name, account_id, stream), delay, timeout=delay):
+            log.warning("account %s rate limited on %s; polling again in %ss", account_id, stream or "X", delay)
+            task.apply_async((account_id,), countdown=delay)
 
 
 @shared_task(bind=True, name="social.poll_account", ignore_result=True, max_retries=5)
@@ -36,9 +52,7 @@ def poll_account(self, account_id: int) -> None:
     try:
         polling.poll_account(account_id=account_id)
     except XRateLimited as exc:
-        delay = max(1, int((exc.reset_at - timezone.now()).total_seconds()) + 1) if exc.reset_at else 60
-        log.warning("account %s rate limited; polling again in %ss", account_id, delay)
-        poll_account.apply_async((account_id,), countdown=delay)
+        _come_back_at_reset(poll_account, account_id, exc)
     except XTransient as exc:
         raise self.retry(exc=exc, countdown=min(300, 2**self.request.retries * 5 + random.uniform(0, 3))) from exc
     finally:
@@ -103,8 +117,7 @@ def catch_up_account(account_id: int) -> None:
     try:
         polling.poll_account(account_id=account_id, force=True)
     except XRateLimited as exc:
-        delay = max(1, int((exc.reset_at - timezone.now()).total_seconds()) + 1) if exc.reset_at else 60
-        catch_up_account.apply_async((account_id,), countdown=delay)
+        _come_back_at_reset(catch_up_account, account_id, exc)
 
 
 @shared_task(name="social.check_account_silence", ignore_result=True)
