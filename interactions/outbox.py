@@ -21,9 +21,9 @@ class OutboxRefused(InteractionError):
 
 
 def _dispatch(message_id: int) -> None:
-    from social.tasks import send_message  # social depends on interactions, not the other way round at import
+    from social.tasks import dispatch_send  # social depends on interactions, not the other way round at import
 
-    transaction.on_commit(lambda: send_message.delay(message_id))
+    transaction.on_commit(lambda: dispatch_send(message_id))  # the broker down: the row waits for beat's sweep
 
 
 def _interaction_for(*, interaction_id: int, agent, kind: str) -> Interaction:

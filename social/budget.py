@@ -5,6 +5,7 @@ workers share one budget. X's own `x-rate-limit-*` headers feed it too: when X s
 endpoint is blocked until X's reset time, whatever our count says.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +13,10 @@ from functools import cache
 
 import redis
 from django.conf import settings
+
+from social.integrations.x_errors import XTransient
+
+log = logging.getLogger(__name__)
 
 # X's documented per-user limits: (calls, window in seconds). Supervisors may override them per account.
 DEFAULT_LIMITS: dict[str, list[tuple[int, int]]] = {
@@ -84,15 +89,19 @@ def _at(epoch: float) -> datetime:
 
 
 def spend(account, endpoint: str) -> Verdict:
-    """Counts one call if every window of the endpoint has room; otherwise says when there will be room."""
+    """Counts one call if every window of the endpoint has room; otherwise says when there will be room. Raises
+    XTransient when Redis cannot be reached: a call that cannot be counted is not made (it is tried again later)."""
     now = time.time()
-    blocked_until = _redis().get(_block_key(account.pk, endpoint))
-    if blocked_until and float(blocked_until) > now:
-        return Verdict(False, _at(float(blocked_until)))
     windows = limits_for(account, endpoint)
     keys = [_key(account.pk, endpoint, seconds, _window_start(seconds, now)) for _, seconds in windows]
     args = [calls for calls, _ in windows] + [seconds + 60 for _, seconds in windows]
-    full = _redis().eval(_SPEND, len(keys), *keys, *args)
+    try:
+        blocked_until = _redis().get(_block_key(account.pk, endpoint))
+        if blocked_until and float(blocked_until) > now:
+            return Verdict(False, _at(float(blocked_until)))
+        full = _redis().eval(_SPEND, len(keys), *keys, *args)
+    except redis.RedisError as exc:
+        raise XTransient("The X budget cannot be counted right now (Redis is unreachable).") from exc
     if full:
         seconds = windows[full - 1][1]
         return Verdict(False, _at(_window_start(seconds, now) + seconds))
@@ -104,8 +113,12 @@ def observe(account, endpoint: str, *, remaining: int | None, reset_at: datetime
     if remaining is None or remaining > 0 or reset_at is None:
         return
     ttl = int(reset_at.timestamp() - time.time()) + 1
-    if ttl > 0:
+    if ttl <= 0:
+        return
+    try:
         _redis().set(_block_key(account.pk, endpoint), reset_at.timestamp(), ex=ttl)
+    except redis.RedisError:  # heard after X answered: the call stands; X's own 429 stops the next one
+        log.warning("X's rate limit for %s of account %s not recorded: Redis is unreachable", endpoint, account.pk)
 
 
 def usage(account) -> list[WindowUse]:

@@ -17,7 +17,7 @@ from contacts.services import contact_identify_x_user
 from interactions import routing
 from interactions.models import OPEN_STATES, Channel, Interaction, Message
 from interactions.sentiment import sentiment_score
-from social import ingest_batch
+from social import ingest_batch, sending
 from social.integrations.x_client import DMEvent, Tweet, XUser
 from social.integrations.x_payloads import conversation_id_for, storable, storable_json
 from social.models import RejectedEvent, XAccount
@@ -32,6 +32,7 @@ class IngestResult:
     created: list[int] = field(default_factory=list)  # ids of new messages
     touched: set[int] = field(default_factory=set)  # interactions that got customer messages
     duplicates: int = 0
+    echoes: int = 0  # X's copies of messages Perch sent: their outbox rows became sent
     skipped: int = 0
     rejected: int = 0
 
@@ -208,8 +209,14 @@ def _ingest_dm(account: XAccount, event: DMEvent, users: dict[str, XUser], resul
         "author": _author(users.get(event.sender_id), event.sender_id),
     }
     if from_brand:
-        # Sent from Perch (already stored, so a duplicate) or from X's own app: part of the conversation,
-        # never new work.
+        # X's copy of a DM sent from Perch makes its outbox row sent (a worker may still be waiting for X's answer,
+        # or have died waiting); one sent from X's own app is part of the conversation, never new work.
+        if sending.outbox_echo(
+            account=account, kind=Message.Kind.DM, external_id=event.id, text=event.text, at=common["created_at"],
+            thread_key=conversation,
+        ):  # fmt: skip
+            result.echoes += 1
+            return
         interaction = (
             Interaction.objects.filter(x_account=account, kind=Channel.CHAT, thread_key=conversation)
             .order_by("-opened_at")
@@ -262,6 +269,8 @@ def _ingest_tweets(*, account, tweets, users, context) -> IngestResult:
     for tweet in sorted(tweets, key=lambda t: int(t.id)):
         if tweet.is_retweet or tweet.author_id == account.x_user_id:
             result.skipped += 1  # retweets and the brand's own tweets never create work
+            if not tweet.is_retweet:
+                _own_reply(account, tweet, result)  # a webhook delivers the brand's own replies: Perch's are sent
         else:
             customer_tweets.append(tweet)
     # The batch path needs no fetched parents; a page with some (or a conflict) goes one by one.
@@ -322,9 +331,12 @@ def _branch_for(account, tweet: Tweet, contact, users, context, result, depth=0)
 
 
 def _store_context_tweet(account, tweet: Tweet, contact, users, context, result, depth) -> Message:
-    """A parent tweet Perch had not seen (fetched from X): stored in the branch it roots or continues."""
-    interaction = _branch_for(account, tweet, contact, users, context, result, depth)
+    """A parent tweet Perch had not seen (fetched from X): stored in the branch it roots or continues. The brand's
+    reply that Perch's outbox was still sending (or whose worker died) is that outbox row, now sent."""
     by_brand = tweet.author_id == account.x_user_id
+    if by_brand and (sent := _own_reply(account, tweet, result)):
+        return sent
+    interaction = _branch_for(account, tweet, contact, users, context, result, depth)
     direction = Message.Direction.OUTBOUND if by_brand else Message.Direction.INBOUND
     return _store(
         interaction,
@@ -333,6 +345,18 @@ def _store_context_tweet(account, tweet: Tweet, contact, users, context, result,
         delivery=Message.Delivery.SENT if by_brand else "",
         **_tweet_fields(tweet, users),
     )
+
+
+def _own_reply(account: XAccount, tweet: Tweet, result: IngestResult) -> Message | None:
+    """X's copy of a reply the brand posted: the outbox row it came from, now sent, if one is unsent."""
+    if not tweet.replied_to_id:
+        return None
+    sent = sending.outbox_echo(
+        account=account, kind=Message.Kind.TWEET, external_id=tweet.id, text=tweet.text,
+        at=tweet.created_at or timezone.now(), in_reply_to=tweet.replied_to_id,
+    )  # fmt: skip
+    result.echoes += int(sent is not None)
+    return sent
 
 
 def _tweet_fields(tweet: Tweet, users: dict[str, XUser]) -> dict:

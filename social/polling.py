@@ -8,7 +8,7 @@ cursor's since_id moves only when a run has read everything newer than it.
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from interactions.models import Message
-from social import ingest
+from social import budget, ingest
 from social.alerts import alert_supervisors
 from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, XUnauthorized
 from social.media import MAX_DOWNLOAD_BYTES, ImageRejected, prepare_image
@@ -26,6 +26,15 @@ from workspace.logs import log_event
 log = logging.getLogger(__name__)
 
 PARENT_FETCH_DEPTH = 3
+
+
+class PollRateLimited(XRateLimited):
+    """Some streams of a poll met X's rate limit (or the budget's); the others were read. `streams`: when each
+    limited stream may be read again. X counts each endpoint on its own, so one limit never stops the rest."""
+
+    def __init__(self, first: XRateLimited, streams: dict[str, datetime]):
+        super().__init__(str(first), reset_at=max(streams.values()))
+        self.streams = streams
 
 
 @dataclass
@@ -153,8 +162,9 @@ def fetch_media(*, client: XClient, message_ids: list[int]) -> None:
 
 
 def poll_account(*, account_id: int, client: XClient | None = None, force: bool = False) -> PollReport:
-    """Polls DMs and mentions of one account. Raises XRateLimited so the caller can come back at the reset time;
-    marks the account "needs reconnect" on 401 and stops. Webhook accounts are polled only with force (catch-up)."""
+    """Polls DMs and mentions of one account. A stream that meets a rate limit is left until its reset and the
+    others are read; then PollRateLimited says when each may go again, so the caller can come back. Marks the
+    account "needs reconnect" on 401 and stops. Webhook accounts are polled only with force (catch-up)."""
     account = XAccount.objects.get(pk=account_id)
     report = PollReport(account_id=account_id)
     if not account.is_active or account.needs_reconnect:
@@ -165,22 +175,24 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
         return report
     client = client or XClient.for_account(account)
     XAccount.objects.filter(pk=account.pk).update(last_polled_at=timezone.now())
+    limited: dict[str, XRateLimited] = {}
     try:
         for stream in streams_of(account):
-            poll_stream(client=client, account=account, stream=stream, report=report)
+            try:
+                poll_stream(client=client, account=account, stream=stream, report=report)
+            except XRateLimited as exc:
+                limited[stream] = exc  # the next stream is another endpoint at X, with its own limit
     except XUnauthorized as exc:
         XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
         alert_supervisors("account.needs_reconnect", account_id=account.pk, account=str(account))
         report.error = str(exc)
         log.error("account %s needs reconnecting: %s", account.pk, exc)
         return report
-    except XRateLimited as exc:
-        until = exc.reset_at or timezone.now() + timedelta(minutes=1)
-        XAccount.objects.filter(pk=account.pk).update(rate_limited_until=until, last_error=str(exc)[:300])
-        raise
     except XError as exc:
         XAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:300])
         raise
+    if limited:
+        raise _rate_limited(account, limited)
     XAccount.objects.filter(pk=account.pk).update(
         last_poll_ok_at=timezone.now(), last_error="", rate_limited_until=None
     )
@@ -191,14 +203,36 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
     return report
 
 
+def _rate_limited(account: XAccount, limited: dict[str, XRateLimited]) -> PollRateLimited:
+    """Records when the limited streams may go again. Until then their endpoints are blocked in the budget (X's
+    headers do it; a 429 without them blocks for a minute), so the polls that come meanwhile do not call X for them."""
+    now = timezone.now()
+    streams = {}
+    for stream, exc in limited.items():
+        streams[stream] = exc.reset_at or now + timedelta(minutes=1)
+        if exc.reset_at is None:
+            budget.observe(account, stream, remaining=0, reset_at=streams[stream])  # stream names are endpoints
+    first = next(iter(limited.values()))
+    XAccount.objects.filter(pk=account.pk).update(rate_limited_until=max(streams.values()), last_error=str(first)[:300])
+    return PollRateLimited(first, streams)
+
+
 def accounts_due(now=None) -> list[int]:
-    """Active polling accounts whose interval has passed and that are not waiting out a rate limit."""
+    """Active polling accounts whose interval has passed. One rate-limited stream does not hold the account back:
+    the budget keeps its endpoint from X until the reset while the other streams are read."""
     now = now or timezone.now()
     due = []
     for account in XAccount.objects.filter(is_active=True, needs_reconnect=False, mode=XAccount.Mode.POLLING):
-        if account.rate_limited_until and account.rate_limited_until > now:
-            continue
         if account.last_polled_at and account.last_polled_at + timedelta(seconds=account.poll_interval_seconds) > now:
             continue
         due.append(account.pk)
+    return due
+
+
+def accounts_to_poll(now=None) -> list[int]:
+    """The due accounts, stamped as polled now: beat queues one poll per account and interval, however long the
+    workers take to start it (polls used to pile up behind a busy worker, then each met the same rate limit)."""
+    now = now or timezone.now()
+    due = accounts_due(now)
+    XAccount.objects.filter(pk__in=due).update(last_polled_at=now)
     return due

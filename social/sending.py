@@ -7,10 +7,18 @@ DM or reply went out before anything is sent again. Budget refusals and 429s put
 time it may go ("sends at HH:MM"); a 401 holds it until the account is reconnected; transient errors come back
 after a backoff; anything else fails with X's reason, retryable from the UI. Beat's sweep (`dispatchable`) sends
 what is due again.
+
+X's copy of a message the brand sent (a poll or a webhook reads it) is matched to the outbox row it came from
+(`outbox_echo`) and makes that row sent; it is never stored beside it. Every change of delivery state goes through
+`delivery_move`, which moves a row only from the state its caller expects: ingest marking a row sent and a worker
+still calling X with it cannot undo each other.
 """
 
+import html
 import logging
 import random
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -39,7 +47,10 @@ from workspace.notifications import notify_agent
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-RECONCILE_SKEW = timedelta(minutes=5)
+RECONCILE_SKEW = timedelta(minutes=5)  # X's clock against ours
+UNSENT = (Message.Delivery.QUEUED, Message.Delivery.SENDING, Message.Delivery.FAILED)
+ANY_CLAIM = object()
+_URL = re.compile(r"https?://\S+")
 
 
 class Outcome(StrEnum):
@@ -80,12 +91,27 @@ def _notify_status(message: Message) -> None:
         )  # fmt: skip
 
 
-def _update(message: Message, **fields) -> None:
+def delivery_move(message: Message, *, expected: Iterable[str], claim=ANY_CLAIM, **fields) -> bool:
+    """The one way a message's delivery state (and what goes with it) changes: only while the row is in a state the
+    caller expects and, for a worker, still under the claim it stamped. One conditional UPDATE, which takes the row
+    lock: of two writers (ingest seeing X's copy, a worker hearing X's late answer) the second finds the row moved
+    and changes nothing. False when the row had moved."""
+    rows = Message.objects.filter(pk=message.pk, delivery__in=list(expected))
+    if claim is not ANY_CLAIM:
+        rows = rows.filter(claimed_at=claim)  # None matches an unclaimed row
     with transaction.atomic():
+        if not rows.update(**fields):
+            return False
         for name, value in fields.items():
             setattr(message, name, value)
-        message.save(update_fields=list(fields))
         _notify_status(message)
+    return True
+
+
+def _outcome_elsewhere(message: Message) -> Outcome:
+    """A worker's move found the row moved: X's copy made it sent meanwhile, or another worker holds it now."""
+    delivery = Message.objects.filter(pk=message.pk).values_list("delivery", flat=True).first()
+    return Outcome.SENT if delivery == Message.Delivery.SENT else Outcome.SKIPPED
 
 
 def _claim(message_id: int) -> Claim:
@@ -112,19 +138,19 @@ def _claim(message_id: int) -> Claim:
             return Claim(None)
         if message.send_after and message.send_after > now:
             return Claim(None)
+        as_read = {"expected": [message.delivery], "claim": message.claimed_at}
         ahead = _held_ahead(message)
         if ahead is not None:
             # X's window reopened but the sweep has not released the earlier sends yet: this one goes after them.
             when = max(ahead, now)
             last_error = f"Waiting behind earlier messages: sends at {timezone.localtime(when):%H:%M}."
-            _update(message, send_after=when, last_error=last_error)
+            delivery_move(message, **as_read, send_after=when, last_error=last_error)
             return Claim(None)
         ask_x_first = message.delivery == Message.Delivery.SENDING or message.claimed_at is not None
-        message.delivery, message.claimed_at = Message.Delivery.SENDING, now
-        message.attempts += 1
-        message.save(update_fields=["delivery", "claimed_at", "attempts"])
-        _notify_status(message)
-        return Claim(message, ask_x_first=ask_x_first)
+        claimed = delivery_move(
+            message, **as_read, delivery=Message.Delivery.SENDING, claimed_at=now, attempts=message.attempts + 1
+        )
+        return Claim(message if claimed else None, ask_x_first=ask_x_first)
 
 
 def _held_ahead(message: Message):
@@ -160,40 +186,40 @@ def _send(message: Message, ask_x_first: bool, client: XClient | None) -> Outcom
     # X surely did not get it when it refused the call (429, 401) and we did not have to ask first; then the next
     # try need not ask. After a timeout or a 5xx X may have it: the claim stays, and the next try asks.
     claimed_at = message.claimed_at if ask_x_first else None
+    # Every move below is from `sending` under this worker's own claim: if X's copy made the row sent meanwhile
+    # (a poll or a webhook saw it), or the claim lapsed and another worker took the row, nothing is undone.
+    mine = {"expected": [Message.Delivery.SENDING], "claim": message.claimed_at}
+    queued, failed = Message.Delivery.QUEUED, Message.Delivery.FAILED
     try:
         found = _reconcile(client, message) if ask_x_first else None
         sent = found or _perform(client, message)
     except XRateLimited as exc:
         when = exc.reset_at or timezone.now() + timedelta(minutes=1)
-        _update(
-            message, delivery=Message.Delivery.QUEUED, send_after=when, claimed_at=claimed_at,
-            last_error=f"Waiting for X's rate limit: sends at {timezone.localtime(when):%H:%M}.",
-        )  # fmt: skip
-        return Outcome.WAITING
+        outcome, fields = Outcome.WAITING, {
+            "delivery": queued, "send_after": when, "claimed_at": claimed_at,
+            "last_error": f"Waiting for X's rate limit: sends at {timezone.localtime(when):%H:%M}.",
+        }  # fmt: skip
     except XUnauthorized as exc:
         XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
         alert_supervisors("account.needs_reconnect", account_id=account.pk, account=str(account))
-        _update(
-            message, delivery=Message.Delivery.QUEUED, claimed_at=claimed_at,
-            last_error="Held: the X account needs reconnecting. It goes out once a supervisor fixes it.",
-        )  # fmt: skip
-        return Outcome.HELD
+        outcome, fields = Outcome.HELD, {
+            "delivery": queued, "claimed_at": claimed_at,
+            "last_error": "Held: the X account needs reconnecting. It goes out once a supervisor fixes it.",
+        }  # fmt: skip
     except XTransient as exc:
         if message.attempts >= MAX_ATTEMPTS:
-            _update(
-                message, delivery=Message.Delivery.FAILED, last_error=f"{exc} Gave up after {message.attempts} tries."
-            )
-            return Outcome.FAILED
-        _update(
-            message, delivery=Message.Delivery.QUEUED, send_after=timezone.now() + backoff(message.attempts),
-            last_error=f"{exc} Trying again shortly.",
-        )  # fmt: skip
-        return Outcome.RETRY
+            outcome = Outcome.FAILED
+            fields = {"delivery": failed, "last_error": f"{exc} Gave up after {message.attempts} tries."}
+        else:
+            outcome, fields = Outcome.RETRY, {
+                "delivery": queued, "send_after": timezone.now() + backoff(message.attempts),
+                "last_error": f"{exc} Trying again shortly.",
+            }  # fmt: skip
     except XError as exc:
-        _update(message, delivery=Message.Delivery.FAILED, last_error=str(exc)[:300])
-        return Outcome.FAILED
-    _mark_sent(message, sent)
-    return Outcome.SENT
+        outcome, fields = Outcome.FAILED, {"delivery": failed, "last_error": str(exc)[:300]}
+    else:
+        return Outcome.SENT if _mark_sent(message, sent, mine) else _outcome_elsewhere(message)
+    return outcome if delivery_move(message, **mine, **fields) else _outcome_elsewhere(message)
 
 
 def _customer_x_id(message: Message) -> str:
@@ -233,44 +259,91 @@ def _perform(client: XClient, message: Message) -> Sent:
     return Sent(id=message.in_reply_to_external_id)
 
 
+def same_text(ours: str, theirs: str) -> bool:
+    """X's copy of a text Perch sent: X wraps links (t.co) and escapes &, < and > in tweets; the words are ours."""
+
+    def words(text: str) -> str:
+        return " ".join(_URL.sub(" ", html.unescape(text or "")).split())
+
+    return words(ours) == words(theirs)
+
+
+def _echoes(message: Message):
+    """Rows holding X's copy of a message the brand sent without Perch's outbox knowing it was ours (written by no
+    agent): the row being reconciled may adopt one of them."""
+    return Message.objects.filter(
+        x_account=message.x_account, kind=message.kind, direction=Message.Direction.OUTBOUND,
+        author_agent__isnull=True, idempotency_key__isnull=True,
+    )  # fmt: skip
+
+
 def _reconcile(client: XClient, message: Message) -> Sent | None:
-    """After a worker died mid-send: did X get it? Look it up rather than risk sending it twice."""
+    """After a worker died mid-send: did X get it? Look it up rather than risk sending it twice. X's copy already
+    stored as an echo row counts as sent (that row is adopted); one held by another outbox row is that row's."""
     since = message.created_at - RECONCILE_SKEW
+    held = Message.objects.filter(x_account=message.x_account, kind=message.kind, external_id__isnull=False)
     taken = set(
-        Message.objects.filter(x_account=message.x_account, kind=message.kind, external_id__isnull=False)
-        .exclude(pk=message.pk)
-        .values_list("external_id", flat=True)
+        held.exclude(pk=message.pk).exclude(pk__in=_echoes(message).values("pk")).values_list("external_id", flat=True)
     )
     if message.kind == Message.Kind.DM:
         events: list[DMEvent] = client.dm_conversation_events(participant_id=_customer_x_id(message))
-        for event in events:
-            mine = event.sender_id == message.x_account.x_user_id and event.text == message.text
+        for event in sorted(events, key=lambda e: int(e.id)):
+            mine = event.sender_id == message.x_account.x_user_id and same_text(message.text, event.text)
             if mine and event.id not in taken and (event.created_at is None or event.created_at >= since):
                 log.info("message %s was already delivered as DM %s; not sending again", message.pk, event.id)
                 return Sent(id=event.id, conversation_id=event.conversation_id)
     elif message.kind == Message.Kind.TWEET:
-        for tweet in client.recent_tweets_by(username=message.x_account.handle):
-            same = tweet.text == message.text and tweet.replied_to_id == message.in_reply_to_external_id
+        for tweet in sorted(client.recent_tweets_by(username=message.x_account.handle), key=lambda t: int(t.id)):
+            same = same_text(message.text, tweet.text) and tweet.replied_to_id == message.in_reply_to_external_id
             if same and tweet.id not in taken:
                 log.info("message %s was already posted as tweet %s; not posting again", message.pk, tweet.id)
                 return Sent(id=tweet.id)
     return None  # likes are idempotent at X: sending again is safe
 
 
-def _mark_sent(message: Message, sent: Sent) -> None:
+def _mark_sent(message: Message, sent: Sent, mine: dict) -> bool:
     fields = {
         "delivery": Message.Delivery.SENT, "external_id": sent.id, "sent_at": timezone.now(), "last_error": "",
         "send_after": None,
     }  # fmt: skip
     try:
-        _update(message, **fields)
+        return delivery_move(message, **mine, **fields)
     except IntegrityError:
-        # A poll stored X's echo of this very message first (as if sent from X's app): keep ours, drop the echo.
+        # X's copy of this very message is stored as a row of its own (no outbox row matched it): ours adopts its id.
         with transaction.atomic():
-            Message.objects.filter(
-                x_account=message.x_account, kind=message.kind, external_id=sent.id, author_agent__isnull=True
-            ).exclude(pk=message.pk).delete()
-            _update(message, **fields)
+            _echoes(message).filter(external_id=sent.id).exclude(pk=message.pk).delete()
+            return delivery_move(message, **mine, **fields)
+
+
+def outbox_echo(
+    *, account: XAccount, kind: str, external_id: str, text: str, at, thread_key: str = "", in_reply_to: str = ""
+) -> Message | None:
+    """X's copy of a DM or reply the brand sent, read by a poll or a webhook: the outbox row it came from, now sent
+    with X's id, or None (sent from X's own app, or already stored). The row is one a worker has called X with
+    (claimed) and that is not known sent: same conversation (DMs) or same tweet answered (replies), same words, written
+    before X's copy and claimed no longer than a lease before it. The oldest such row first."""
+    if Message.objects.filter(x_account=account, kind=kind, external_id=external_id).exists():
+        return None  # stored already: the caller's insert is refused as a duplicate
+    rows = Message.objects.filter(
+        x_account=account, kind=kind, direction=Message.Direction.OUTBOUND, author_agent__isnull=False,
+        external_id__isnull=True, delivery__in=UNSENT, claimed_at__gte=at - send_lease() - RECONCILE_SKEW,
+        created_at__lte=at + RECONCILE_SKEW,
+    )  # fmt: skip
+    if kind == Message.Kind.DM:
+        rows = rows.filter(interaction__thread_key=thread_key)
+    else:
+        rows = rows.filter(in_reply_to_external_id=in_reply_to)
+    for message in rows.select_related("interaction").order_by("created_at", "pk"):
+        if not same_text(message.text, text):
+            continue
+        fields = {"delivery": Message.Delivery.SENT, "external_id": external_id, "sent_at": at, "last_error": ""}
+        if delivery_move(message, expected=UNSENT, **fields, send_after=None):
+            log_event(
+                log, "message.echo_matched", account_id=account.pk, interaction_id=message.interaction_id,
+                message_id=message.pk, external_id=external_id,
+            )  # fmt: skip
+            return message
+    return None
 
 
 def retry_at(message_id: int):

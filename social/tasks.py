@@ -6,10 +6,12 @@ import random
 from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from social import health, polling, sending
 from social.integrations.x_client import XClient, XRateLimited, XTransient
 from social.models import XAccount
+from workspace.logs import log_event
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +21,24 @@ POLL_LOCK_SECONDS = 300
 @shared_task(name="social.poll_due_accounts", ignore_result=True)
 def poll_due_accounts() -> None:
     """Run by beat every few seconds: enqueues a poll for each account whose interval has passed."""
-    for account_id in polling.accounts_due():
+    for account_id in polling.accounts_to_poll():
         poll_account.delay(account_id)
+
+
+def _retry_key(task_name: str, account_id: int, stream: str) -> str:
+    return f"perch:poll:retry:{task_name}:{account_id}:{stream}"
+
+
+def _come_back_at_reset(task, account_id: int, exc: XRateLimited) -> None:
+    """One retry per account and stream, at the stream's reset: the polls that meet the same limit meanwhile (beat
+    finds the account due every interval) schedule none. The mark lasts until the retry is due, as the budget's
+    block of the endpoint does; a retry that meets the limit again schedules the next one."""
+    streams = exc.streams if isinstance(exc, polling.PollRateLimited) else {"": exc.reset_at}
+    for stream, reset_at in streams.items():
+        delay = max(1, int((reset_at - timezone.now()).total_seconds()) + 1) if reset_at else 60
+        if cache.add(_retry_key(task.name, account_id, stream), delay, timeout=delay):
+            log.warning("account %s rate limited on %s; polling again in %ss", account_id, stream or "X", delay)
+            task.apply_async((account_id,), countdown=delay)
 
 
 @shared_task(bind=True, name="social.poll_account", ignore_result=True, max_retries=5)
@@ -34,13 +52,20 @@ def poll_account(self, account_id: int) -> None:
     try:
         polling.poll_account(account_id=account_id)
     except XRateLimited as exc:
-        delay = max(1, int((exc.reset_at - timezone.now()).total_seconds()) + 1) if exc.reset_at else 60
-        log.warning("account %s rate limited; polling again in %ss", account_id, delay)
-        poll_account.apply_async((account_id,), countdown=delay)
+        _come_back_at_reset(poll_account, account_id, exc)
     except XTransient as exc:
         raise self.retry(exc=exc, countdown=min(300, 2**self.request.retries * 5 + random.uniform(0, 3))) from exc
     finally:
         cache.delete(lock)
+
+
+def dispatch_send(message_id: int, **options) -> None:
+    """Hands an outbox row to a worker. With the broker (Redis) down the row, already committed, stays queued and
+    beat's sweep (`release_due_sends`) sends it once the broker is back: an agent's Send never fails for it."""
+    try:
+        send_message.apply_async((message_id,), **options)
+    except OperationalError as exc:
+        log_event(log, "message.dispatch_lost", level=logging.WARNING, message_id=message_id, error=str(exc)[:200])
 
 
 @shared_task(bind=True, name="social.send_message", ignore_result=True, max_retries=sending.MAX_ATTEMPTS)
@@ -53,7 +78,7 @@ def send_message(self, message_id: int) -> str:
         log.exception("sending message %s failed unexpectedly", message_id)
         raise self.retry(exc=exc, countdown=sending.backoff(self.request.retries + 1).total_seconds()) from exc
     if outcome == sending.Outcome.RETRY:
-        send_message.apply_async((message_id,), eta=sending.retry_at(message_id))
+        dispatch_send(message_id, eta=sending.retry_at(message_id))
     # IN_FLIGHT: another worker holds the claim; beat's sweep picks the row up if that worker never finishes.
     return outcome
 
@@ -92,8 +117,7 @@ def catch_up_account(account_id: int) -> None:
     try:
         polling.poll_account(account_id=account_id, force=True)
     except XRateLimited as exc:
-        delay = max(1, int((exc.reset_at - timezone.now()).total_seconds()) + 1) if exc.reset_at else 60
-        catch_up_account.apply_async((account_id,), countdown=delay)
+        _come_back_at_reset(catch_up_account, account_id, exc)
 
 
 @shared_task(name="social.check_account_silence", ignore_result=True)

@@ -115,8 +115,9 @@ def _own_media(owner: SandboxUser, media_id: str, parameter: str) -> SandboxMedi
 
 # --- Tweets ---------------------------------------------------------------------------------------------
 def _announce(tweet: SandboxTweet, also: list[str] = ()) -> None:
+    # Account Activity carries a user's own posts and replies too ("Posts (by user)", "Replies (to or from user)").
     mentioned = list(users_named(MENTION.findall(tweet.text)).values_list("pk", flat=True))
-    targets = [pk for pk in dict.fromkeys([*mentioned, tweet.in_reply_to_user_id, *also]) if pk]
+    targets = [pk for pk in dict.fromkeys([tweet.author_id, *mentioned, tweet.in_reply_to_user_id, *also]) if pk]
     webhooks.deliver(targets, lambda for_user, origin: webhooks.tweet_payload(for_user, tweet, origin))
 
 

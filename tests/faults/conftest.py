@@ -16,6 +16,13 @@ class Figures:
         FIGURES.append(line + (f" ({extra})" if extra else ""))
         assert (lost, duplicated) == (0, 0), line
 
+    def record_sends(self, what: str, *, written: int, sent: int, at_x: int, duplicated: int, extra: str = "") -> None:
+        """For the outbox: messages agents wrote, rows Perch shows sent, DMs X holds, and the ones it holds twice."""
+        lost = written - (at_x - duplicated)
+        line = f"faults: {what} — written {written}, sent {sent}, at X {at_x}, duplicated {duplicated}, lost {lost}"
+        FIGURES.append(line + (f" ({extra})" if extra else ""))
+        assert (lost, duplicated) == (0, 0), line
+
 
 @pytest.fixture
 def figures() -> Figures:
