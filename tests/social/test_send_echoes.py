@@ -79,8 +79,7 @@ def test_a_poll_reading_x_copy_of_a_dm_in_flight_makes_the_row_sent_and_the_late
 def test_a_dm_sent_webhook_delivery_makes_the_dm_in_flight_sent(simulator, brand, live_server_url, x_answers_late):
     maya, agent, interaction = dm_conversation(simulator, brand)
     social_services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}/webhooks/x/{brand.pk}/",
-                                 "consumer_secret": brand.consumer_secret})  # fmt: skip
+    simulator.subscribe_webhook(brand, live_server_url)
     x_answers_late("/2/dm_conversations/with/")
     worker = Worker(lambda: outbox.outbox_send_dm(interaction_id=interaction.pk, agent=agent, text="Refund issued.",
                                                   idempotency_key="echo-2"))  # fmt: skip
@@ -133,8 +132,7 @@ def test_the_brand_s_own_reply_delivered_by_webhook_makes_the_reply_in_flight_se
     services.interaction_offer(interaction_id=interaction.pk, agent=agent)
     services.interaction_accept(interaction_id=interaction.pk, agent=agent)
     social_services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}/webhooks/x/{brand.pk}/",
-                                 "consumer_secret": brand.consumer_secret})  # fmt: skip
+    simulator.subscribe_webhook(brand, live_server_url)
     x_answers_late("/2/tweets")
     reply = {"interaction_id": interaction.pk, "agent": agent, "in_reply_to_tweet_id": tweet["id"]}
     worker = Worker(lambda: outbox.outbox_reply(**reply, text="Found it, on its way", idempotency_key="echo-4"))
