@@ -9,18 +9,22 @@ export PERCH_PORT
 PROCESSES := $(if $(REDIS_URL),web worker beat,)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench bench-load clean
+.PHONY: run test lint lock bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# The versions CI tested, hash-checked (the lock files, from `make lock`); then Perch itself, whose ranges in
+# pyproject.toml the lock satisfies (tests/test_lock_files.py).
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.test: requirements-test.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 /usr/bin/chromium:
@@ -44,8 +48,8 @@ test: $(VENV)/.test /usr/bin/chromium
 lint: $(VENV)/.test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-$(VENV)/.bench: pyproject.toml $(VENV)/.test
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+$(VENV)/.bench: requirements-bench.txt pyproject.toml $(VENV)/.test
+	$(BIN)/pip install --quiet --require-hashes -r requirements-bench.txt
 	touch $@
 
 # Each benchmark prints its table and one ratio line against a raw baseline; JSON lands in bench/results/.
@@ -56,6 +60,19 @@ bench: $(VENV)/.bench
 # 200 agent websockets, 20 customer DMs/s for 5 minutes, on 127.0.0.1 only (docs/RELIABILITY.md).
 bench-load: $(VENV)/.test
 	$(BIN)/python -m bench.load
+
+# Regenerates the lock files from pyproject.toml, keeping their pins where the ranges still allow them;
+# `make lock LOCK_ARGS=--upgrade` (or --upgrade-package NAME) moves them. Hashes are PyPI's: no local index or
+# wheel cache takes part, whatever pip's configuration on this machine says.
+LOCK := CUSTOM_COMPILE_COMMAND="make lock" PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+$(BIN)/pip-compile: | $(BIN)/python
+	$(BIN)/pip install --quiet 'pip-tools>=7.4'
+
+lock: | $(BIN)/pip-compile
+	$(LOCK) -o requirements.txt pyproject.toml
+	$(LOCK) --extra test -o requirements-test.txt pyproject.toml
+	$(LOCK) --extra test --extra bench -o requirements-bench.txt pyproject.toml
 
 clean:
 	rm -rf var/test var/*.sqlite3 var/celerybeat-schedule*

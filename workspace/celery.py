@@ -3,6 +3,11 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# kombu picks the broker's transport by the URL's scheme (redis://, rediss://, redis+socket://): Perch's Redis
+# transport keeps the worker alive when Redis restarts under it (workspace/broker.py says how kombu's dies).
+TRANSPORT_ALIASES.update(redis="workspace.broker:Transport", rediss="workspace.broker:Transport")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workspace.settings")
 
@@ -18,6 +23,9 @@ app.conf.update(
     accept_content=["json"],
     result_expires=3600,
     broker_connection_retry_on_startup=True,
+    # A task running when the broker connection drops finishes (a send is not cut off mid-call); its ack is lost
+    # with the connection, so it may run again later, which every task allows for.
+    worker_cancel_long_running_tasks_on_connection_loss=False,
     worker_hijack_root_logger=False,
     timezone="UTC",
 )
