@@ -30,28 +30,29 @@ def bearer(token: str) -> Client:
 
 @pytest.fixture
 def world():
-    """Ana works one interaction and has one offered to her; Ben works another; a third is queued for nobody."""
+    """Ana works one interaction of her contact; one of Ben's contacts is offered to her; Ben works another of his;
+    a new customer (nobody's contact yet) waits in the queue."""
     account = XAccountFactory()
     ana, ben = AgentFactory(username="ana"), AgentFactory(username="ben")
-    anas = InteractionFactory(x_account=account, agent=ana, state="active")
+    anas = InteractionFactory(x_account=account, agent=ana, state="active", contact__assigned_agent=ana)
     InboundDMFactory(interaction=anas, text="Where is my parcel?")
     TwitterIdentityFactory(contact=anas.contact, handle="parcelpete")
-    offered = InteractionFactory(x_account=account, state="offered")
+    offered = InteractionFactory(x_account=account, state="offered", contact__assigned_agent=ben)
     Offer.objects.create(interaction=offered, agent=ana, expires_at=offered.opened_at.replace(year=2099))
-    bens = InteractionFactory(x_account=account, agent=ben, state="active")
+    bens = InteractionFactory(x_account=account, agent=ben, state="active", contact__assigned_agent=ben)
     InboundDMFactory(interaction=bens, text="Hello Ben")
     queued = InteractionFactory(x_account=account)
     return {"ana": ana, "ben": ben, "anas": anas, "offered": offered, "bens": bens, "queued": queued}
 
 
-def test_an_agent_token_sees_only_the_agents_interactions(world):
+def test_an_agent_token_sees_what_the_agent_sees_never_another_agents(world):
     _, token = api_token_create(user=world["ana"])
     body = bearer(token).get("/api/v1/interactions/").json()
-    assert body["count"] == 2
-    assert {row["id"] for row in body["results"]} == {world["anas"].pk, world["offered"].pk}
+    assert body["count"] == 3  # hers, the one offered to her, and the new customer's in the queue
+    assert {row["id"] for row in body["results"]} == {world["anas"].pk, world["offered"].pk, world["queued"].pk}
     client = bearer(token)
     assert client.get(f"/api/v1/interactions/{world['anas'].pk}/").json()["agent"]["username"] == "ana"
-    for other in (world["bens"], world["queued"]):
+    for other in (world["bens"],):
         response = client.get(f"/api/v1/interactions/{other.pk}/")
         assert response.status_code == 404 and response.json() == {"error": "No such interaction."}
         assert client.get(f"/api/v1/interactions/{other.pk}/messages/").status_code == 404
@@ -70,8 +71,10 @@ def test_contacts_an_agent_may_see_and_search(world):
     _, token = api_token_create(user=world["ana"])
     client = bearer(token)
     body = client.get("/api/v1/contacts/").json()
-    assert [row["id"] for row in body["results"]] == [world["anas"].contact_id]
-    assert body["results"][0]["identities"][0]["handle"] == "parcelpete"
+    visible = {world[name].contact_id for name in ("anas", "offered", "queued")}
+    assert {row["id"] for row in body["results"]} == visible
+    hers = next(row for row in body["results"] if row["id"] == world["anas"].contact_id)
+    assert hers["identities"][0]["handle"] == "parcelpete" and hers["assigned_agent"]["username"] == "ana"
     assert client.get("/api/v1/contacts/", {"q": "@parcel"}).json()["count"] == 1
     assert client.get("/api/v1/contacts/", {"q": "Hello Ben"}).json()["count"] == 0  # Ben's contact, not hers
     assert client.get(f"/api/v1/contacts/{world['anas'].contact_id}/").json()["notes"] == ""
@@ -149,7 +152,7 @@ def test_list_queries_are_pinned(world, django_assert_num_queries):
         InteractionFactory(agent=world["ana"], state="active")
     # token, count, page
     with django_assert_num_queries(3):
-        assert client.get("/api/v1/interactions/").json()["count"] == 7
+        assert client.get("/api/v1/interactions/").json()["count"] == 8
     # token, count, page, identities
     with django_assert_num_queries(4):
         client.get("/api/v1/contacts/")
@@ -190,7 +193,7 @@ def test_api_token_command_prints_the_token_once(world):
     call_command("api_token", "ana", stdout=out, stderr=err)
     token = out.getvalue().strip()
     assert "not stored" in err.getvalue()
-    assert bearer(token).get("/api/v1/interactions/").json()["count"] == 2
+    assert bearer(token).get("/api/v1/interactions/").json()["count"] == 3
     with pytest.raises(CommandError, match="No user named 'nobody'"):
         call_command("api_token", "nobody", stdout=out, stderr=err)
 
@@ -205,6 +208,6 @@ def test_a_supervisor_creates_a_token_in_the_admin_and_sees_it_once(world):
     assert "it is not shown again" in text
     row = ApiToken.objects.get()
     assert row.user == world["ben"] and row.name == "BI" and token not in row.key_hash
-    assert bearer(token).get("/api/v1/interactions/").json()["count"] == 1
+    assert bearer(token).get("/api/v1/interactions/").json()["count"] == 3  # his two and the queued one
     change = client.get(f"/admin/workspace/apitoken/{row.pk}/change/").content.decode()
     assert token not in change

@@ -88,19 +88,14 @@ def _paginate(request: HttpRequest, queryset, serialize) -> dict:
 
 def _interactions(user):
     interactions = Interaction.objects.select_related("contact", "x_account", "agent", "disposition")
-    if user.is_staff:
-        return interactions
-    visible = Interaction.objects.filter(selectors.visible_interactions_q(agent=user)).values("pk")
-    return interactions.filter(pk__in=visible)
+    return interactions if user.is_staff else interactions.filter(selectors.visible_interactions_q(agent=user))
 
 
 def _contacts(user):
     contacts = Contact.objects.select_related("assigned_agent").prefetch_related(
         Prefetch("identities", queryset=ContactIdentity.objects.order_by("channel", "id"))
     )
-    if user.is_staff:
-        return contacts
-    return contacts.filter(pk__in=Contact.objects.filter(selectors.visible_contacts_q(agent=user)).values("pk"))
+    return contacts if user.is_staff else contacts.filter(selectors.visible_contacts_q(agent=user))
 
 
 def _choice(request: HttpRequest, name: str, choices) -> str:
