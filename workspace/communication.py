@@ -45,8 +45,9 @@ def _communication_context(request) -> dict:
         "notices": selectors.agent_notices(agent=request.user),
         "contact": None,
     }
-    if request.GET.get("contact", "").isdigit():
-        context.update(_contact_context(request, _contact_or_404(request, int(request.GET["contact"]))))
+    contact_id = request.GET.get("contact", "")
+    if contact_id.isascii() and contact_id.isdigit():  # isdigit() alone lets "²" through, which int() refuses
+        context.update(_contact_context(request, _contact_or_404(request, int(contact_id))))
     return context
 
 

@@ -139,7 +139,9 @@ def test_pages_are_bounded(world):
     second = client.get("/api/v1/interactions/", {"page_size": 3, "page": 2}).json()
     assert len(second["results"]) == 1 and second["next"] is None and second["previous"]
     too_big = client.get("/api/v1/interactions/", {"page_size": 101})
-    assert too_big.status_code == 400 and too_big.json() == {"error": "page_size must be between 1 and 100."}
+    assert too_big.status_code == 400 and too_big.json() == {
+        "error": "page_size must be a whole number, from 1 to 100."
+    }
     assert client.get("/api/v1/interactions/", {"page": 9}).status_code == 404
     assert client.get("/api/v1/interactions/", {"state": "nonsense"}).status_code == 400
 
@@ -211,3 +213,43 @@ def test_a_supervisor_creates_a_token_in_the_admin_and_sees_it_once(world):
     assert bearer(token).get("/api/v1/interactions/").json()["count"] == 3  # his two and the queued one
     change = client.get(f"/admin/workspace/apitoken/{row.pk}/change/").content.decode()
     assert token not in change
+
+
+BIG = "99999999999999999999999"  # beyond a 64-bit id: OverflowError on SQLite, out of range on PostgreSQL
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "words"),
+    [
+        (f"/api/v1/interactions/?contact={BIG}", 400, "contact must be a contact id"),
+        ("/api/v1/interactions/?contact=9223372036854775808", 400, "contact must be a contact id"),
+        ("/api/v1/interactions/?contact=%C2%B2", 400, "contact must be a contact id"),  # "²" passes str.isdigit()
+        ("/api/v1/interactions/?contact=-1", 400, "contact must be a contact id"),
+        ("/api/v1/interactions/?contact=0", 400, "contact must be a contact id"),
+        ("/api/v1/interactions/?contact=1%002", 400, "contact must be a contact id"),
+        ("/api/v1/interactions/?page=0", 400, "page must be a whole number, 1 or more"),
+        ("/api/v1/interactions/?page=-3", 400, "page must be a whole number, 1 or more"),
+        ("/api/v1/interactions/?page=1.5", 400, "page must be a whole number, 1 or more"),
+        ("/api/v1/interactions/?page=%00", 400, "page must be a whole number, 1 or more"),
+        ("/api/v1/interactions/?page=" + "9" * 5000, 400, "page must be a whole number, 1 or more"),
+        (f"/api/v1/interactions/?page={BIG}", 400, "page must be a whole number, 1 or more"),
+        ("/api/v1/interactions/?page=9223372036854775807", 404, "No such page"),
+        ("/api/v1/interactions/?page_size=0", 400, "page_size must be a whole number, from 1 to 100"),
+        (f"/api/v1/interactions/?page_size={BIG}", 400, "page_size must be a whole number, from 1 to 100"),
+        ("/api/v1/interactions/?page_size=%C2%B2", 400, "page_size must be a whole number, from 1 to 100"),
+        ("/api/v1/interactions/?state=%00", 400, "state must be one of"),
+        ("/api/v1/interactions/?kind=dm%00", 400, "kind must be one of"),
+        ("/api/v1/contacts/?q=a%00b", 400, "q must not contain NUL"),
+        ("/api/v1/contacts/?q=" + "a" * 201, 400, "q is at most 200 characters"),
+        (f"/api/v1/interactions/{BIG}/", 404, "No such interaction"),
+        (f"/api/v1/interactions/{BIG}/messages/", 404, "No such interaction"),
+        (f"/api/v1/interactions/{BIG}/messages/?page=0", 404, "No such interaction"),
+        (f"/api/v1/contacts/{BIG}/", 404, "No such contact"),
+    ],
+)
+def test_bad_parameters_get_a_json_error_in_words_never_a_500(world, url, status, words):
+    _, token = api_token_create(user=world["ana"])
+    client = Client(headers={"Authorization": f"Bearer {token}"}, raise_request_exception=False)
+    response = client.get(url)
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"] == "application/json" and words in response.json()["error"]

@@ -24,6 +24,8 @@ from workspace.api.tokens import user_for_token
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+MAX_ID = 2**63 - 1  # the largest id a 64-bit primary key holds, on PostgreSQL and SQLite alike
+MAX_QUERY_LENGTH = 200
 
 
 class ApiError(Exception):
@@ -55,14 +57,23 @@ def api_view(view):
     return wrapped
 
 
+def _whole_number(
+    request: HttpRequest, name: str, *, default: int | None, most: int = MAX_ID, what: str = ""
+) -> int | None:
+    """A query parameter that must be a whole number from 1 to `most`, written in ASCII digits; 400 otherwise."""
+    value = request.GET.get(name, "")
+    if value == "":
+        return default
+    # isascii(): str.isdigit() accepts "²", which int() refuses; the length check spares int() 5,000-digit strings.
+    if not (value.isascii() and value.isdigit() and len(value) <= len(str(most)) and 1 <= int(value) <= most):
+        bounds = "1 or more" if most == MAX_ID else f"from 1 to {most}"
+        raise ApiError(400, f"{name} must be {what or 'a whole number'}, {bounds}.")
+    return int(value)
+
+
 def _paginate(request: HttpRequest, queryset, serialize) -> dict:
-    try:
-        page_number = int(request.GET.get("page", 1))
-        page_size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        raise ApiError(400, "page and page_size must be whole numbers.") from None
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ApiError(400, f"page_size must be between 1 and {MAX_PAGE_SIZE}.")
+    page_number = _whole_number(request, "page", default=1)
+    page_size = _whole_number(request, "page_size", default=DEFAULT_PAGE_SIZE, most=MAX_PAGE_SIZE)
     paginator = Paginator(queryset, page_size)
     try:
         page = paginator.page(page_number)
@@ -112,10 +123,8 @@ def interaction_list(request: HttpRequest, user) -> dict:
         interactions = interactions.filter(state=state)
     if kind := _choice(request, "kind", Channel.values):
         interactions = interactions.filter(kind=kind)
-    if contact := request.GET.get("contact"):
-        if not contact.isdigit():
-            raise ApiError(400, "contact must be a contact id.")
-        interactions = interactions.filter(contact_id=int(contact))
+    if contact := _whole_number(request, "contact", default=None, what="a contact id"):
+        interactions = interactions.filter(contact_id=contact)
     return _paginate(request, interactions, serializers.interaction)
 
 
@@ -142,7 +151,12 @@ def interaction_messages(request: HttpRequest, user, interaction_id: int) -> dic
 @api_view
 def contact_list(request: HttpRequest, user) -> dict:
     contacts = _contacts(user).order_by("display_name", "id")
-    if query := request.GET.get("q", "").strip().lstrip("@"):
+    query = request.GET.get("q", "")
+    if "\x00" in query:
+        raise ApiError(400, "q must not contain NUL characters.")  # PostgreSQL refuses them in text
+    if len(query) > MAX_QUERY_LENGTH:
+        raise ApiError(400, f"q is at most {MAX_QUERY_LENGTH} characters.")
+    if query := query.strip().lstrip("@"):
         contacts = contacts.filter(pk__in=Contact.objects.filter(contact_matches_q(query=query)).values("pk"))
     return _paginate(request, contacts, serializers.contact)
 
