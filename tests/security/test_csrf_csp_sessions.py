@@ -1,7 +1,7 @@
 """CSRF on every POST (plain and htmx), the Content-Security-Policy, production cookie flags, sign-in throttling
 and password rules. The webhook signature probes (missing, wrong, body changed after signing → 403, nothing stored)
-are tests/social/test_webhooks.py::test_a_tampered_body_gets_403_and_stores_nothing; the websocket origin check and
-"agent B never receives agent A's pushes" are tests/workspace/test_consumers.py."""
+are tests/social/test_webhooks.py::test_a_tampered_body_gets_403_and_stores_nothing; the websocket origin check is
+tests/security/test_websocket_matrix.py; "agent B never receives agent A's pushes" tests/workspace/test_consumers.py."""
 
 import re
 from pathlib import Path
