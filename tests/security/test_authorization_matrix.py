@@ -57,6 +57,7 @@ MATRIX = {
     "api/v1/interactions/<int:interaction_id>/messages/": ("GET", 401, 401, 401, 401),
     "api/v1/contacts/": ("GET", 401, 401, 401, 401),
     "api/v1/contacts/<int:contact_id>/": ("GET", 401, 401, 401, 401),
+    "api/": ("GET", 404, 404, 404, 404),  # any other URL under /api/: a 404 in JSON
     "accounts/login/": ("GET", 200, 302, 302, 302),
     "accounts/logout/": ("POST", 302, 302, 302, 302),
     "healthz": ("GET", 503, 503, 503, 503),  # public for load balancers; 503: no Celery worker in this test

@@ -164,13 +164,13 @@ def test_list_queries_are_pinned(world, django_assert_num_queries):
 
 
 def _api_paths(resolver=None, prefix="") -> list[str]:
-    """Every URL under /api/, written as OpenAPI path templates (<int:x> → {x})."""
+    """Every URL under /api/, written as OpenAPI path templates (<int:x> → {x}); not the JSON 404 for the rest."""
     paths = []
     for pattern in (resolver or get_resolver()).url_patterns:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
             paths += _api_paths(pattern, route)
-        elif isinstance(pattern, URLPattern) and route.startswith("api/"):
+        elif isinstance(pattern, URLPattern) and route.startswith("api/") and pattern.name != "no_such_endpoint":
             paths.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route))
     return paths
 
@@ -245,6 +245,11 @@ BIG = "99999999999999999999999"  # beyond a 64-bit id: OverflowError on SQLite, 
         (f"/api/v1/interactions/{BIG}/messages/", 404, "No such interaction"),
         (f"/api/v1/interactions/{BIG}/messages/?page=0", 404, "No such interaction"),
         (f"/api/v1/contacts/{BIG}/", 404, "No such contact"),
+        ("/api/v1/interactions/?stat=active", 400, "Unknown query parameter 'stat': it takes contact, kind, page"),
+        ("/api/v1/contacts/?page=1&=x", 400, "Unknown query parameter '': it takes page, page_size, q"),
+        ("/api/v1/contacts/1/?page=2", 400, "Unknown query parameter 'page': it takes none"),
+        ("/api/v1/interactions/?state=", 400, "state must be one of"),  # given, so it must be valid
+        ("/api/v1/interactions/?page=", 400, "page must be a whole number, 1 or more"),
     ],
 )
 def test_bad_parameters_get_a_json_error_in_words_never_a_500(world, url, status, words):
@@ -253,3 +258,10 @@ def test_bad_parameters_get_a_json_error_in_words_never_a_500(world, url, status
     response = client.get(url)
     assert response.status_code == status, response.content[:300]
     assert response["Content-Type"] == "application/json" and words in response.json()["error"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/contacts/-1/", "/api/v1/interactions/abc/messages/", "/api/v2/", "/api/"])
+def test_any_other_url_under_api_is_a_json_404(url):
+    response = Client().get(url)
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"error": f"No such API endpoint: {url}. See /api/openapi.json."}

@@ -19,13 +19,15 @@ from contacts.selectors import contact_matches_q
 from interactions.models import Channel, Interaction, InteractionState, Message
 from workspace import selectors
 from workspace.api import serializers
-from workspace.api.openapi import openapi_document
+from workspace.api.openapi import (
+    DEFAULT_PAGE_SIZE,
+    MAX_ID,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_LENGTH,
+    openapi_document,
+    query_parameters,
+)
 from workspace.api.tokens import user_for_token
-
-DEFAULT_PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100
-MAX_ID = 2**63 - 1  # the largest id a 64-bit primary key holds, on PostgreSQL and SQLite alike
-MAX_QUERY_LENGTH = 200
 
 
 class ApiError(Exception):
@@ -50,6 +52,7 @@ def api_view(view):
             response["WWW-Authenticate"] = 'Bearer realm="perch"'
             return response
         try:
+            _refuse_unknown_parameters(request)
             return JsonResponse(view(request, user, *args, **kwargs))
         except ApiError as error:
             return JsonResponse({"error": error.message}, status=error.status)
@@ -57,13 +60,22 @@ def api_view(view):
     return wrapped
 
 
+def _refuse_unknown_parameters(request: HttpRequest) -> None:
+    """Only the query parameters the OpenAPI document lists: a misspelt filter (?stat=) must not silently match all."""
+    known = query_parameters(route=request.resolver_match.route)
+    unknown = sorted(set(request.GET) - known)
+    if unknown:
+        takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+        raise ApiError(400, f"Unknown query parameter {', '.join(map(repr, unknown))}: {takes}.")
+
+
 def _whole_number(
     request: HttpRequest, name: str, *, default: int | None, most: int = MAX_ID, what: str = ""
 ) -> int | None:
     """A query parameter that must be a whole number from 1 to `most`, written in ASCII digits; 400 otherwise."""
-    value = request.GET.get(name, "")
-    if value == "":
+    if name not in request.GET:
         return default
+    value = request.GET[name]
     # isascii(): str.isdigit() accepts "²", which int() refuses; the length check spares int() 5,000-digit strings.
     if not (value.isascii() and value.isdigit() and len(value) <= len(str(most)) and 1 <= int(value) <= most):
         bounds = "1 or more" if most == MAX_ID else f"from 1 to {most}"
@@ -110,8 +122,11 @@ def _contacts(user):
 
 
 def _choice(request: HttpRequest, name: str, choices) -> str:
-    value = request.GET.get(name, "")
-    if value and value not in choices:
+    """A query parameter from `choices`, or "" when it is not given at all; 400 otherwise (even when empty)."""
+    value = request.GET.get(name)
+    if value is None:
+        return ""
+    if value not in choices:
         raise ApiError(400, f"{name} must be one of: {', '.join(choices)}.")
     return value
 
@@ -167,6 +182,13 @@ def contact_detail(request: HttpRequest, user, contact_id: int) -> dict:
     if found is None:
         raise ApiError(404, "No such contact.")
     return {**serializers.contact(found), "notes": found.notes}
+
+
+@csrf_exempt
+@never_cache
+def no_such_endpoint(request: HttpRequest) -> JsonResponse:
+    """Any other URL under /api/ (a negative id, a typo): a 404 in JSON, as every API answer, not Django's page."""
+    return JsonResponse({"error": f"No such API endpoint: {request.path}. See /api/openapi.json."}, status=404)
 
 
 @never_cache
