@@ -21,7 +21,7 @@ from workspace.views import _render_interaction, _workspace, agent_required
 
 
 def _contact_or_404(request, contact_id: int):
-    contact = selectors.communication_contact(agent=request.user, contact_id=contact_id)
+    contact = selectors.contact_for_agent(agent=request.user, contact_id=contact_id)
     if contact is None:
         raise Http404("No such contact.")
     return contact

@@ -105,6 +105,13 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
     board_changed = account_needs_reconnect = account_silent = account_recovered = forward
 
 
+class UnknownPathConsumer(AsyncJsonWebsocketConsumer):
+    """Any websocket path Perch does not serve: refused at once with 4404 (as a page would answer 404)."""
+
+    async def connect(self):
+        await self.close(code=4404)
+
+
 def _schedule_ghost_check(agent_id: int) -> None:
     from workspace.services import presence_grace_seconds
     from workspace.tasks import presence_ghost_check

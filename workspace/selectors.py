@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
+from contacts.models import Contact
+from contacts.selectors import contact_matches_q
 from interactions.models import OPEN_STATES, Channel, Interaction, InteractionNote, InteractionState, Message, Offer
 from workspace.audit import Verb, audit_entries_about
 from workspace.models import ChannelPresence
@@ -24,10 +26,52 @@ def not_ready_reasons() -> list[tuple[str, str]]:
     return [(value, label) for value, label in ChannelPresence.NotReadyReason.choices if value not in excluded]
 
 
+# --- Who may see what: one rule for contacts, and an interaction goes with its contact -------------------------
+NOT_DONE = (*OPEN_STATES, InteractionState.ENDED)  # an interaction stays its agent's work until Mark Done
+
+
+def _contact_visibility(*, agent, via: str) -> Q:
+    """The rule of visible_contacts_q, written once: `via` is the path from the model queried to its contact."""
+    to = f"{via}__" if via else ""
+    in_hand = Interaction.objects.filter(agent=agent, state__in=NOT_DONE).values("contact_id")
+    offered = Offer.objects.filter(agent=agent, state=Offer.State.OFFERED, expires_at__gt=timezone.now())
+    return (
+        Q(**{f"{to}assigned_agent": agent})
+        | Q(**{f"{to}assigned_agent__isnull": True})
+        | Q(**{f"{to}pk__in": in_hand})
+        | Q(**{f"{to}pk__in": offered.values("interaction__contact_id")})
+    )
+
+
+def visible_contacts_q(*, agent) -> Q:
+    """THE rule for which contacts an agent (or a staff user in the workspace) may see and edit. Deny by default;
+    a contact is visible to an agent when it is
+      - assigned to the agent (their Assigned Contacts), or
+      - unassigned (the shared pool the Communication tab lists to every agent: a new customer, or one whose agent
+        a supervisor removed), or
+      - the contact of an interaction that is the agent's and not yet marked done, or is offered to them right now.
+    Nothing else: having worked a contact once gives no access. When a supervisor reassigns a contact to another
+    agent, its former agent loses it, with all its past interactions, once they have marked their last one done.
+    Every page, partial, list, search, image and the API go through this rule (and visible_interactions_q, which
+    follows it); the websocket carries ids only, and the pages it makes the browser fetch go through it too."""
+    return _contact_visibility(agent=agent, via="")
+
+
+def visible_interactions_q(*, agent) -> Q:
+    """An interaction is visible exactly when its contact is (visible_contacts_q): the Conversation tab and the
+    Communication tab show a visible contact's every interaction anyway, so the two rules cannot disagree. Seeing
+    is not acting: only the interaction's own agent sends, ends or marks it done (interactions.services)."""
+    return _contact_visibility(agent=agent, via="contact")
+
+
+def visible_contacts(*, agent):
+    return Contact.objects.filter(visible_contacts_q(agent=agent))
+
+
 def agent_open_interactions(*, agent):
     """The interactions in the agent's left-hand list: theirs, not yet marked done."""
     return (
-        Interaction.objects.filter(agent=agent, state__in=[*OPEN_STATES, InteractionState.ENDED])
+        Interaction.objects.filter(agent=agent, state__in=NOT_DONE)
         .select_related("contact", "x_account")
         .order_by("-opened_at")
     )
@@ -44,23 +88,17 @@ def live_offers(*, agent):
     )
 
 
-def visible_interactions_q(*, agent) -> Q:
-    """Which interactions an agent may see: theirs, offered to them, or of a contact assigned to them."""
-    return Q(agent=agent) | Q(offers__agent=agent, offers__state=Offer.State.OFFERED) | Q(contact__assigned_agent=agent)
-
-
 CHAT_WINDOW = 200  # the centre shows a chat's latest messages; the right panel's Conversation tab pages the rest
 
 
 def interaction_for_agent(*, agent, interaction_id: int, with_messages: bool = True) -> Interaction | None:
-    """The interaction if this agent may see it: theirs, offered to them, or of a contact assigned to them.
+    """The interaction if this agent may see it (visible_interactions_q), else None.
     `with_messages=False` for a permission check only: the whole transcript is not read for nothing. A chat brings
     its latest CHAT_WINDOW messages (and one more, to tell that there are earlier ones), newest first; a tweet
     thread all its tweets, to build the tree."""
     found = (
         Interaction.objects.filter(visible_interactions_q(agent=agent), pk=interaction_id)
         .select_related("contact", "x_account", "agent")
-        .distinct()
         .first()
     )
     if found is None or not with_messages:
@@ -128,43 +166,21 @@ def conversation_view(*, interaction: Interaction) -> dict:
     return {"messages": [], "tree": tree, "liked": liked, "notes": notes}
 
 
-def visible_contacts_q(*, agent) -> Q:
-    """Which contacts an agent may see: those whose interactions they work (or worked), and their own."""
-    return Q(interactions__agent=agent) | Q(assigned_agent=agent)
-
-
 def contact_for_agent(*, agent, contact_id: int):
-    """The contact if this agent works (or worked) one of its interactions, or owns it; None otherwise."""
-    from contacts.models import Contact
-
-    visible = visible_contacts_q(agent=agent)
-    return Contact.objects.filter(visible, pk=contact_id).prefetch_related("identities").distinct().first()
-
-
-# --- The Communication tab (Connect group) and the right panel's Conversation tab -------------------------
-TRANSCRIPT_PAGE = 30
-CONTACT_LIST_LIMIT = 50
-
-
-def _visible_contacts(*, agent):
-    """Deny by default: the agent's assigned contacts, unassigned contacts, and the contact of a conversation
-    the agent is working now. Never a contact assigned to another agent otherwise."""
-    from contacts.models import Contact
-
-    working = Interaction.objects.filter(agent=agent, state__in=[*OPEN_STATES, InteractionState.ENDED])
-    visible = Q(assigned_agent=agent) | Q(assigned_agent__isnull=True) | Q(pk__in=working.values("contact_id"))
-    return Contact.objects.filter(visible)
-
-
-def communication_contact(*, agent, contact_id: int):
-    """One contact for the Communication tab (identities and assigned agent loaded), or None if not visible."""
+    """The contact (identities and assigned agent loaded) if this agent may see it (visible_contacts_q), else None:
+    the Contact tab, the Communication tab and the transcript all ask here."""
     return (
-        _visible_contacts(agent=agent)
+        visible_contacts(agent=agent)
         .filter(pk=contact_id)
         .select_related("assigned_agent")
         .prefetch_related("identities")
         .first()
     )
+
+
+# --- The Communication tab (Connect group) and the right panel's Conversation tab -------------------------
+TRANSCRIPT_PAGE = 30
+CONTACT_LIST_LIMIT = 50
 
 
 def assigned_contacts(*, agent):
@@ -173,10 +189,9 @@ def assigned_contacts(*, agent):
 
 def unassigned_contacts(*, agent):
     """Contacts nobody owns, most recently active first."""
-    from contacts.models import Contact
-
     return (
-        Contact.objects.filter(assigned_agent__isnull=True)
+        visible_contacts(agent=agent)
+        .filter(assigned_agent__isnull=True)
         .prefetch_related("identities")
         .order_by("-updated_at", "-id")[:CONTACT_LIST_LIMIT]
     )
@@ -184,19 +199,11 @@ def unassigned_contacts(*, agent):
 
 def search_contacts(*, agent, query: str):
     """Visible contacts whose name, X handle, X id or message text match."""
-    from contacts.models import Contact
-
     query = query.strip().lstrip("@")
     if not query:
         return Contact.objects.none()
-    matches = (
-        Q(display_name__icontains=query)
-        | Q(identities__handle__icontains=query)
-        | Q(identities__external_id=query)
-        | Q(interactions__messages__text__icontains=query)
-    )
-    # Two filter() calls: the visibility and the match may be met through different interactions.
-    ids = _visible_contacts(agent=agent).filter(matches).values("id").distinct()[:CONTACT_LIST_LIMIT]
+    ids = visible_contacts(agent=agent).filter(contact_matches_q(query=query)).values("id").distinct()
+    ids = ids[:CONTACT_LIST_LIMIT]
     return Contact.objects.filter(id__in=ids).prefetch_related("identities").order_by("display_name", "id")
 
 

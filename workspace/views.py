@@ -274,6 +274,11 @@ def message_media(request: HttpRequest, message_id: int, index: int) -> FileResp
 @require_POST
 @agent_required
 def message_retry(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = Message.objects.filter(pk=message_id).only("interaction_id").first()
+    if message is None or not selectors.interaction_for_agent(
+        agent=request.user, interaction_id=message.interaction_id, with_messages=False
+    ):
+        raise Http404("No such message.")  # deny first: a message the agent may not see is 404, whatever it is
     try:
         message = outbox.outbox_retry(message_id=message_id, agent=request.user)
     except InteractionError as exc:
@@ -286,6 +291,8 @@ def message_retry(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 @agent_required
 def interaction_sentiment(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    if selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id, with_messages=False) is None:
+        raise Http404("No such interaction.")  # deny first: someone else's interaction is 404 whatever was posted
     form = SentimentForm(request.POST)
     if not form.is_valid():
         return _render_interaction(request, interaction_id, status=422, error=form.refusal())

@@ -31,8 +31,8 @@ def test_160_tabs_connecting_at_once_are_all_accepted_and_get_their_pushes():
     cookies = [session_for(agent) for agent in agents]
 
     async def scenario():
-        tabs = [WebsocketCommunicator(application, "/ws/workspace/",
-                                      headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)])
+        page = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+        tabs = [WebsocketCommunicator(application, "/ws/workspace/", headers=[*page, (b"cookie", cookie)])
                 for cookie in cookies]  # fmt: skip
         results = await asyncio.gather(*(tab.connect(timeout=30) for tab in tabs), return_exceptions=True)
         accepted = [tab for tab, result in zip(tabs, results, strict=True)

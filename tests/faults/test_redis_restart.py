@@ -22,7 +22,7 @@ from workspace.redis_urls import channels_host
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-ORIGIN = (b"origin", b"http://127.0.0.1")
+ORIGIN, HOST = (b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")
 
 
 class PrivateRedis:
@@ -83,7 +83,7 @@ def test_redis_restarted_during_traffic_loses_no_event_and_pushes_resume(private
 
         from workspace.asgi import application
 
-        communicator = WebsocketCommunicator(application, "/ws/workspace/", headers=[ORIGIN, cookies[agent]])
+        communicator = WebsocketCommunicator(application, "/ws/workspace/", headers=[ORIGIN, HOST, cookies[agent]])
         connected, _ = await communicator.connect(timeout=5)
         assert connected
         hello = await communicator.receive_json_from(timeout=5)

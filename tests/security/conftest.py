@@ -1,5 +1,6 @@
 """The world every security probe runs in: agent A works an interaction (with an image, an offer and a failed
-reply) of a contact assigned to A; agent B is another agent; the supervisor is staff."""
+reply) of a contact assigned to A; agent B is another agent; the supervisor is staff. A also worked a conversation
+with a contact a supervisor has since reassigned to B (the "reassigned" ids)."""
 
 from datetime import timedelta
 
@@ -30,6 +31,13 @@ def world():
     offer = Offer.objects.create(
         interaction=queued, agent=agent_a, state=Offer.State.OFFERED, expires_at=timezone.now() + timedelta(minutes=5)
     )
+    # A worked this contact once; a supervisor then reassigned the contact to B: it is B's now, not A's.
+    past = InteractionFactory(agent=agent_a, x_account=interaction.x_account, state=InteractionState.DONE,
+                              contact__display_name="Rita Reassigned", done_at=timezone.now())  # fmt: skip
+    past_message = InboundDMFactory(interaction=past, text="Where is my refund?", media=[{"file": name}])
+    past.contact.assigned_agent = agent_b
+    past.contact.save()
+    reassigned_ids = {"contact_id": past.contact_id, "interaction_id": past.pk, "message_id": past_message.pk}
     ids = {
         "offer_id": offer.pk, "contact_id": interaction.contact_id, "interaction_id": interaction.pk,
         "message_id": image.pk, "index": 0, "account_id": interaction.x_account_id, "username": "nobody",
@@ -38,7 +46,7 @@ def world():
     }  # fmt: skip
     retry_ids = {**ids, "message_id": failed.pk}
     return {"users": {"agent_a": agent_a, "agent_b": agent_b, "supervisor": supervisor}, "ids": ids,
-            "retry_ids": retry_ids}  # fmt: skip
+            "retry_ids": retry_ids, "reassigned_ids": reassigned_ids}  # fmt: skip
 
 
 from tests.social.conftest import brand, simulator  # noqa: E402, F401  (the sandbox fixtures, reused)

@@ -3,11 +3,14 @@
 The world: agent A works an interaction (with an image, an offer, a failed reply) of a contact assigned to A;
 agent B is another agent with nothing of A's; the supervisor is staff (the Django admin). Ids in URLs are A's
 objects, so B and the supervisor probing them are the "guessed id" case; ids nobody owns get 404 from everyone.
+REASSIGNED below: a contact A worked once and a supervisor has since reassigned to B is B's, and A gets 404.
 """
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from workspace.api.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +57,7 @@ MATRIX = {
     "api/v1/interactions/<int:interaction_id>/messages/": ("GET", 401, 401, 401, 401),
     "api/v1/contacts/": ("GET", 401, 401, 401, 401),
     "api/v1/contacts/<int:contact_id>/": ("GET", 401, 401, 401, 401),
+    "api/": ("GET", 404, 404, 404, 404),  # any other URL under /api/: a 404 in JSON
     "accounts/login/": ("GET", 200, 302, 302, 302),
     "accounts/logout/": ("POST", 302, 302, 302, 302),
     "healthz": ("GET", 503, 503, 503, 503),  # public for load balancers; 503: no Celery worker in this test
@@ -196,3 +200,88 @@ def test_enumerated_ids_nobody_owns_are_404_for_everyone_signed_in(route, world)
     url = url_of(route, {**world, "ids": ids, "retry_ids": ids})
     for role in ("agent_a", "agent_b", "supervisor"):
         assert getattr(client_for(role, world), method.lower())(url).status_code == 404, f"{role} {method} {url}"
+
+
+# A worked a conversation with this contact once; a supervisor has since reassigned the contact to B. Deny by
+# default: having worked it is no access, so A gets 404 on the contact, its transcript and that past interaction,
+# and the lists no longer show it. B, its agent now, sees it all (and may not act on A's done interaction).
+# ADDING A URL that takes a contact, interaction or message id? Add ONE line here: (method, agent A, agent B).
+REASSIGNED = {
+    "workspace/contacts/<int:contact_id>/": ("GET", 404, 200),
+    "workspace/contacts/<int:contact_id>/ POST": ("POST", 404, 422),  # B: the empty form is refused in words
+    "workspace/communication/contacts/<int:contact_id>/": ("GET", 404, 302),
+    "workspace/communication/contacts/<int:contact_id>/message/": ("POST", 404, 422),  # an empty message
+    "workspace/communication/contacts/<int:contact_id>/chat/": ("POST", 404, 409),  # no X identity to write to
+    "workspace/contacts/<int:contact_id>/transcript/": ("GET", 404, 200),
+    "workspace/interactions/<int:interaction_id>/": ("GET", 404, 200),
+    "workspace/interactions/<int:interaction_id>/access/": ("GET", 404, 204),
+    "workspace/interactions/<int:interaction_id>/sentiment/": ("POST", 404, 404),
+    "workspace/interactions/<int:interaction_id>/conversation/": ("GET", 404, 200),
+    "workspace/interactions/<int:interaction_id>/send/": ("POST", 404, 404),
+    "workspace/interactions/<int:interaction_id>/like/": ("POST", 404, 404),
+    "workspace/interactions/<int:interaction_id>/end/": ("POST", 404, 404),
+    "workspace/interactions/<int:interaction_id>/done/": ("POST", 404, 404),
+    "workspace/interactions/<int:interaction_id>/notes/": ("POST", 404, 404),
+    "workspace/interactions/<int:interaction_id>/labels/": ("POST", 404, 400),  # B: no label picked
+    "workspace/interactions/<int:interaction_id>/canned/": ("GET", 404, 200),
+    "workspace/messages/<int:message_id>/retry/": ("POST", 404, 404),
+    "workspace/messages/<int:message_id>/media/<int:index>/": ("GET", 404, 200),
+    "api/v1/contacts/<int:contact_id>/": ("GET", 404, 200),
+    "api/v1/interactions/<int:interaction_id>/": ("GET", 404, 200),
+    "api/v1/interactions/<int:interaction_id>/messages/": ("GET", 404, 200),
+}
+# Lists and searches: does the reassigned contact (or A's past interaction with it) appear for A, for B?
+REASSIGNED_LISTS = {
+    "/workspace/communication/": (False, True),  # B's Assigned Contacts
+    "/workspace/communication/?q=Rita": (False, True),
+    "/workspace/communication/?contact={contact_id}": (404, True),
+    "/api/v1/contacts/": (False, True),
+    "/api/v1/contacts/?q=Rita": (False, True),
+    "/api/v1/interactions/": (False, True),
+    "/api/v1/interactions/?contact={contact_id}": (False, True),
+}
+
+
+def test_every_url_with_a_contact_interaction_or_message_id_has_a_reassigned_row():
+    taking_ids = [r for r in OTHER_PATTERNS if any(f"<int:{key}>" in r for key in ("contact_id", "interaction_id",
+                  "message_id")) and r.startswith(("workspace/", "api/"))]  # fmt: skip
+    missing = [route for route in taking_ids if route not in REASSIGNED]
+    assert not missing, f"URL patterns without a row in REASSIGNED (add one line each): {missing}"
+
+
+def reassigned_client(role: str, world, route: str) -> Client:
+    if not route.startswith("api/"):
+        return client_for(role, world)
+    _, token = api_token_create(user=world["users"][role])
+    return Client(headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.mark.parametrize("route", sorted(REASSIGNED))
+def test_a_contact_reassigned_away_is_gone_for_the_agent_who_worked_it(route, world):
+    method, *expected = REASSIGNED[route]
+    ids = {**world["ids"], **world["reassigned_ids"]}
+    url = url_of(route.removesuffix(" POST"), {**world, "ids": ids, "retry_ids": ids})
+    got = {}
+    for role in ("agent_a", "agent_b"):
+        response = getattr(reassigned_client(role, world, route), method.lower())(url)
+        got[role] = response.status_code
+    assert got == dict(zip(("agent_a", "agent_b"), expected, strict=True)), f"{method} {url}: got {got}"
+
+
+def listed(response, world, path: str) -> bool | int:
+    if response.status_code != 200:
+        return response.status_code
+    if not path.startswith("/api/"):
+        return "Rita Reassigned" in response.content.decode()
+    key = "interaction_id" if "interactions" in path else "contact_id"
+    return any(row["id"] == world["reassigned_ids"][key] for row in response.json()["results"])
+
+
+@pytest.mark.parametrize("path", sorted(REASSIGNED_LISTS))
+def test_lists_and_searches_no_longer_show_a_contact_reassigned_away(path, world):
+    url = path.format(**world["reassigned_ids"])
+    got = {}
+    for role in ("agent_a", "agent_b"):
+        client = reassigned_client(role, world, url.lstrip("/"))
+        got[role] = listed(client.get(url, headers={"HX-Request": "true"}), world, path)
+    assert got == dict(zip(("agent_a", "agent_b"), REASSIGNED_LISTS[path], strict=True)), f"{url}: got {got}"

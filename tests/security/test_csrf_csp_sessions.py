@@ -1,7 +1,7 @@
 """CSRF on every POST (plain and htmx), the Content-Security-Policy, production cookie flags, sign-in throttling
 and password rules. The webhook probes (signature missing, wrong, body changed after signing → 403; the CRC
-signing oracle; the secret URL) are tests/social/test_webhook_security.py; the websocket origin check and
-"agent B never receives agent A's pushes" are tests/workspace/test_consumers.py."""
+signing oracle; the secret URL) are tests/social/test_webhook_security.py; the websocket origin check is
+tests/security/test_websocket_matrix.py; "agent B never receives agent A's pushes" tests/workspace/test_consumers.py."""
 
 import re
 from pathlib import Path

@@ -19,7 +19,11 @@ def test_revoked_token_marks_the_account_and_alerts_supervisors_live(simulator, 
     simulator.revoke(brand.x_user_id)
 
     async def scenario():
-        headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={cookie}".encode())]
+        headers = [
+            (b"origin", b"http://127.0.0.1"),
+            (b"host", b"127.0.0.1"),
+            (b"cookie", f"sessionid={cookie}".encode()),
+        ]
         communicator = WebsocketCommunicator(application, "/ws/workspace/", headers=headers)
         assert (await communicator.connect(timeout=5))[0]
         await communicator.receive_json_from(timeout=5)  # hello

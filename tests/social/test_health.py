@@ -20,7 +20,11 @@ from workspace.asgi import application
 
 
 def board_socket(client):
-    headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+    headers = [
+        (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+    ]
     return WebsocketCommunicator(application, "/ws/board/", headers=headers)
 
 

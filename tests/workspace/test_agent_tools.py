@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from contacts.models import Contact
 from interactions.models import CannedResponse, InteractionNote, Label, Message
 from tests.factories import PASSWORD, AgentFactory, ContactFactory, InboundDMFactory, InteractionFactory
 from tests.helpers import sign_in
@@ -14,8 +15,9 @@ HX = {"HX-Request": "true"}
 
 
 def working(agent, **fields):
-    """An active interaction of this agent with one inbound DM."""
+    """An active interaction of this agent with one inbound DM, its contact theirs (as accepting makes it)."""
     interaction = InteractionFactory(agent=agent, state="active", accepted_at=timezone.now(), **fields)
+    Contact.objects.filter(pk=interaction.contact_id, assigned_agent__isnull=True).update(assigned_agent=agent)
     InboundDMFactory(interaction=interaction, text="Where is my bag?")
     return interaction
 

@@ -115,7 +115,11 @@ def test_reassign_needs_the_csrf_token(supervisor):
 
 
 def board_headers(client):
-    return [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+    return [
+        (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -277,3 +277,11 @@ def test_a_failed_async_dm_shows_why_and_can_be_retried_from_the_transcript(clie
     )
     ben_sees = sign_in(AgentFactory().username, PASSWORD)  # another agent: no retry of Ana's message
     assert ben_sees.post(reverse("workspace:message_retry", args=[failed.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("value", ["%C2%B2", "99999999999999999999999", "-1", "abc", "1%002"])
+def test_a_contact_parameter_that_is_no_contact_id_never_500s(client, value):
+    """A "²" passes str.isdigit() but not int(): it used to 500 the tab."""
+    response = client.get(reverse("workspace:communication") + f"?contact={value}", headers=HX)
+    assert response.status_code in (200, 404)
+    assert response.status_code == 404 or "comm-contact" in response.content.decode()

@@ -11,7 +11,8 @@ from workspace.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-GOOD_ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")
+PAGE = [(b"origin", b"http://127.0.0.1"), HOST]  # a tab of http://127.0.0.1/workspace/: its origin, the host it asks
 
 
 def session_cookie(user) -> tuple[bytes, bytes]:
@@ -30,26 +31,26 @@ def connect(headers):
 
 
 def test_anonymous_browser_is_refused():
-    connected, code = connect([GOOD_ORIGIN])
+    connected, code = connect(PAGE)
     assert not connected and code == 4401
 
 
 def test_a_signed_in_user_who_is_not_an_agent_is_refused_like_on_the_pages():
-    connected, code = connect([GOOD_ORIGIN, session_cookie(UserFactory())])
+    connected, code = connect([*PAGE, session_cookie(UserFactory())])
     assert not connected and code == 4403
-    connected, _ = connect([GOOD_ORIGIN, session_cookie(UserFactory(is_staff=True))])  # staff may look around
+    connected, _ = connect([*PAGE, session_cookie(UserFactory(is_staff=True))])  # staff may look around
     assert connected
 
 
 def test_foreign_origin_is_refused_even_with_a_valid_session():
     agent = AgentFactory()
-    connected, _ = connect([(b"origin", b"https://evil.example"), session_cookie(agent)])
+    connected, _ = connect([(b"origin", b"https://evil.example"), HOST, session_cookie(agent)])
     assert not connected
 
 
 def test_agent_is_accepted_and_receives_pushes_to_their_group_only():
     agent, other = AgentFactory(), AgentFactory()
-    headers = [GOOD_ORIGIN, session_cookie(agent)]
+    headers = [*PAGE, session_cookie(agent)]
 
     async def scenario():
         communicator = WebsocketCommunicator(application, "/ws/workspace/", headers=headers)

@@ -21,7 +21,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def tab_headers(client):
-    return [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+    return [
+        (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+    ]
 
 
 def test_both_tabs_get_the_offer_and_a_reconnecting_tab_is_told_to_resync():

@@ -26,7 +26,6 @@ def test_accept_opens_the_interaction_and_another_agent_cannot(django_assert_max
     offer = offered(ana)
     as_ben = sign_in(ben.username, PASSWORD)
     assert as_ben.post(f"/workspace/offers/{offer.pk}/accept/", headers={"HX-Request": "true"}).status_code == 404
-    assert as_ben.get(f"/workspace/interactions/{offer.interaction_id}/").status_code == 404
 
     as_ana = sign_in(ana.username, PASSWORD)
     toasts = as_ana.get("/workspace/offers/").content.decode()
@@ -37,6 +36,8 @@ def test_accept_opens_the_interaction_and_another_agent_cannot(django_assert_max
     with django_assert_max_num_queries(8):
         view = as_ana.get(f"/workspace/interactions/{offer.interaction_id}/", headers={"HX-Request": "true"})
     assert "my parcel" in view.content.decode()
+    # Accepting made the new customer Ana's contact: Ben, who could see them in the shared pool, no longer can.
+    assert as_ben.get(f"/workspace/interactions/{offer.interaction_id}/").status_code == 404
 
 
 def test_accepting_an_expired_offer_says_so():
@@ -85,7 +86,8 @@ def test_sentiment_override_retry_and_images_are_the_agents_own():
     from PIL import Image
 
     ana, ben = AgentFactory(), AgentFactory()
-    interaction = InteractionFactory(agent=ana, state="active", accepted_at=timezone.now(), sentiment=0.0)
+    interaction = InteractionFactory(agent=ana, state="active", accepted_at=timezone.now(), sentiment=0.0,
+                                     contact__assigned_agent=ana)  # fmt: skip
     out = io.BytesIO()
     Image.new("RGB", (8, 8)).save(out, "PNG")
     name = default_storage.save("x-media/test/photo.png", ContentFile(out.getvalue()))
@@ -118,7 +120,8 @@ def test_the_contact_tab_shows_and_saves_the_contact_for_its_agent_only():
     from tests.factories import TwitterIdentityFactory
 
     ana, ben = AgentFactory(), AgentFactory()
-    identity = TwitterIdentityFactory(handle="mayapatel", contact__display_name="Maya <Patel>")
+    identity = TwitterIdentityFactory(handle="mayapatel", contact__display_name="Maya <Patel>",
+                                      contact__assigned_agent=ana)  # fmt: skip
     InteractionFactory(agent=ana, contact=identity.contact, state="active", accepted_at=timezone.now())
     as_ana = sign_in(ana.username, PASSWORD)
     tab = as_ana.get(f"/workspace/contacts/{identity.contact_id}/").content.decode()
@@ -138,7 +141,7 @@ def test_the_contact_tab_shows_and_saves_the_contact_for_its_agent_only():
 
 def test_the_contact_history_refreshes_alone_with_new_messages_and_keeps_to_its_agent():
     ana, ben = AgentFactory(), AgentFactory()
-    interaction = InteractionFactory(agent=ana, state="active", accepted_at=timezone.now())
+    interaction = InteractionFactory(agent=ana, state="active", accepted_at=timezone.now(), contact__assigned_agent=ana)
     as_ana = sign_in(ana.username, PASSWORD)
     url = f"/workspace/contacts/{interaction.contact_id}/?part=history"
     assert "Active · 0 messages" in as_ana.get(url).content.decode()

@@ -3,7 +3,16 @@
 tests/workspace/test_api.py fails when a URL under /api/ is missing here, so the two cannot drift apart.
 """
 
+import re
+
 from interactions.models import Channel, InteractionState
+
+# The limits the views enforce (workspace/api/views.py imports them), so the document and the checks agree.
+MAX_ID = 2**63 - 1  # the largest id a 64-bit primary key holds, on PostgreSQL and SQLite alike
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 25, 100
+MAX_QUERY_LENGTH = 200
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+QUERY = {"type": "string", "maxLength": MAX_QUERY_LENGTH, "pattern": "^[^\\x00]*$", "description": "No NUL character."}
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -110,18 +119,22 @@ def _json(schema: dict, description: str) -> dict:
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 PAGE_PARAMETERS = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {"name": "page_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
+    {"name": "page", "in": "query", "schema": {**ID, "default": 1}},
+    {
+        "name": "page_size",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+    },
 ]
 COMMON_ERRORS = {
-    "400": _json(ERROR, "Bad query parameters."),
+    "400": _json(ERROR, "Bad query parameters, said in words."),
     "401": _json(ERROR, "Missing, unknown or revoked token."),
     "404": _json(ERROR, "Not found, or not visible to this token."),
 }
 
 
 def _id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True, "schema": ID}
 
 
 def _get(summary: str, response: dict, parameters: list | None = None) -> dict:
@@ -137,7 +150,7 @@ PATHS = {
             *PAGE_PARAMETERS,
             {"name": "state", "in": "query", "schema": {"type": "string", "enum": InteractionState.values}},
             {"name": "kind", "in": "query", "schema": {"type": "string", "enum": Channel.values}},
-            {"name": "contact", "in": "query", "schema": {"type": "integer"}},
+            {"name": "contact", "in": "query", "schema": ID, "description": "Only this contact's interactions."},
         ],
     ),
     "/api/v1/interactions/{interaction_id}/": _get(
@@ -153,7 +166,7 @@ PATHS = {
     "/api/v1/contacts/": _get(
         "Contacts visible to the token, by name; q searches name, handle, X id and messages.",
         _json(_page_of("Contact"), "A page of contacts."),
-        [*PAGE_PARAMETERS, {"name": "q", "in": "query", "schema": {"type": "string"}}],
+        [*PAGE_PARAMETERS, {"name": "q", "in": "query", "schema": QUERY}],
     ),
     "/api/v1/contacts/{contact_id}/": _get(
         "One contact, with notes.",
@@ -168,6 +181,12 @@ PATHS = {
         }
     },
 }
+
+
+def query_parameters(*, route: str) -> set[str]:
+    """The query parameters this document lists for a URL route, e.g. "api/v1/contacts/<int:contact_id>/"."""
+    path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+    return {p["name"] for p in PATHS[path]["get"]["parameters"] if p["in"] == "query"}
 
 
 def openapi_document(*, server_url: str) -> dict:

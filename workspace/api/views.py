@@ -19,11 +19,15 @@ from contacts.selectors import contact_matches_q
 from interactions.models import Channel, Interaction, InteractionState, Message
 from workspace import selectors
 from workspace.api import serializers
-from workspace.api.openapi import openapi_document
+from workspace.api.openapi import (
+    DEFAULT_PAGE_SIZE,
+    MAX_ID,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_LENGTH,
+    openapi_document,
+    query_parameters,
+)
 from workspace.api.tokens import user_for_token
-
-DEFAULT_PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100
 
 
 class ApiError(Exception):
@@ -48,6 +52,7 @@ def api_view(view):
             response["WWW-Authenticate"] = 'Bearer realm="perch"'
             return response
         try:
+            _refuse_unknown_parameters(request)
             return JsonResponse(view(request, user, *args, **kwargs))
         except ApiError as error:
             return JsonResponse({"error": error.message}, status=error.status)
@@ -55,14 +60,32 @@ def api_view(view):
     return wrapped
 
 
+def _refuse_unknown_parameters(request: HttpRequest) -> None:
+    """Only the query parameters the OpenAPI document lists: a misspelt filter (?stat=) must not silently match all."""
+    known = query_parameters(route=request.resolver_match.route)
+    unknown = sorted(set(request.GET) - known)
+    if unknown:
+        takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+        raise ApiError(400, f"Unknown query parameter {', '.join(map(repr, unknown))}: {takes}.")
+
+
+def _whole_number(
+    request: HttpRequest, name: str, *, default: int | None, most: int = MAX_ID, what: str = ""
+) -> int | None:
+    """A query parameter that must be a whole number from 1 to `most`, written in ASCII digits; 400 otherwise."""
+    if name not in request.GET:
+        return default
+    value = request.GET[name]
+    # isascii(): str.isdigit() accepts "²", which int() refuses; the length check spares int() 5,000-digit strings.
+    if not (value.isascii() and value.isdigit() and len(value) <= len(str(most)) and 1 <= int(value) <= most):
+        bounds = "1 or more" if most == MAX_ID else f"from 1 to {most}"
+        raise ApiError(400, f"{name} must be {what or 'a whole number'}, {bounds}.")
+    return int(value)
+
+
 def _paginate(request: HttpRequest, queryset, serialize) -> dict:
-    try:
-        page_number = int(request.GET.get("page", 1))
-        page_size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        raise ApiError(400, "page and page_size must be whole numbers.") from None
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ApiError(400, f"page_size must be between 1 and {MAX_PAGE_SIZE}.")
+    page_number = _whole_number(request, "page", default=1)
+    page_size = _whole_number(request, "page_size", default=DEFAULT_PAGE_SIZE, most=MAX_PAGE_SIZE)
     paginator = Paginator(queryset, page_size)
     try:
         page = paginator.page(page_number)
@@ -88,24 +111,22 @@ def _paginate(request: HttpRequest, queryset, serialize) -> dict:
 
 def _interactions(user):
     interactions = Interaction.objects.select_related("contact", "x_account", "agent", "disposition")
-    if user.is_staff:
-        return interactions
-    visible = Interaction.objects.filter(selectors.visible_interactions_q(agent=user)).values("pk")
-    return interactions.filter(pk__in=visible)
+    return interactions if user.is_staff else interactions.filter(selectors.visible_interactions_q(agent=user))
 
 
 def _contacts(user):
     contacts = Contact.objects.select_related("assigned_agent").prefetch_related(
         Prefetch("identities", queryset=ContactIdentity.objects.order_by("channel", "id"))
     )
-    if user.is_staff:
-        return contacts
-    return contacts.filter(pk__in=Contact.objects.filter(selectors.visible_contacts_q(agent=user)).values("pk"))
+    return contacts if user.is_staff else contacts.filter(selectors.visible_contacts_q(agent=user))
 
 
 def _choice(request: HttpRequest, name: str, choices) -> str:
-    value = request.GET.get(name, "")
-    if value and value not in choices:
+    """A query parameter from `choices`, or "" when it is not given at all; 400 otherwise (even when empty)."""
+    value = request.GET.get(name)
+    if value is None:
+        return ""
+    if value not in choices:
         raise ApiError(400, f"{name} must be one of: {', '.join(choices)}.")
     return value
 
@@ -117,10 +138,8 @@ def interaction_list(request: HttpRequest, user) -> dict:
         interactions = interactions.filter(state=state)
     if kind := _choice(request, "kind", Channel.values):
         interactions = interactions.filter(kind=kind)
-    if contact := request.GET.get("contact"):
-        if not contact.isdigit():
-            raise ApiError(400, "contact must be a contact id.")
-        interactions = interactions.filter(contact_id=int(contact))
+    if contact := _whole_number(request, "contact", default=None, what="a contact id"):
+        interactions = interactions.filter(contact_id=contact)
     return _paginate(request, interactions, serializers.interaction)
 
 
@@ -147,7 +166,12 @@ def interaction_messages(request: HttpRequest, user, interaction_id: int) -> dic
 @api_view
 def contact_list(request: HttpRequest, user) -> dict:
     contacts = _contacts(user).order_by("display_name", "id")
-    if query := request.GET.get("q", "").strip().lstrip("@"):
+    query = request.GET.get("q", "")
+    if "\x00" in query:
+        raise ApiError(400, "q must not contain NUL characters.")  # PostgreSQL refuses them in text
+    if len(query) > MAX_QUERY_LENGTH:
+        raise ApiError(400, f"q is at most {MAX_QUERY_LENGTH} characters.")
+    if query := query.strip().lstrip("@"):
         contacts = contacts.filter(pk__in=Contact.objects.filter(contact_matches_q(query=query)).values("pk"))
     return _paginate(request, contacts, serializers.contact)
 
@@ -158,6 +182,13 @@ def contact_detail(request: HttpRequest, user, contact_id: int) -> dict:
     if found is None:
         raise ApiError(404, "No such contact.")
     return {**serializers.contact(found), "notes": found.notes}
+
+
+@csrf_exempt
+@never_cache
+def no_such_endpoint(request: HttpRequest) -> JsonResponse:
+    """Any other URL under /api/ (a negative id, a typo): a 404 in JSON, as every API answer, not Django's page."""
+    return JsonResponse({"error": f"No such API endpoint: {request.path}. See /api/openapi.json."}, status=404)
 
 
 @never_cache
