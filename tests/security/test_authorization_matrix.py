@@ -215,14 +215,14 @@ REASSIGNED = {
     "workspace/contacts/<int:contact_id>/transcript/": ("GET", 404, 200),
     "workspace/interactions/<int:interaction_id>/": ("GET", 404, 200),
     "workspace/interactions/<int:interaction_id>/access/": ("GET", 404, 204),
-    "workspace/interactions/<int:interaction_id>/sentiment/": ("POST", 404, 404),
+    "workspace/interactions/<int:interaction_id>/sentiment/": ("POST", 404, 422),  # B sees it: no sentiment given
     "workspace/interactions/<int:interaction_id>/conversation/": ("GET", 404, 200),
     "workspace/interactions/<int:interaction_id>/send/": ("POST", 404, 404),
-    "workspace/interactions/<int:interaction_id>/like/": ("POST", 404, 404),
+    "workspace/interactions/<int:interaction_id>/like/": ("POST", 404, 422),  # B sees it: no tweet picked
     "workspace/interactions/<int:interaction_id>/end/": ("POST", 404, 404),
     "workspace/interactions/<int:interaction_id>/done/": ("POST", 404, 404),
     "workspace/interactions/<int:interaction_id>/notes/": ("POST", 404, 404),
-    "workspace/interactions/<int:interaction_id>/labels/": ("POST", 404, 400),  # B: no label picked
+    "workspace/interactions/<int:interaction_id>/labels/": ("POST", 404, 422),  # B: no label picked
     "workspace/interactions/<int:interaction_id>/canned/": ("GET", 404, 200),
     "workspace/messages/<int:message_id>/retry/": ("POST", 404, 404),
     "workspace/messages/<int:message_id>/media/<int:index>/": ("GET", 404, 200),
