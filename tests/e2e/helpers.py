@@ -38,3 +38,58 @@ def accept_offer(page, kind: str, name: str):
         "button", name="Accept"
     ).click()
     return page.get_by_role("article", name=f"Interaction with {name}")
+
+
+class Console:
+    """Collects console errors and uncaught page errors of every page it watches, named by whose page it is."""
+
+    def __init__(self):
+        self.errors: list[str] = []
+
+    def watch(self, page, who: str) -> None:
+        page.on("console", lambda message: message.type == "error" and self.errors.append(f"{who}: {message.text}"))
+        page.on("pageerror", lambda error: self.errors.append(f"{who}: {error}"))
+
+
+class Beat:
+    """Production's beat schedule (workspace.celery's app.conf.beat_schedule), run in a thread of its own while
+    a browser test goes on: each entry's task at its interval, eagerly, as a worker would run what beat sends.
+    polls=False leaves out the polling of X, for tests that poll at chosen moments."""
+
+    def __init__(self, polls: bool = False, tick: float = 0.5):
+        from workspace.celery import app
+
+        self.app, self.tick, self.failures = app, tick, []
+        self.entries = {
+            entry["task"]: float(entry["schedule"])
+            for entry in app.conf.beat_schedule.values()
+            if polls or entry["task"] != "social.poll_due_accounts"
+        }
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="test-beat", daemon=True)
+
+    def _run(self):
+        import time
+
+        due = dict.fromkeys(self.entries, 0.0)
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                for task, every in self.entries.items():
+                    if now >= due[task]:
+                        due[task] = now + every
+                        result = self.app.tasks[task].apply()
+                        if result.failed():
+                            self.failures.append(f"{task}: {result.result!r}")
+                self._stop.wait(self.tick)
+        finally:
+            connections.close_all()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=60)
+        assert not self.failures, f"beat's tasks failed: {self.failures}"
