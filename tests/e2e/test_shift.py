@@ -268,6 +268,23 @@ class Shift:
             duplicated += max(0, at_x[key] - 1)
         return {"lost": lost, "duplicated": duplicated}
 
+    def board_matches(self, step: int):
+        """The supervisor's live board (no reload) shows as many waiting per channel as the database holds."""
+        from interactions.models import Channel
+
+        board = self.agents["supervisor"]
+        for channel, label in Channel.choices:
+            count = board.get_by_label(f"{label} queue").locator(".count")
+            deadline = time.monotonic() + 10
+            while True:
+                expected = Interaction.objects.filter(kind=channel, state__in=["queued", "offered"]).count()
+                shown = count.inner_text()
+                if shown == f"{expected} waiting":
+                    break
+                assert time.monotonic() < deadline, f"step {step}: the board shows {shown!r}, the database {expected}"
+                time.sleep(0.25)
+        self.screen(board, "board")
+
     def brand_tweets_refresh(self):
         from interactions.models import Message as M
 
@@ -289,6 +306,8 @@ def test_a_shift(live_server_url, browser, tmp_path):
     shift.agent_open("ana", ["Chat", "Twitter"])
     shift.agent_open("ben", ["Chat", "Twitter"])
     shift.agent_open("chloe", [])
+    supervisor = shift.agent_open("supervisor", [])
+    supervisor.goto(f"{live_server_url}/admin/board/")
     actions = [
         (shift.answer_offer, 6), (shift.list_click, 3), (shift.reply, 3), (shift.reload, 1), (shift.second_tab, 1),
         (shift.finish, 2), (shift.take_a_break, 1),
@@ -305,6 +324,7 @@ def test_a_shift(live_server_url, browser, tmp_path):
             shift.figures["steps"] += 1
             if step % 10 == 9:
                 shift.brand_tweets_refresh()
+                shift.board_matches(step)
             shift.check(step)
         # Drain: customers stop writing, agents keep answering until the queue is empty or with the agents.
         deadline = time.monotonic() + 120
@@ -315,6 +335,7 @@ def test_a_shift(live_server_url, browser, tmp_path):
                 shift.answer_offer(username, shift.agents[username], STEPS)
             shift.check(STEPS)
             time.sleep(0.5)
+    shift.board_matches(STEPS)
     counts = shift.final_counts()
     f = shift.figures
     print(
