@@ -59,6 +59,17 @@ def test_everyone_ready_rejected_it_so_it_returns_to_them_after_the_cooldown_and
     assert Interaction.objects.get(pk=interaction.pk).state == InteractionState.ACTIVE
 
 
+def test_a_supervisor_sets_a_teams_cooldown_in_the_admin(admin_client):
+    care = Team.objects.create(name="Care")
+    assert care.reoffer_cooldown_seconds == 60
+    page = admin_client.get(f"/admin/workspace/team/{care.pk}/change/").content.decode()
+    assert 'name="reoffer_cooldown_seconds"' in page
+    fields = {"name": "Care", "offer_timeout_seconds": 30, "reoffer_cooldown_seconds": 15}
+    assert admin_client.post(f"/admin/workspace/team/{care.pk}/change/", fields).status_code == 302
+    care.refresh_from_db()
+    assert care.reoffer_cooldown_seconds == 15
+
+
 def test_the_cooldown_is_the_teams(clock):
     care = Team.objects.create(name="Care", reoffer_cooldown_seconds=5)
     ana = ready(AgentFactory(), "chat")
