@@ -22,7 +22,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -414,34 +414,38 @@ def _channels_with_room() -> list[str]:
     return channels
 
 
-def stranded_interactions(*, limit: int = BATCH) -> list[Stranded]:
+def stranded_interactions() -> list[Stranded]:
     """Breaches of the invariant: queued interactions (so no live offer) back in the queue for longer than their
-    team's cool-down while an agent who may take them is Ready with room on their channel. Empty when routing works.
-    Looks at the first `limit` of the queue in queue order; the rest are looked at once those are served."""
+    team's cool-down while an agent who may take them is Ready with room on their channel, in queue order. Empty when
+    routing works. Walks the queue as route_queue does: once one interaction of a kind (channel, team, skills) has
+    nobody eligible, the others of that kind are not asked again."""
     now = timezone.now()
     channels = _channels_with_room()
-    if not channels:
-        return []
-    shortest = min(
-        Team.objects.aggregate(s=Min("reoffer_cooldown_seconds"))["s"] or DEFAULT_REOFFER_COOLDOWN_SECONDS,
-        DEFAULT_REOFFER_COOLDOWN_SECONDS,
-    )
-    queued = (
-        Interaction.objects.filter(state=InteractionState.QUEUED, kind__in=channels)
-        .annotate(since=Coalesce("queued_at", "opened_at"))
-        .filter(since__lt=now - timedelta(seconds=shortest))
-        .select_related("contact", "team", "x_account__team")
-        .order_by("-priority", "since", "pk")
-    )
-    stranded = []
-    for interaction in queued[:limit]:
-        declined = declines(interaction)
-        waited = now - max([interaction.since, *declined.values()])
-        if waited <= reoffer_cooldown(interaction):
-            continue
-        eligible = eligible_agents(interaction)
-        if eligible:
-            stranded.append(Stranded(interaction, waited, eligible, declined))
+    stranded, nobody_for, after = [], set(), None
+    while channels:
+        chunk = _queue_chunk(after)
+        if not chunk:
+            break
+        after = chunk[-1]
+        rows = [row for row in chunk if row["kind"] in channels]
+        interactions = Interaction.objects.select_related("contact", "team", "x_account__team").in_bulk(
+            [row["pk"] for row in rows]
+        )
+        for row in rows:
+            if row["kind_key"] in nobody_for and not row["owner"]:
+                continue
+            interaction = interactions.get(row["pk"])
+            if interaction is None or interaction.state != InteractionState.QUEUED:
+                continue  # offered or gone meanwhile
+            declined = declines(interaction) if row["declined"] else {}
+            waited = now - max([row["since"], *declined.values()])
+            if waited <= reoffer_cooldown(interaction):
+                continue
+            eligible = eligible_agents(interaction)
+            if eligible:
+                stranded.append(Stranded(interaction, waited, eligible, declined))
+            elif not row["owner"] and not row["declined"]:
+                nobody_for.add(row["kind_key"])  # (as in route_queue: nobody for this one, nobody for its kind)
     return stranded
 
 

@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from interactions import routing, services, tasks
 from interactions.models import Interaction, InteractionState, Offer
-from tests.factories import AgentFactory, ContactFactory, XAccountFactory
+from tests.factories import AgentFactory, ContactFactory, InteractionFactory, XAccountFactory
 from tests.interactions.test_routing import offered_to, queued, ready
 from tests.social.test_worker_death import wait_for
 from workspace.celery import app as celery_app
-from workspace.models import Team
+from workspace.models import Skill, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -218,6 +218,20 @@ def test_a_breach_is_found_logged_routed_and_kept_for_the_board(clock, caplog):
     assert routing.heal_stranded() == 2
     assert (offered_to(declined), offered_to(lost)) == (ana.pk, None)  # the longest waiting first; then she is full
     assert routing.heal_stranded() == 0 and routing.last_stranded() == {}
+
+
+def test_the_check_walks_the_whole_queue_at_a_flat_cost(clock, django_assert_max_num_queries):
+    """A head of the queue nobody Ready can take (it needs Spanish) neither hides a breach behind it nor costs a
+    round of eligibility queries per interaction."""
+    spanish = Skill.objects.create(name="lang:es")
+    english = ready(AgentFactory(), "chat")
+    for n in range(routing.BATCH + 5):
+        head = InteractionFactory(priority=10, queued_at=timezone.now() - timedelta(minutes=10, seconds=n))
+        head.required_skills.add(spanish)
+    behind = queued(queued_at=timezone.now() - timedelta(minutes=2))  # its routing request was lost
+    with django_assert_max_num_queries(30):
+        (stranded,) = routing.stranded_interactions()
+    assert stranded.interaction.pk == behind.pk and [p.user_id for p in stranded.eligible] == [english.pk]
 
 
 def test_beat_checks_the_invariant_every_five_seconds():
