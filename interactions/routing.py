@@ -164,7 +164,7 @@ def eligible_agents(interaction: Interaction) -> list[AgentProfile]:
     profiles = AgentProfile.objects.filter(
         user__is_active=True, user__presences__channel=channel, user__presences__ready=True
     )
-    team = interaction.team or (interaction.x_account.team if interaction.x_account_id else None)
+    team = team_of(interaction)
     if team is not None:
         profiles = profiles.filter(teams=team)
     for skill in interaction.required_skills.all():
@@ -183,9 +183,10 @@ def eligible_agents(interaction: Interaction) -> list[AgentProfile]:
     profiles = list(profiles.order_by(F("last_routed_at").asc(nulls_first=True), "pk"))
     load = _load([p.user_id for p in profiles], channel)
     fits = [p for p in profiles if load.get(p.user_id, 0) < p.capacity_for(channel)]
-    # Sticky first; then those who never declined it (the stable sort keeps the longest idle first among them);
-    # then those who did, the last to decline last.
-    fits.sort(key=lambda p: (p.user_id != owner, p.user_id in declined, declined.get(p.user_id, now)))
+    # The contact's own agent first, unless they declined it; then those who never declined it (the stable sort keeps
+    # the longest idle first among them); then those who did, the last to decline last.
+    first = owner if owner not in declined else None
+    fits.sort(key=lambda p: (p.user_id != first, p.user_id in declined, declined.get(p.user_id, now)))
     return fits
 
 

@@ -123,6 +123,17 @@ def test_among_eligible_agents_the_one_who_declined_last_comes_last(clock):
     assert offered_to(interaction) == cara.pk
 
 
+def test_the_contacts_own_agent_who_declined_it_comes_after_those_who_did_not(clock):
+    owner, colleague = ready(AgentFactory(), "chat"), ready(AgentFactory(), "chat")
+    interaction = queued(contact=ContactFactory(assigned_agent=owner))
+    routing.route_queue()
+    assert offered_to(interaction) == owner.pk  # sticky
+    services.interaction_reject(interaction_id=interaction.pk, agent=owner)
+    idle_since(colleague, timezone.now())  # just got something else: longest idle would put the owner first
+    clock.shift(timedelta(seconds=60))
+    assert [p.user_id for p in routing.eligible_agents(interaction)] == [colleague.pk, owner.pk]
+
+
 def test_an_expired_offer_counts_as_a_decline(clock):
     ana = ready(AgentFactory(), "chat")
     interaction = queued()
