@@ -1,14 +1,22 @@
 """Who gets what: interactions in the queue are offered, one at a time each, to the right Ready agent.
 
 Eligible: Ready on the interaction's channel, under capacity on that channel, in the team (a rule's, else the X
-account's), holding the required skills, and not having turned this interaction down already. Order: the contact's
-own agent first (sticky), then whoever has waited longest since their last offer. The queue is worked by priority,
-then age. Interaction rows are claimed with SKIP LOCKED on PostgreSQL and agent rows are locked while their load
-is counted, so several workers never offer one interaction twice or push an agent over capacity.
+account's), holding the required skills, and not in their re-offer cool-down for this interaction. Order: the
+contact's own agent first (sticky), then whoever has waited longest since their last offer, then those who declined
+it, the last to decline last. The queue is worked by priority, then age. Interaction rows are claimed with SKIP
+LOCKED on PostgreSQL and agent rows are locked while their load is counted, so several workers never offer one
+interaction twice or push an agent over capacity.
+
+The re-offer rule (one owner: `declines`, `reoffer_cooldown`, `cooling_down`): an agent who rejected an offer or let
+it expire is not offered that interaction again until their team's cool-down (`Team.reoffer_cooldown_seconds`,
+default 60 s) has passed since they declined; then they are eligible again. A decline keeps the customer's place in
+the queue. The invariant (`stranded_interactions`, checked by beat): no interaction waits longer than its team's
+cool-down while an eligible agent is Ready with room on its channel.
 """
 
 import logging
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
@@ -19,9 +27,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from interactions.language import detect_language
-from interactions.models import Interaction, InteractionState, Message, Offer, RoutingRule
+from interactions.models import Channel, Interaction, InteractionState, Message, Offer, RoutingRule
 from workspace.logs import log_event
-from workspace.models import AgentProfile
+from workspace.models import AgentProfile, Team
 from workspace.notifications import notify_agent, notify_board
 
 log = logging.getLogger(__name__)
@@ -30,21 +38,68 @@ NEGATIVE_SENTIMENT = -0.5
 NEGATIVE_BOOST = 10
 VIP_BOOST = 20
 BATCH = 200
+# Offers that end as these are an agent's "no" to that interaction: the re-offer cool-down applies to them.
+DECLINED = (Offer.State.REJECTED, Offer.State.EXPIRED)
+DEFAULT_REOFFER_COOLDOWN_SECONDS = 60  # no team: Team.reoffer_cooldown_seconds' default
+STRANDED_KEY = "perch:stranded"  # the last check's breaches, for the live board
 
 
 def sticky_wait() -> timedelta:
     return timedelta(seconds=getattr(settings, "STICKY_WAIT_SECONDS", 300))
 
 
-def request_routing(interaction_ids: list[int] | None = None) -> None:
+def request_routing(interaction_ids: list[int] | None = None, *, again_in: float | None = None) -> None:
     """Routes the queue once the current transaction commits; every event that can change the answer calls it.
-    `interaction_ids` are (re)prioritised first: they are new or have new customer messages."""
+    `interaction_ids` are (re)prioritised first: they are new or have new customer messages. `again_in` seconds
+    later it routes once more: a decline's cool-down ends then, and the customer must not wait for beat."""
     from interactions.tasks import route_queue
 
     ids = sorted(set(interaction_ids or []))
     # Robust: what committed stands if the broker is down; beat's next pass routes (and prioritises) it then.
     transaction.on_commit(lambda: route_queue.delay(ids), robust=True)
+    if again_in is not None:
+        transaction.on_commit(lambda: route_queue.apply_async(([],), countdown=again_in), robust=True)
     notify_board(queue_changed=True)  # the live board shows the queue
+
+
+# --- The re-offer rule -----------------------------------------------------------------------------------
+def team_of(interaction: Interaction) -> Team | None:
+    """The team that works this interaction: a routing rule's, else its X account's (None: anyone)."""
+    return interaction.team or (interaction.x_account.team if interaction.x_account_id else None)
+
+
+def reoffer_cooldown(interaction: Interaction) -> timedelta:
+    """How long an agent who declined this interaction waits before it is offered to them again."""
+    team = team_of(interaction)
+    return timedelta(seconds=team.reoffer_cooldown_seconds if team else DEFAULT_REOFFER_COOLDOWN_SECONDS)
+
+
+def latest_declines(offers: Iterable[Offer]) -> dict[int, datetime]:
+    """Agent id → when they last declined, from one interaction's offers (any states; only DECLINED count)."""
+    declined: dict[int, datetime] = {}
+    for offer in offers:
+        if offer.state in DECLINED:
+            at = offer.responded_at or offer.expires_at
+            declined[offer.agent_id] = max(at, declined.get(offer.agent_id, at))
+    return declined
+
+
+def _past_offers(interaction: Interaction) -> list[Offer]:
+    return list(
+        Offer.objects.filter(interaction=interaction)
+        .exclude(state=Offer.State.OFFERED)
+        .only("agent_id", "state", "responded_at", "expires_at")
+    )
+
+
+def declines(interaction: Interaction) -> dict[int, datetime]:
+    """Agent id → when they last rejected this interaction or let its offer expire."""
+    return latest_declines(_past_offers(interaction))
+
+
+def cooling_down(declined: dict[int, datetime], cooldown: timedelta, now: datetime) -> dict[int, datetime]:
+    """Of those who declined, the agents still in their cool-down, each with when it is offered to them again."""
+    return {agent_id: at + cooldown for agent_id, at in declined.items() if now < at + cooldown}
 
 
 # --- Priority, language and rules (at queue time) -------------------------------------------------------
@@ -109,28 +164,29 @@ def eligible_agents(interaction: Interaction) -> list[AgentProfile]:
     profiles = AgentProfile.objects.filter(
         user__is_active=True, user__presences__channel=channel, user__presences__ready=True
     )
-    team = interaction.team or (interaction.x_account.team if interaction.x_account_id else None)
+    team = team_of(interaction)
     if team is not None:
         profiles = profiles.filter(teams=team)
     for skill in interaction.required_skills.all():
         profiles = profiles.filter(skills=skill)
-    declined = Offer.objects.filter(interaction=interaction).exclude(state=Offer.State.OFFERED).values("agent_id")
-    profiles = profiles.exclude(user_id__in=declined)
+    now, past = timezone.now(), _past_offers(interaction)
+    declined = latest_declines(past)
+    profiles = profiles.exclude(user_id__in=list(cooling_down(declined, reoffer_cooldown(interaction), now)))
     owner = interaction.contact.assigned_agent_id
-    if owner and timezone.now() - (interaction.queued_at or interaction.opened_at) < sticky_wait():
+    if owner and now - (interaction.queued_at or interaction.opened_at) < sticky_wait():
         # The contact's own agent keeps them for a while, even when busy or away (async continuation) — unless
-        # that agent turned this conversation down: then it goes to the next agent at once.
-        if (
-            not Offer.objects.filter(interaction=interaction, agent_id=owner)
-            .exclude(state=Offer.State.OFFERED)
-            .exists()
-        ):
+        # that agent already had this conversation (turned it down, or it was taken from them): then it goes to
+        # the next agent at once.
+        if not any(offer.agent_id == owner for offer in past):
             profiles = profiles.filter(user_id=owner)
     # One row per agent: presence is unique per channel, and each filter above matches at most one row.
     profiles = list(profiles.order_by(F("last_routed_at").asc(nulls_first=True), "pk"))
     load = _load([p.user_id for p in profiles], channel)
     fits = [p for p in profiles if load.get(p.user_id, 0) < p.capacity_for(channel)]
-    fits.sort(key=lambda p: p.user_id != owner)  # sticky first; stable sort keeps longest idle next
+    # The contact's own agent first, unless they declined it; then those who never declined it (the stable sort keeps
+    # the longest idle first among them); then those who did, the last to decline last.
+    first = owner if owner not in declined else None
+    fits.sort(key=lambda p: (p.user_id != first, p.user_id in declined, declined.get(p.user_id, now)))
     return fits
 
 
@@ -171,7 +227,7 @@ def _agent_with_room(candidates: list[AgentProfile], channel: str) -> AgentProfi
 
 
 def _offer_timeout(interaction: Interaction) -> timedelta:
-    team = interaction.team or (interaction.x_account.team if interaction.x_account_id else None)
+    team = team_of(interaction)
     return timedelta(seconds=team.offer_timeout_seconds if team else 30)
 
 
@@ -283,9 +339,7 @@ def _queue_chunk(after: dict | None) -> list[dict]:
     ).values_list("interaction_id", "skill_id"):
         skills.setdefault(interaction_id, set()).add(skill_id)
     declined = set(
-        Offer.objects.filter(interaction_id__in=ids)
-        .exclude(state=Offer.State.OFFERED)
-        .values_list("interaction_id", flat=True)
+        Offer.objects.filter(interaction_id__in=ids, state__in=DECLINED).values_list("interaction_id", flat=True)
     )
     for row in rows:
         team = row["team_id"] or row["x_account__team_id"]
@@ -295,7 +349,8 @@ def _queue_chunk(after: dict | None) -> list[dict]:
 
 
 def expire(offer_id: int) -> bool:
-    """An offer nobody answered in time: the interaction goes back to the queue, to someone else."""
+    """An offer nobody answered in time: the interaction goes back to the queue, to someone else (and to this agent
+    again after the cool-down, like a reject)."""
     with transaction.atomic():
         offer = Offer.objects.select_for_update().filter(pk=offer_id, state=Offer.State.OFFERED).first()
         if offer is None or offer.expires_at > timezone.now():
@@ -306,15 +361,17 @@ def expire(offer_id: int) -> bool:
             state=InteractionState.QUEUED
         )
         notify_agent(offer.agent_id, "interaction.withdrawn", interaction_id=offer.interaction_id, offer_id=offer.pk)
-        _notice_missed_offer(offer)
-        request_routing()
+        interaction = Interaction.objects.select_related("contact", "team", "x_account__team").get(
+            pk=offer.interaction_id
+        )
+        _notice_missed_offer(offer, interaction)
+        request_routing(again_in=reoffer_cooldown(interaction).total_seconds())
     return True
 
 
-def _notice_missed_offer(offer: Offer) -> None:
+def _notice_missed_offer(offer: Offer, interaction: Interaction) -> None:
     from workspace.services import notice_add  # workspace.services imports this module
 
-    interaction = Interaction.objects.select_related("contact").get(pk=offer.interaction_id)
     text = f"You missed a {interaction.get_kind_display()} offer from {interaction.contact.display_name}."
     notice_add(agent_id=offer.agent_id, kind="offer_missed", contact_id=interaction.contact_id,
                interaction_id=interaction.pk, text=text)  # fmt: skip
@@ -333,3 +390,94 @@ def waiting(channel: str | None = None):
         queued = queued.filter(kind=channel)
     now = timezone.now()
     return [(i, now - (i.queued_at or i.opened_at)) for i in queued.order_by("-priority", "queued_at")]
+
+
+# --- The invariant: no stranded customer ------------------------------------------------------------------
+class Stranded(NamedTuple):
+    interaction: Interaction
+    waited: timedelta  # since it last went back to the queue
+    eligible: list[AgentProfile]  # Ready, with room, allowed to take it now
+    declined: dict[int, datetime]  # agent id → when they last declined it
+
+
+def _channels_with_room() -> list[str]:
+    """Channels on which at least one Ready agent is under capacity (where a breach is possible at all)."""
+    channels = []
+    for channel in Channel.values:
+        profiles = list(
+            AgentProfile.objects.filter(
+                user__is_active=True, user__presences__channel=channel, user__presences__ready=True
+            )
+        )
+        load = _load([p.user_id for p in profiles], channel) if profiles else {}
+        if any(load.get(p.user_id, 0) < p.capacity_for(channel) for p in profiles):
+            channels.append(channel)
+    return channels
+
+
+def stranded_interactions() -> list[Stranded]:
+    """Breaches of the invariant: queued interactions (so no live offer) back in the queue for longer than their
+    team's cool-down while an agent who may take them is Ready with room on their channel, in queue order. Empty when
+    routing works. Walks the queue as route_queue does: once one interaction of a kind (channel, team, skills) has
+    nobody eligible, the others of that kind are not asked again."""
+    now = timezone.now()
+    channels = _channels_with_room()
+    stranded, nobody_for, after = [], set(), None
+    while channels:
+        chunk = _queue_chunk(after)
+        if not chunk:
+            break
+        after = chunk[-1]
+        rows = [row for row in chunk if row["kind"] in channels]
+        interactions = Interaction.objects.select_related("contact", "team", "x_account__team").in_bulk(
+            [row["pk"] for row in rows]
+        )
+        for row in rows:
+            if row["kind_key"] in nobody_for and not row["owner"]:
+                continue
+            interaction = interactions.get(row["pk"])
+            if interaction is None or interaction.state != InteractionState.QUEUED:
+                continue  # offered or gone meanwhile
+            declined = declines(interaction) if row["declined"] else {}
+            waited = now - max([row["since"], *declined.values()])
+            if waited <= reoffer_cooldown(interaction):
+                continue
+            eligible = eligible_agents(interaction)
+            if eligible:
+                stranded.append(Stranded(interaction, waited, eligible, declined))
+            elif not row["owner"] and not row["declined"]:
+                nobody_for.add(row["kind_key"])  # (as in route_queue: nobody for this one, nobody for its kind)
+    return stranded
+
+
+def heal_stranded() -> int:
+    """Run by beat: logs each breach of the invariant and routes it; those still stranded after that (a worker stuck
+    holding the row, a bug) are kept for the live board until the next check. Returns how many breaches it found
+    (0 while routing works)."""
+    stranded = stranded_interactions()
+    for breach in stranded:
+        log_event(
+            log,
+            "interaction.stranded",
+            level=logging.WARNING,
+            interaction_id=breach.interaction.pk,
+            waited_seconds=int(breach.waited.total_seconds()),
+            eligible_agents=len(breach.eligible),
+            declined_by=len(breach.declined),
+        )
+        route_one(breach.interaction.pk)
+    remaining = {
+        s.interaction.pk: {"eligible": len(s.eligible), "declined": len(s.declined)}
+        for s in (stranded_interactions() if stranded else [])
+    }
+    before = last_stranded()
+    cache.set(STRANDED_KEY, remaining, timeout=60)  # a stopped beat must not leave old badges on the board
+    if remaining != before:
+        notify_board(queue_changed=True)
+    return len(stranded)
+
+
+def last_stranded() -> dict[int, dict]:
+    """The breaches beat's last check could not heal (interaction id → how many agents could take it, how many
+    declined it), for the live board."""
+    return cache.get(STRANDED_KEY) or {}

@@ -20,7 +20,7 @@ from interactions.models import (
     Message,
     Offer,
 )
-from interactions.routing import request_routing
+from interactions.routing import reoffer_cooldown, request_routing
 from workspace.audit import Verb, audit_record
 from workspace.models import AgentProfile
 from workspace.notifications import notify_agent, notify_board
@@ -91,14 +91,15 @@ def interaction_accept(*, interaction_id: int, agent) -> Interaction:
 
 @transaction.atomic
 def interaction_reject(*, interaction_id: int, agent) -> Interaction:
-    """The agent declines the offer; the interaction goes back to the queue for someone else."""
+    """The agent declines the offer; the interaction goes back to the queue, keeping its place (queued_at), for
+    someone else now and for this agent again once their team's re-offer cool-down has passed."""
     interaction = _locked(interaction_id)
     _move(interaction, InteractionState.QUEUED, action="reject")
     _close_live_offer(interaction, agent=agent, state=Offer.State.REJECTED)
-    interaction.queued_at = timezone.now()
-    interaction.save(update_fields=["state", "queued_at"])
+    interaction.save(update_fields=["state"])
     audit_record(actor=agent, verb=Verb.REJECT, obj=interaction)
-    request_routing()  # to the next agent; this one is skipped for it
+    # To the next agent now; and when this agent's cool-down ends, in case nobody else took it.
+    request_routing(again_in=reoffer_cooldown(interaction).total_seconds())
     return interaction
 
 

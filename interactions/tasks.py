@@ -21,6 +21,12 @@ def expire_overdue_offers() -> int:
     return routing.expire_overdue()
 
 
+@shared_task(name="interactions.check_stranded", ignore_result=True)
+def check_stranded() -> int:
+    """Run by beat: no customer waits longer than the cool-down while someone could take them (logged, routed)."""
+    return routing.heal_stranded()
+
+
 @shared_task(name="interactions.end_quiet_chats", ignore_result=True)
 def end_quiet_chats() -> int:
     """Run by beat: chats whose customer has gone quiet after the agent's answer end as "the customer has left"."""

@@ -85,6 +85,7 @@ def fresh_redis_state(redis_server):
         "perch:ws:*",
         "perch:ws-closed:*",
         "*perch:replied:*",
+        "*perch:stranded*",
         "*worker-heartbeat*",
     ):
         for key in client.scan_iter(pattern):

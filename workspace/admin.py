@@ -85,7 +85,7 @@ class AgentUserAdmin(AuditedAdminMixin, UserAdmin):
 
 @admin.register(Team)
 class TeamAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "offer_timeout_seconds", "agent_count"]
+    list_display = ["name", "offer_timeout_seconds", "reoffer_cooldown_seconds", "agent_count"]
     search_fields = ["name"]
 
     def get_queryset(self, request):

@@ -35,6 +35,7 @@ app.conf.beat_schedule = {
     "release-due-sends": {"task": "social.release_due_sends", "schedule": 5.0},
     "expire-overdue-offers": {"task": "interactions.expire_overdue_offers", "schedule": 5.0},
     "route-queue": {"task": "interactions.route_queue", "schedule": 10.0},  # sticky waits ending, safety net
+    "check-stranded": {"task": "interactions.check_stranded", "schedule": 5.0},  # the no-stranded-customer invariant
     "worker-heartbeat": {"task": "workspace.heartbeat", "schedule": 10.0},  # /healthz reads its stamp
     "check-account-silence": {"task": "social.check_account_silence", "schedule": 60.0},
     "sign-out-ghosts": {"task": "workspace.sign_out_ghosts", "schedule": 30.0},  # a web process died

@@ -9,6 +9,11 @@ from interactions.models import Channel
 class Team(models.Model):
     name = models.CharField(max_length=80, unique=True)
     offer_timeout_seconds = models.PositiveIntegerField(default=30, help_text="An unanswered offer expires after this.")
+    reoffer_cooldown_seconds = models.PositiveIntegerField(
+        "re-offer cool-down (seconds)",
+        default=60,
+        help_text="An agent who rejected an offer or let it expire is offered that interaction again after this.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -99,7 +99,7 @@ def test_team_and_skills_and_language_rules_pick_the_agent():
     assert offered_to(interaction) == speaker.pk  # not the English-only teammate, not the Spanish outsider
 
 
-def test_reject_goes_to_the_next_agent_and_never_back():
+def test_reject_goes_to_the_next_agent_and_back_only_after_the_cooldown():
     first, second = ready(AgentFactory(), "chat"), ready(AgentFactory(), "chat")
     second.agent_profile.last_routed_at = timezone.now()
     second.agent_profile.save()
@@ -112,6 +112,9 @@ def test_reject_goes_to_the_next_agent_and_never_back():
     services.interaction_reject(interaction_id=interaction.pk, agent=second)
     routing.route_queue()
     assert offered_to(interaction) is None and Interaction.objects.get(pk=interaction.pk).state == "queued"
+    with time_machine.travel(timezone.now() + routing.reoffer_cooldown(interaction)):
+        routing.route_queue()
+    assert offered_to(interaction) == first.pk  # everyone Ready said no: back to them, the first to decline first
 
 
 def test_an_unanswered_offer_expires_to_the_next_agent():

@@ -64,9 +64,11 @@ def test_merge_from_the_admin_is_audited(supervisor):
 
 def test_settings_changed_in_the_admin_are_audited_without_secret_values(supervisor):
     client = sign_in("sam", PASSWORD)
-    client.post("/admin/workspace/team/add/", {"name": "Billing", "offer_timeout_seconds": 30})
+    client.post("/admin/workspace/team/add/", {"name": "Billing", "offer_timeout_seconds": 30,
+                                               "reoffer_cooldown_seconds": 60})  # fmt: skip
     team = Team.objects.get(name="Billing")
-    client.post(f"/admin/workspace/team/{team.pk}/change/", {"name": "Billing", "offer_timeout_seconds": 45})
+    client.post(f"/admin/workspace/team/{team.pk}/change/", {"name": "Billing", "offer_timeout_seconds": 45,
+                                                             "reoffer_cooldown_seconds": 60})  # fmt: skip
     client.post("/admin/social/xaccount/add/", {
         "name": "Acme", "handle": "acme", "x_user_id": "42", "mode": "polling", "poll_interval_seconds": 60,
         "budget_overrides": "{}", "consumer_key": "ck", "consumer_secret": "very-secret-value",

@@ -4,15 +4,17 @@ pushes that keep it live."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from interactions import routing, services
-from interactions.models import InteractionState
+from interactions.models import Interaction, InteractionState
 from tests.factories import PASSWORD, AgentFactory, InteractionFactory
 from tests.helpers import sign_in
 from workspace.asgi import application
@@ -172,3 +174,49 @@ def test_reassign_works_without_javascript_too(client):
     answer = client.post(f"/admin/board/interactions/{interaction.pk}/reassign/", {"agent": ben.pk}, follow=True)
     assert answer.redirect_chain == [("/admin/board/", 302)]
     assert f"Reassigned #{interaction.pk} to Ben" in answer.content.decode()
+
+
+def queue_row(client, name: str) -> str:
+    queue = client.get("/admin/board/queue/").content.decode()
+    return " ".join(queue.split(f"<bdi>{name}</bdi>")[1].split("</tr>")[0].split())
+
+
+@pytest.mark.django_db
+def test_the_board_says_who_declined_a_waiting_interaction_and_when_it_goes_back_to_them(client):
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as clock:
+        ana = AgentFactory(first_name="Ana")
+        ready(ana)
+        interaction = InteractionFactory(contact__display_name="Maya Patel")
+        routing.route_queue()
+        assert "Offered to Ana" in queue_row(client, "Maya Patel")
+        services.interaction_reject(interaction_id=interaction.pk, agent=ana)
+
+        back = timezone.localtime(start + routing.reoffer_cooldown(interaction)).strftime("%H:%M:%S")
+        row = queue_row(client, "Maya Patel")
+        assert "declined by 1 agent, back to them at <time datetime=" in row and f">{back}</time>" in row
+        assert "Stranded" not in row
+        clock.shift(routing.reoffer_cooldown(interaction))
+        routing.route_queue()  # the retry at the end of her cool-down
+        assert "Offered to Ana" in queue_row(client, "Maya Patel")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_breach_beat_cannot_heal_is_shown_stranded_on_the_board(client, django_db_blocker, caplog):
+    from tests.interactions.test_routing_concurrency import another_worker_holds
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks across connections are PostgreSQL's")
+    ana = AgentFactory(first_name="Ana")
+    ready(ana)
+    stuck = InteractionFactory(contact__display_name="Maya Patel", queued_at=timezone.now() - timedelta(minutes=3))
+    with another_worker_holds(django_db_blocker, Interaction, stuck.pk):  # a worker hung mid-routing it
+        assert routing.heal_stranded() == 1
+    row = queue_row(client, "Maya Patel")
+    assert "Stranded" in row and "1 agent Ready with room could take it" in row
+    assert [
+        r.perch_fields["interaction_id"] for r in caplog.records if getattr(r, "event", "") == "interaction.stranded"
+    ] == [stuck.pk]
+
+    assert routing.heal_stranded() == 1  # the worker let go: the next check routes it
+    assert "Offered to Ana" in queue_row(client, "Maya Patel") and "Stranded" not in queue_row(client, "Maya Patel")
