@@ -52,6 +52,17 @@ def png_base64(seed: int) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def why_stranded(interaction_id: int) -> str:
+    """What a stranded interaction's state looks like, for the failure message."""
+    from interactions.models import Offer
+    from workspace.models import ChannelPresence
+
+    interaction = Interaction.objects.get(pk=interaction_id)
+    offers = list(Offer.objects.filter(interaction=interaction).values_list("agent__username", "state", "created_at"))
+    ready = list(ChannelPresence.objects.filter(ready=True).values_list("agent__username", "channel"))
+    return f"{interaction.kind} {interaction.state} queued at {interaction.queued_at}; offers {offers}; Ready {ready}"
+
+
 class Shift:
     def __init__(self, base, browser, screenshot_dir):
         self.base, self.browser, self.rng = base, browser, random.Random(SEED)
@@ -245,7 +256,7 @@ class Shift:
         for pk in stranded:
             first = self.stranded_seen.setdefault(pk, now)
             # A breach is healed by beat's check within its period; one that outlives two periods is a stranding.
-            assert now - first < 12, f"step {step}: interaction {pk} stranded: {routing.why_stranded(pk)}"
+            assert now - first < 12, f"step {step}: interaction {pk} stranded: {why_stranded(pk)}"
         connections.close_all()
 
     def final_counts(self) -> dict:
