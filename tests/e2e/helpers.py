@@ -59,6 +59,7 @@ class Beat:
     def __init__(self, polls: bool = False, tick: float = 0.5):
         from workspace.celery import app
 
+        app.loader.import_default_modules()  # the apps' tasks modules, as a worker imports them at start
         self.app, self.tick, self.failures = app, tick, []
         self.entries = {
             entry["task"]: float(entry["schedule"])
@@ -78,7 +79,11 @@ class Beat:
                 for task, every in self.entries.items():
                     if now >= due[task]:
                         due[task] = now + every
-                        result = self.app.tasks[task].apply()
+                        try:
+                            result = self.app.tasks[task].apply()
+                        except Exception as exc:  # noqa: BLE001 — reported at the end, beat goes on
+                            self.failures.append(f"{task}: {exc!r}")
+                            continue
                         if result.failed():
                             self.failures.append(f"{task}: {result.result!r}")
                 self._stop.wait(self.tick)

@@ -83,7 +83,7 @@ class Shift:
     def customers_create(self):
         from contacts.models import ContactIdentity
 
-        for name, x_id in ContactIdentity.objects.filter(kind="x").values_list("contact__display_name", "value"):
+        for name, x_id in ContactIdentity.objects.filter(channel="x").values_list("contact__display_name", "external_id"):
             self.customers.append((name, x_id))
         for n, (name, handle) in enumerate(NEW_CUSTOMERS):
             x_id = str(1790000000000000200 + n)
@@ -180,7 +180,7 @@ class Shift:
         text = f"Reply {step} from {username}"
         box.fill(text)
         box.press("Enter")
-        expect(article.get_by_label("Transcript").or_(article)).to_contain_text(text, timeout=5000)
+        expect(article).to_contain_text(text, timeout=5000)
         self.replies.append(text)
         self.figures["replies"] += 1
         self.screen(page, "reply")
