@@ -34,7 +34,7 @@ from social.sandbox.models import (
     SandboxUser,
     SandboxWebhook,
 )
-from social.sandbox.wire import iso, references
+from social.sandbox.wire import display_text_range, iso, references
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
@@ -118,6 +118,7 @@ def tweet_json(tweet: SandboxTweet) -> dict:
         "author_id": tweet.author_id,
         "conversation_id": tweet.conversation_id,
         "created_at": iso(tweet.created_at),
+        "display_text_range": display_text_range(tweet),
     }
     if tweet.in_reply_to_user_id:
         data["in_reply_to_user_id"] = tweet.in_reply_to_user_id
