@@ -51,6 +51,25 @@ def access_refusal(request) -> str:
     return ""
 
 
+# A DM with an image as big as X takes (5 MB), in base64, and the rest of the JSON. Django's own cap for a request
+# body (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB) would answer a phone photo X accepts with a bare "400" page.
+MAX_BODY_BYTES = 4 * (services.MAX_MEDIA_BYTES + 2) // 3 + 64 * 1024
+
+
+def _body_bytes(request) -> bytes:
+    """The request's body, at most MAX_BODY_BYTES; a bigger one is refused as X refuses an image over 5 MB."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError as exc:
+        raise Problem(400, "The Content-Length header is not a number.") from exc
+    if declared > MAX_BODY_BYTES:
+        raise Problem(400, services.TOO_BIG)
+    data = request.read(MAX_BODY_BYTES + 1)  # read(), not .body: .body applies Django's 2.5 MB cap
+    if len(data) > MAX_BODY_BYTES:
+        raise Problem(400, services.TOO_BIG)
+    return data
+
+
 def simulator_api(*allowed: str):
     """JSON in, JSON out, clear 400s: `view(request, body)` returns a dict (or raises Problem)."""
 
@@ -71,7 +90,9 @@ def simulator_api(*allowed: str):
                         {"detail": "Send the body as JSON (Content-Type: application/json)."}, status=415
                     )
                 try:
-                    body = json.loads(request.body or b"{}")
+                    body = json.loads(_body_bytes(request) or b"{}")
+                except Problem as exc:
+                    return JsonResponse({"detail": exc.detail}, status=exc.status)
                 except ValueError:
                     return JsonResponse({"detail": "The body must be JSON."}, status=400)
                 if not isinstance(body, dict):

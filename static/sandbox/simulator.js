@@ -22,8 +22,14 @@
     };
     const response = await fetch(api + path, options);
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.detail || `The sandbox answered ${response.status}.`);
+    if (!response.ok) throw new Error(refusal(data) || `The sandbox answered ${response.status}.`);
     return data;
+  }
+
+  // Why X (the sandbox) refused, in its own words: the simulator's `detail`, or X's `errors[].message`.
+  function refusal(data) {
+    const first = Array.isArray(data.errors) && data.errors[0];
+    return data.detail || (first && (first.message || first.detail)) || "";
   }
 
   function el(tag, className, text) {
