@@ -81,6 +81,8 @@ def test_a_reply_is_sent_as_written_x_puts_the_handle_in_front_and_perch_shows_i
     assert re.search(r"Replying to <bdi>@maya</bdi>", brand_tweet)
     assert html.count("So sorry! Could you DM us your booking code?") == 1
     assert "@maya So sorry" not in html
+    # Replying to the brand's own reply goes to Maya (X never mentions the replying account), as the composer says.
+    assert re.search(rf'data-reply-to="{row.external_id}" data-reply-handle="maya"', brand_tweet)
 
 
 def test_a_customer_reply_read_from_x_shows_its_text_without_the_mentions_x_put_in_front(simulator, brand):
