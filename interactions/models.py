@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from interactions.text import leading_mentions
+
 
 class Channel(models.TextChoices):
     """The channels an agent is Ready on, and the kinds of interaction routed on them."""
@@ -152,6 +154,9 @@ class Message(models.Model):
     # X's view of the author (id, username, name, profile_image_url), kept for tweets by people with no contact.
     author = models.JSONField(default=dict, blank=True)
     text = models.TextField(blank=True)
+    display_start = models.PositiveIntegerField(
+        default=0, help_text="Where the text X shows begins: after a reply's leading @mentions (display_text_range)."
+    )
     sentiment = models.FloatField(null=True, blank=True)
     media = models.JSONField(default=list, blank=True, help_text="Attached images: [{url, media_key, width, height}].")
     external_id = models.CharField(max_length=32, null=True, blank=True, help_text="DM event id or tweet id on X.")
@@ -194,6 +199,16 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.kind} {self.external_id or self.pk}"
+
+    @property
+    def display_text(self) -> str:
+        """The text as X shows it: a reply's leading @mentions are its "Replying to" line, not its text."""
+        return self.text[self.display_start :]
+
+    @property
+    def leading_handles(self) -> list[str]:
+        """The handles X put in front of a reply's text ("Replying to @maya"), from the text itself."""
+        return leading_mentions(self.text[: self.display_start])[0] if self.display_start else []
 
 
 class Offer(models.Model):

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Channel, Interaction, InteractionState, Message
-from interactions.text import TextRejected, validate_dm_text, validate_reply_text
+from interactions.text import TextRejected, sendable, validate_dm_text, validate_reply_text
 from social.media import ImageRejected, PreparedImage, prepare_image
 from workspace.audit import Verb, audit_record
 
@@ -107,13 +107,6 @@ def outbox_send_dm(
         )  # fmt: skip
 
 
-def _with_mention(text: str, handle: str) -> str:
-    """X threads a reply under the tweet it answers only when it @mentions the author: add it if missing."""
-    if not handle or f"@{handle.lower()}" in text.lower():
-        return text
-    return f"@{handle} {text}"
-
-
 def outbox_reply(
     *,
     interaction_id: int,
@@ -123,20 +116,18 @@ def outbox_reply(
     idempotency_key: str,
     image: bytes | None = None,
 ) -> Message:
-    """Queues a public reply to one tweet of a Twitter interaction, @mentioning its author (the image, as for a DM,
-    prepared before the transaction)."""
+    """Queues a public reply to one tweet of a Twitter interaction (the image, as for a DM, prepared before the
+    transaction). The text goes to X as the agent wrote it: X puts the leading @mentions in front itself (the tweet's
+    author and the people it replied to), and they do not count towards 280, so Perch counts only the agent's text —
+    what the ring counted."""
     prepared = _image(image)
     with transaction.atomic():
         interaction = _interaction_for(interaction_id=interaction_id, agent=agent, kind=Channel.TWITTER)
-        parent = interaction.messages.filter(kind=Message.Kind.TWEET, external_id=in_reply_to_tweet_id).first()
-        if parent is None:
+        if not interaction.messages.filter(kind=Message.Kind.TWEET, external_id=in_reply_to_tweet_id).exists():
             raise OutboxRefused("That tweet is not part of this conversation.")
-        handle = (parent.author or {}).get("username", "")
-        if parent.direction == Message.Direction.OUTBOUND:
-            handle = ""  # answering our own reply: the customer is mentioned by the text the agent writes
-        text = _with_mention(text.strip(), handle)
+        text = sendable(text)
         try:
-            validate_reply_text(text)
+            validate_reply_text(text, has_image=prepared is not None)
         except TextRejected as exc:
             raise OutboxRefused(str(exc)) from exc
         return _create(

@@ -365,6 +365,7 @@ def _tweet_fields(tweet: Tweet, users: dict[str, XUser]) -> dict:
         "external_id": tweet.id,
         "in_reply_to_external_id": tweet.replied_to_id,
         "text": tweet.text,
+        "display_start": tweet.display_start,
         "media": _media(tweet.media),
         "created_at": tweet.created_at or timezone.now(),
         "author": _author(users.get(tweet.author_id), tweet.author_id),

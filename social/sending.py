@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from interactions.models import Message
+from interactions.text import leading_mentions
 from social.alerts import alert_supervisors
 from social.integrations.x_client import TIMEOUT_SECONDS as UPLOAD_TIMEOUT_SECONDS
 from social.integrations.x_client import (
@@ -259,11 +260,16 @@ def _perform(client: XClient, message: Message) -> Sent:
     return Sent(id=message.in_reply_to_external_id)
 
 
-def same_text(ours: str, theirs: str) -> bool:
-    """X's copy of a text Perch sent: X wraps links (t.co) and escapes &, < and > in tweets; the words are ours."""
+def same_text(ours: str, theirs: str, *, reply: bool = False) -> bool:
+    """X's copy of a text Perch sent: X wraps links (t.co) and escapes &, < and > in tweets; the words are ours.
+    X's copy of a reply starts with the @mentions X put in front of the agent's text ("@maya thanks" for "thanks"):
+    with `reply`, the leading @mentions of both are not part of the words."""
 
     def words(text: str) -> str:
-        return " ".join(_URL.sub(" ", html.unescape(text or "")).split())
+        text = html.unescape(text or "")
+        if reply:
+            text = text[leading_mentions(text)[1] :]
+        return " ".join(_URL.sub(" ", text).split())
 
     return words(ours) == words(theirs)
 
@@ -294,7 +300,10 @@ def _reconcile(client: XClient, message: Message) -> Sent | None:
                 return Sent(id=event.id, conversation_id=event.conversation_id)
     elif message.kind == Message.Kind.TWEET:
         for tweet in sorted(client.recent_tweets_by(username=message.x_account.handle), key=lambda t: int(t.id)):
-            same = same_text(message.text, tweet.text) and tweet.replied_to_id == message.in_reply_to_external_id
+            same = (
+                same_text(message.text, tweet.text, reply=True)
+                and tweet.replied_to_id == message.in_reply_to_external_id
+            )
             if same and tweet.id not in taken:
                 log.info("message %s was already posted as tweet %s; not posting again", message.pk, tweet.id)
                 return Sent(id=tweet.id)
@@ -334,7 +343,7 @@ def outbox_echo(
     else:
         rows = rows.filter(in_reply_to_external_id=in_reply_to)
     for message in rows.select_related("interaction").order_by("created_at", "pk"):
-        if not same_text(message.text, text):
+        if not same_text(message.text, text, reply=kind == Message.Kind.TWEET):
             continue
         fields = {"delivery": Message.Delivery.SENT, "external_id": external_id, "sent_at": at, "last_error": ""}
         if delivery_move(message, expected=UNSENT, **fields, send_after=None):

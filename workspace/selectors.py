@@ -10,6 +10,7 @@ from django.utils import timezone
 from contacts.models import Contact
 from contacts.selectors import contact_matches_q
 from interactions.models import OPEN_STATES, Channel, Interaction, InteractionNote, InteractionState, Message, Offer
+from interactions.text import leading_mentions
 from workspace.audit import Verb, audit_entries_about
 from workspace.models import ChannelPresence
 
@@ -163,7 +164,37 @@ def conversation_view(*, interaction: Interaction) -> dict:
 
     for root in roots:
         walk(root, 0)
+    _reply_lines(tree, brand=interaction.x_account.handle if interaction.x_account else "")
     return {"messages": [], "tree": tree, "liked": liked, "notes": notes}
+
+
+def _reply_lines(tree: list[tuple[Message, int]], *, brand: str) -> None:
+    """Sets, on each tweet of the tree, `replying_to`: the handles X shows as "Replying to @…" above it (its leading
+    @mentions, hidden from its text); and `answer_to`: the handles X will put in front of a reply to it (its author,
+    then the people it replied to, never the brand). A reply Perch sent holds only the agent's text: its line is the
+    one X filled in, from the tweet it answers. Parents come before their replies in the tree."""
+
+    def without_brand(handles: list[str]) -> list[str]:
+        seen, kept = {brand.lower()}, []
+        for handle in handles:
+            if handle and handle.lower() not in seen:
+                seen.add(handle.lower())
+                kept.append(handle)
+        return kept
+
+    by_id = {}
+    for tweet, _ in tree:
+        parent = by_id.get(tweet.in_reply_to_external_id)
+        if tweet.display_start:
+            tweet.replying_to = tweet.leading_handles
+        elif tweet.direction == Message.Direction.OUTBOUND and parent is not None:
+            tweet.replying_to = parent.answer_to
+        else:
+            tweet.replying_to = []
+        author = brand if tweet.direction == Message.Direction.OUTBOUND else (tweet.author or {}).get("username", "")
+        tweet.answer_to = without_brand([author, *(tweet.replying_to or leading_mentions(tweet.text)[0])])
+        if tweet.external_id:
+            by_id[tweet.external_id] = tweet
 
 
 def contact_for_agent(*, agent, contact_id: int):

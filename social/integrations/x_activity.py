@@ -18,6 +18,7 @@ from social.integrations.x_payloads import (
     XUser,
     conversation_id_for,
     display,
+    display_start,
     list_at,
     object_at,
     optional_x_id,
@@ -157,15 +158,19 @@ def parse_tweet(data) -> Tweet:
     if not isinstance(author, dict):
         raise PayloadError("a tweet needs its user")
     entities = object_at(extended, "extended_entities") or object_at(data, "extended_entities")
+    body = text(body)
+    replied_to = optional_x_id(data.get("in_reply_to_status_id_str"), "in_reply_to_status_id_str")
+    shown = extended.get("display_text_range") if extended.get("full_text") else data.get("display_text_range")
     return Tweet(
         id=x_id(data.get("id_str", data.get("id")), "the tweet id"),
-        text=text(body),
+        text=body,
         author_id=x_id(author.get("id_str", author.get("id")), "the tweet's user id"),
         conversation_id="",
         created_at=_tweet_time(data.get("created_at")),
         in_reply_to_user_id=optional_x_id(data.get("in_reply_to_user_id_str"), "in_reply_to_user_id_str"),
-        replied_to_id=optional_x_id(data.get("in_reply_to_status_id_str"), "in_reply_to_status_id_str"),
+        replied_to_id=replied_to,
         retweeted_id=optional_x_id(object_at(data, "retweeted_status").get("id_str"), "the retweeted tweet id"),
         quoted_id=optional_x_id(data.get("quoted_status_id_str"), "quoted_status_id_str"),
         media=_media(entities),
+        display_start=display_start(shown, body, replied_to),
     )

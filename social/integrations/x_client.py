@@ -51,7 +51,9 @@ X_UPLOAD_HOST = "https://upload.twitter.com"
 TIMEOUT_SECONDS = 20  # uploads; media downloads: x_media; API reads and writes: settings.X_API_TIMEOUT_SECONDS
 MEDIA_REDIRECTS = 3
 
-TWEET_FIELDS = "id,text,author_id,conversation_id,created_at,in_reply_to_user_id,referenced_tweets,attachments"
+TWEET_FIELDS = (
+    "id,text,author_id,conversation_id,created_at,in_reply_to_user_id,referenced_tweets,attachments,display_text_range"
+)
 USER_FIELDS = "id,name,username,profile_image_url"
 MEDIA_FIELDS = "media_key,type,url,width,height,preview_image_url"
 DM_EVENT_FIELDS = "id,text,event_type,dm_conversation_id,created_at,sender_id,participant_ids,attachments"

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+from interactions.text import leading_mentions
+
 
 @dataclass(frozen=True)
 class RateLimit:
@@ -61,6 +63,7 @@ class Tweet:
     retweeted_id: str = ""
     quoted_id: str = ""
     media: tuple[XMedia, ...] = ()
+    display_start: int = 0  # where the text X shows begins: after a reply's leading @mentions (display_text_range)
 
     @property
     def is_retweet(self) -> bool:
@@ -311,6 +314,19 @@ def parse_dm_events(body) -> tuple[list[DMEvent], dict[str, XUser], list[tuple[o
     return events, _users(includes), rejected
 
 
+def display_start(display_text_range, body: str, replied_to_id: str) -> int:
+    """Where the text X shows begins: X's `display_text_range` start (code points, as Python counts), or, when X
+    sent none (or one that does not fit the text), after a reply's leading @mentions, as X's apps show it."""
+    if (
+        isinstance(display_text_range, list)
+        and len(display_text_range) == 2
+        and all(isinstance(i, int) and not isinstance(i, bool) for i in display_text_range)
+        and 0 <= display_text_range[0] <= display_text_range[1] <= len(body)
+    ):
+        return display_text_range[0]
+    return leading_mentions(body)[1] if replied_to_id else 0
+
+
 def parse_tweet(data, media: dict[str, XMedia] | None = None) -> Tweet:
     if not isinstance(data, dict):
         raise PayloadError("a tweet is not an object")
@@ -321,9 +337,10 @@ def parse_tweet(data, media: dict[str, XMedia] | None = None) -> Tweet:
         if not isinstance(ref, dict):
             raise PayloadError("a referenced tweet is not an object")
         refs[display(ref.get("type"), 16)] = x_id(ref.get("id"), "a referenced tweet id")
+    body = text(data["text"])
     return Tweet(
         id=x_id(data.get("id"), "the tweet id"),
-        text=text(data["text"]),
+        text=body,
         author_id=optional_x_id(data.get("author_id"), "author_id"),
         conversation_id=optional_x_id(data.get("conversation_id"), "conversation_id"),
         created_at=_datetime(data.get("created_at")),
@@ -332,6 +349,7 @@ def parse_tweet(data, media: dict[str, XMedia] | None = None) -> Tweet:
         retweeted_id=refs.get("retweeted", ""),
         quoted_id=refs.get("quoted", ""),
         media=_attached(data, media or {}),
+        display_start=display_start(data.get("display_text_range"), body, refs.get("replied_to", "")),
     )
 
 

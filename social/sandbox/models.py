@@ -32,6 +32,8 @@ class SandboxTweet(models.Model):
     id = models.CharField(primary_key=True, max_length=32)
     author = models.ForeignKey(SandboxUser, on_delete=models.CASCADE, related_name="tweets")
     text = models.TextField()
+    # Where the text X shows begins (display_text_range): after the @mentions X put in front of a reply.
+    display_start = models.PositiveIntegerField(default=0)
     conversation_id = models.CharField(max_length=32)
     replied_to_id = models.CharField(max_length=32, blank=True)
     in_reply_to_user_id = models.CharField(max_length=32, blank=True)

@@ -12,7 +12,17 @@ from social.sandbox.ids import conversation_id
 from social.sandbox.models import SandboxDMEvent, SandboxTweet, SandboxUser
 
 MENTION = re.compile(r"(?<![A-Za-z0-9_])@([A-Za-z0-9_]{1,15})")
+LEADING_MENTION = re.compile(r"@([A-Za-z0-9_]{1,15})(?:\s+|$)")
 NOT_WORD = "[^A-Za-z0-9_]"
+
+
+def leading_mentions(text: str) -> list[tuple[str, int]]:
+    """The @mentions a text starts with, each with where the text after it begins ("@ana @bo hi" → ana 5, bo 9)."""
+    found, end = [], 0
+    while match := LEADING_MENTION.match(text, end):
+        end = match.end()
+        found.append((match.group(1), end))
+    return found
 
 
 def users_named(names) -> QuerySet[SandboxUser]:

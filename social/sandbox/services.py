@@ -23,14 +23,16 @@ from social.sandbox.models import (
     SandboxUser,
     SandboxWebhook,
 )
-from social.sandbox.selectors import MENTION, users_named
+from social.sandbox.selectors import MENTION, leading_mentions, users_named
 
 MAX_MEDIA_BYTES = 5 * 1024 * 1024
+TOO_BIG = f"File size exceeds {MAX_MEDIA_BYTES} bytes."  # X's words for an image over 5 MB
 MAX_DM_CHARACTERS = 10_000
 TOO_LONG = (
     "Your Tweet text is too long. For more information on how X determines text length see "
     "https://github.com/twitter/twitter-text."
 )
+INVALID_CHARACTERS = "Your Tweet text contains a character that is not allowed (twitter-text calls it invalid)."
 
 
 # --- Users ----------------------------------------------------------------------------------------------
@@ -87,7 +89,7 @@ def sandbox_media_store(*, owner: SandboxUser, data: bytes, category: str = "") 
     if not data:
         raise Problem.v1(400, "media parameter is missing.", code=38)
     if len(data) > MAX_MEDIA_BYTES:
-        raise Problem.v1(400, f"File size exceeds {MAX_MEDIA_BYTES} bytes.", code=324)
+        raise Problem.v1(400, TOO_BIG, code=324)
     try:
         image = Image.open(io.BytesIO(data))
         image.verify()
@@ -121,33 +123,77 @@ def _announce(tweet: SandboxTweet, also: list[str] = ()) -> None:
     webhooks.deliver(targets, lambda for_user, origin: webhooks.tweet_payload(for_user, tweet, origin))
 
 
+def _reply_mentions(parent: SandboxTweet, author: SandboxUser, exclude: set[str]) -> list[SandboxUser]:
+    """Whom X mentions in front of a reply (`reply.auto_populate_reply_metadata`, the v2 default): the replied tweet's
+    author, then the people that tweet's own leading @mentions name — never the replying account, and not the users
+    of `exclude_reply_user_ids` (except the tweet's author: X ignores removing the mention that makes it a reply)."""
+    names = [name for name, _ in leading_mentions(parent.text)]
+    named = {user.username.lower(): user for user in users_named(names)}
+    chain = [parent.author, *(named[n.lower()] for n in names if n.lower() in named)]
+    mentioned, seen = [], {author.pk}
+    for user in chain:
+        if user.pk in seen or (user.pk in exclude and user.pk != parent.author_id):
+            continue
+        seen.add(user.pk)
+        mentioned.append(user)
+    return mentioned
+
+
+def _reply_text(typed: str, mentioned: list[SandboxUser]) -> tuple[str, int]:
+    """The reply's text as X stores it, the @mentions in front, and where the text X shows begins. People the author
+    already named at the start are not named twice, and their mentions are hidden with X's."""
+    ours = {user.username.lower() for user in mentioned}
+    typed_leading = leading_mentions(typed)
+    already = {name.lower() for name, _ in typed_leading}
+    prefix = "".join(f"@{user.username} " for user in mentioned if user.username.lower() not in already)
+    shown_from = 0
+    for name, end in typed_leading:
+        if name.lower() not in ours:
+            break
+        shown_from = end
+    if not typed:
+        return prefix.rstrip(), len(prefix.rstrip())
+    return prefix + typed, len(prefix) + shown_from
+
+
 @transaction.atomic
 def sandbox_tweet_create(
-    *, author: SandboxUser, text: str, reply_to: str = "", quote: str = "", media_ids=()
+    *, author: SandboxUser, text: str, reply_to: str = "", quote: str = "", media_ids=(), exclude_reply_user_ids=()
 ) -> SandboxTweet:
-    """Posts a tweet with X's rules: text or media, 280 weighted characters, no duplicate of the author's own
-    tweets of the last 24 h, a reply joins its parent's conversation and answers the parent's author."""
+    """Posts a tweet with X's rules: text or media, 280 weighted characters, no character X refuses, no duplicate of
+    the author's own tweets of the last 24 h. A reply joins its parent's conversation and answers the parent's
+    author; X puts the @mentions of the people it answers in front of its text, and those do not count."""
     text = text or ""
     media_keys = [_own_media(author, media_id, "media.media_ids").media_key for media_id in media_ids]
     if not text.strip() and not media_keys:
         raise Problem.invalid("Tweet text cannot be empty unless media is attached.", "text", text)
-    if text.strip() and (length := parse_tweet(text).weightedLength) > 280:
-        raise Problem.invalid(TOO_LONG, "text", f"Your Tweet text is {length} characters, however the limit is 280.")
-    recent = timezone.now() - timedelta(hours=24)
-    if text and SandboxTweet.objects.filter(author=author, text=text, created_at__gte=recent, deleted=False).exists():
-        raise Problem(403, "You are not allowed to create a Tweet with duplicate content.")
     parent = None
     if reply_to:
-        parent = SandboxTweet.objects.filter(pk=reply_to, deleted=False).first()
+        parent = SandboxTweet.objects.select_related("author").filter(pk=reply_to, deleted=False).first()
         if parent is None:
             raise Problem(403, "You attempted to reply to a Tweet that is deleted or not visible to you.")
     if quote and not SandboxTweet.objects.filter(pk=quote, deleted=False).exists():
         raise Problem(403, "You attempted to quote a Tweet that is deleted or not visible to you.")
+    shown_from = 0
+    if parent is not None:
+        text, shown_from = _reply_text(text, _reply_mentions(parent, author, set(exclude_reply_user_ids)))
+    if shown := text[shown_from:]:
+        parsed = parse_tweet(shown)  # only what X shows counts: the mentions in front of a reply do not
+        if parsed.weightedLength > 280:
+            detail = f"Your Tweet text is {parsed.weightedLength} characters, however the limit is 280."
+            raise Problem.invalid(TOO_LONG, "text", detail)
+        if not parsed.valid and shown.strip():
+            # X documents no wording for this one; twitter-text calls such a text invalid (U+FFFE, U+FFFF, U+FEFF).
+            raise Problem.invalid(INVALID_CHARACTERS, "text", shown)
+    recent = timezone.now() - timedelta(hours=24)
+    if text and SandboxTweet.objects.filter(author=author, text=text, created_at__gte=recent, deleted=False).exists():
+        raise Problem(403, "You are not allowed to create a Tweet with duplicate content.")
     tweet_id = new_id()
     tweet = SandboxTweet.objects.create(
         id=tweet_id,
         author=author,
         text=text,
+        display_start=shown_from,
         conversation_id=parent.conversation_id if parent else tweet_id,
         replied_to_id=parent.pk if parent else "",
         in_reply_to_user_id=parent.author_id if parent else "",

@@ -34,7 +34,7 @@ from social.sandbox.models import (
     SandboxUser,
     SandboxWebhook,
 )
-from social.sandbox.wire import iso, references
+from social.sandbox.wire import display_text_range, iso, references
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
@@ -49,6 +49,25 @@ def access_refusal(request) -> str:
         if CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {}) is not None:
             return "CSRF check failed: send the X-CSRFToken header the simulator page carries (reload the page)."
     return ""
+
+
+# A DM with an image as big as X takes (5 MB), in base64, and the rest of the JSON. Django's own cap for a request
+# body (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB) would answer a phone photo X accepts with a bare "400" page.
+MAX_BODY_BYTES = 4 * (services.MAX_MEDIA_BYTES + 2) // 3 + 64 * 1024
+
+
+def _body_bytes(request) -> bytes:
+    """The request's body, at most MAX_BODY_BYTES; a bigger one is refused as X refuses an image over 5 MB."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError as exc:
+        raise Problem(400, "The Content-Length header is not a number.") from exc
+    if declared > MAX_BODY_BYTES:
+        raise Problem(400, services.TOO_BIG)
+    data = request.read(MAX_BODY_BYTES + 1)  # read(), not .body: .body applies Django's 2.5 MB cap
+    if len(data) > MAX_BODY_BYTES:
+        raise Problem(400, services.TOO_BIG)
+    return data
 
 
 def simulator_api(*allowed: str):
@@ -71,7 +90,9 @@ def simulator_api(*allowed: str):
                         {"detail": "Send the body as JSON (Content-Type: application/json)."}, status=415
                     )
                 try:
-                    body = json.loads(request.body or b"{}")
+                    body = json.loads(_body_bytes(request) or b"{}")
+                except Problem as exc:
+                    return JsonResponse({"detail": exc.detail}, status=exc.status)
                 except ValueError:
                     return JsonResponse({"detail": "The body must be JSON."}, status=400)
                 if not isinstance(body, dict):
@@ -118,6 +139,7 @@ def tweet_json(tweet: SandboxTweet) -> dict:
         "author_id": tweet.author_id,
         "conversation_id": tweet.conversation_id,
         "created_at": iso(tweet.created_at),
+        "display_text_range": display_text_range(tweet),
     }
     if tweet.in_reply_to_user_id:
         data["in_reply_to_user_id"] = tweet.in_reply_to_user_id

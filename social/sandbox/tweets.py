@@ -79,18 +79,35 @@ def tweet_by_id(request, user, tweet_id):
     return 200, body
 
 
+def _reply(body: dict) -> tuple[str, list[str]]:
+    """The `reply` object: the tweet answered and `exclude_reply_user_ids` (`auto_populate_reply_metadata` is
+    accepted and ignored, as on X v2: the mentions are always filled in)."""
+    reply = body.get("reply") or {}
+    if not isinstance(reply, dict):
+        raise Problem.invalid("`reply` must be an object.", "reply", str(reply))
+    excluded = reply.get("exclude_reply_user_ids") or []
+    if not isinstance(excluded, list) or not all(isinstance(i, str) and i.isdigit() for i in excluded):
+        raise Problem.invalid(
+            "`reply.exclude_reply_user_ids` must be a list of user ids.", "reply.exclude_reply_user_ids", str(excluded)
+        )
+    return str(reply.get("in_reply_to_tweet_id") or ""), excluded
+
+
 @x_endpoint("tweet_create")
 def create_tweet(request, user):
     body = json_body(request)
-    media_ids = (body.get("media") or {}).get("media_ids") or []
+    media = body.get("media") or {}
+    media_ids = (media.get("media_ids") if isinstance(media, dict) else media) or []
     if not isinstance(media_ids, list):
         raise Problem.invalid("`media.media_ids` must be a list of media ids.", "media.media_ids", str(media_ids))
+    reply_to, excluded = _reply(body)
     tweet = services.sandbox_tweet_create(
         author=user,
         text=str(body.get("text") or ""),
-        reply_to=str((body.get("reply") or {}).get("in_reply_to_tweet_id") or ""),
+        reply_to=reply_to,
         quote=str(body.get("quote_tweet_id") or ""),
         media_ids=[str(m) for m in media_ids],
+        exclude_reply_user_ids=excluded,
     )
     return 201, {"data": {"id": tweet.pk, "text": tweet.text, "edit_history_tweet_ids": [tweet.pk]}}
 

@@ -85,7 +85,8 @@ def tweet_payload(for_user: SandboxUser, tweet: SandboxTweet, origin: str) -> di
     data = {"created_at": tweet.created_at.strftime("%a %b %d %H:%M:%S +0000 %Y"), "id": int(tweet.pk),
             "id_str": tweet.pk, "text": tweet.text, "user": _v1_user(tweet.author),
             "in_reply_to_status_id_str": tweet.replied_to_id or None,
-            "in_reply_to_user_id_str": tweet.in_reply_to_user_id or None}  # fmt: skip
+            "in_reply_to_user_id_str": tweet.in_reply_to_user_id or None,
+            "display_text_range": [tweet.display_start, len(tweet.text)]}  # fmt: skip
     if tweet.retweeted_id:
         data["retweeted_status"] = {"id_str": tweet.retweeted_id}
     return {"for_user_id": for_user.pk, "tweet_create_events": [data]}

@@ -110,6 +110,8 @@ class Renderer:
             data["conversation_id"] = tweet.conversation_id
         if "created_at" in fields:
             data["created_at"] = iso(tweet.created_at)
+        if "display_text_range" in fields:
+            data["display_text_range"] = display_text_range(tweet)
         if "in_reply_to_user_id" in fields and tweet.in_reply_to_user_id:
             data["in_reply_to_user_id"] = tweet.in_reply_to_user_id
         refs = references(tweet)
@@ -200,6 +202,11 @@ class Renderer:
         if includes := self.includes():
             body["includes"] = includes
         return body
+
+
+def display_text_range(tweet: SandboxTweet) -> list[int]:
+    """X's [start, end) of the text it shows, in code points: a reply's leading @mentions are before the start."""
+    return [tweet.display_start, len(tweet.text)]
 
 
 def references(tweet: SandboxTweet) -> list[dict]:

@@ -22,8 +22,14 @@
     };
     const response = await fetch(api + path, options);
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.detail || `The sandbox answered ${response.status}.`);
+    if (!response.ok) throw new Error(refusal(data) || `The sandbox answered ${response.status}.`);
     return data;
+  }
+
+  // Why X (the sandbox) refused, in its own words: the simulator's `detail`, or X's `errors[].message`.
+  function refusal(data) {
+    const first = Array.isArray(data.errors) && data.errors[0];
+    return data.detail || (first && (first.message || first.detail)) || "";
   }
 
   function el(tag, className, text) {
@@ -131,8 +137,9 @@
     selectTab("tweet-form");
     $("replying-to").hidden = false;
     $("replying-to").querySelector("span").textContent = handle(tweet.author_id);
+    // As on X, the people a reply answers are put in front of it by X, not typed: the box starts empty.
     const text = $("tweet-text");
-    text.value = handle(tweet.author_id) + " " + (tweet.author_id === state.brand ? "" : handle(state.brand) + " ");
+    text.value = "";
     count();
     text.focus();
   }
@@ -194,7 +201,13 @@
     body.append(who);
     if (t.retweeted_tweet_id) body.append(el("div", "context", "↻ Retweet"));
     else if (t.in_reply_to_user_id) body.append(el("div", "context", "Replying to " + handle(t.in_reply_to_user_id)));
-    body.append(el("div", "text", t.text));
+    // X's text of a reply starts with the @mentions X put in front (display_text_range starts after them).
+    const text = el("div", "text");
+    const start = t.display_text_range ? t.display_text_range[0] : 0;
+    const chars = Array.from(t.text); // X counts the range in code points
+    if (start > 0) text.append(el("span", "mentions", chars.slice(0, start).join("")));
+    text.append(chars.slice(start).join(""));
+    body.append(text);
     t.media_keys.forEach((key) => body.append(imageOf(key)));
     const actions = el("div", "actions");
     const reply = el("button", "link", "Reply");

@@ -162,7 +162,9 @@ def test_a_mention_thread_reply_like_and_a_second_branch(demo, page, screenshot)
     expect(avatar).to_have_attribute("src", f"{simulator.removesuffix('/simulator/api')}/avatars/mayapatel")
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=avatar.element_handle())
     brand_reply = tree.locator(".tweet.from-brand")
-    expect(brand_reply).to_contain_text("@mayapatel Sorry Maya! Could you DM us your booking code? 🙏")
+    # As X shows it: X put "@mayapatel" in front of the reply; it is the "Replying to" line, not the text.
+    expect(brand_reply.locator(".tweet-replying-to")).to_have_text("Replying to @mayapatel")
+    expect(brand_reply.locator(".tweet-text")).to_have_text("Sorry Maya! Could you DM us your booking code? 🙏")
     expect(brand_reply.locator(".delivery")).to_have_text("Sent")
     expect(tree.locator(".tweet.depth-1")).to_have_count(1)  # indented under the tweet it answers
     indent = tree.locator(".tweet.depth-1").bounding_box()["x"] - tree.locator(".tweet.depth-0").bounding_box()["x"]

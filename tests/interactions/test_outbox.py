@@ -31,7 +31,8 @@ def test_an_over_long_reply_is_refused_with_the_count(working):
     tweet.messages.create(
         direction="in", kind="tweet", external_id="42", text="@acme help", author={"username": "maya"}
     )
-    with pytest.raises(outbox.OutboxRefused, match=r"This reply is 291 characters; X allows 280\. Shorten it by 11\."):
+    # Only the agent's text counts: X puts "@maya " in front itself, and that does not count towards 280.
+    with pytest.raises(outbox.OutboxRefused, match=r"This reply is 285 characters; X allows 280\. Shorten it by 5\."):
         outbox.outbox_reply(interaction_id=tweet.pk, agent=agent, in_reply_to_tweet_id="42", text="x" * 285,
                             idempotency_key="r1")  # fmt: skip
     assert not Message.objects.filter(direction="out").exists()

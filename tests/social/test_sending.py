@@ -75,10 +75,11 @@ def test_a_public_reply_and_a_like_land_under_the_right_tweet(simulator, brand):
     reply.refresh_from_db()
     like.refresh_from_db()
     assert (reply.delivery, like.delivery, again.pk) == ("sent", "sent", like.pk)
-    assert reply.text.startswith("@maya ")  # X threads a reply only when it mentions the author
+    assert reply.text == "So sorry! Could you DM us your booking code?"  # the agent's text, as sent
     activity = simulator.activity(maya)
     replies = [t for t in activity["replies"] if t["in_reply_to_tweet_id"] == tweet["id"]]
     assert [r["id"] for r in replies] == [reply.external_id]
+    assert replies[0]["text"] == "@maya So sorry! Could you DM us your booking code?"  # X put the author in front
     assert [lk["tweet_id"] for lk in activity["likes"]] == [tweet["id"]]
 
 

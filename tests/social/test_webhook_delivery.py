@@ -61,6 +61,7 @@ def test_a_reply_by_webhook_to_a_tweet_perch_never_saw_brings_its_parent(simulat
 
     assert wait_for(lambda: Message.objects.count() == 2), "the reply and its fetched parent were not stored"
     interaction = Interaction.objects.get()
-    reply = interaction.messages.get(text="@acmecare same here, what is going on?")
+    reply = interaction.messages.get(text="@maya @acmecare same here, what is going on?")  # X put Maya in front
+    assert reply.display_text == "@acmecare same here, what is going on?"
     assert interaction.messages.get(external_id=reply.in_reply_to_external_id).text == parent["text"]
     assert interaction.contact.display_name == "Tom Becker"  # the one who wrote to the brand

@@ -101,3 +101,27 @@ def test_a_polled_page_with_bad_events_stores_the_good_ones_and_keeps_the_others
     assert ContactIdentity.objects.get(external_id=MAYA).handle == "m" * 100
     assert RejectedEvent.objects.count() == len(BAD)
     assert RejectedEvent.objects.get(payload__text="a NUL  in a rejected event").payload["id"] == "x"
+
+
+def test_where_the_text_x_shows_begins_is_read_from_display_text_range_or_a_reply_s_leading_mentions():
+    from social.integrations import x_activity
+
+    def tweet(text, **fields):
+        return {"id": "1600000000000000001", "text": text, **fields}
+
+    reply = {"referenced_tweets": [{"type": "replied_to", "id": "1600000000000000000"}]}
+    body = {"data": [
+        tweet("@acme thanks", display_text_range=[6, 12], **reply),  # X's word
+        tweet("@acme @tom thanks", **reply),  # no range sent: after the reply's leading @mentions, as X's apps show it
+        tweet("@acme help", display_text_range=[0, 10]),  # a mention that is not a reply is part of the text
+        tweet("@acme help"),
+        tweet("@acme thanks", display_text_range=[99, 120], **reply),  # does not fit the text: as if absent
+        tweet("@acme thanks", display_text_range="6,12", **reply),
+        tweet("@acme's app is down", **reply),  # a possessive is no mention
+    ]}  # fmt: skip
+    tweets, _, rejected = parse_tweets(body)
+    assert rejected == [] and [t.display_start for t in tweets] == [6, 11, 0, 0, 6, 6, 0]
+    v1 = {"id_str": "1600000000000000002", "text": "@acme short", "user": {"id_str": MAYA, "screen_name": "maya"},
+          "in_reply_to_status_id_str": "1600000000000000001", "display_text_range": [6, 11],
+          "extended_tweet": {"full_text": "@acme @tom a longer text", "display_text_range": [11, 24]}}  # fmt: skip
+    assert x_activity.parse_tweet(v1).display_start == 11
