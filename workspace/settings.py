@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "workspace.gone.htmx_gone",  # an htmx 404 becomes a calm notice, a lost session a whole-page login
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from workspace import communication, reports, tool_views, views
+from workspace import client_errors, communication, reports, tool_views, views
 from workspace.board_urls import board_patterns
 from workspace.forms import AdminLoginForm, LoginForm
 
@@ -44,6 +44,7 @@ workspace_patterns = (
         path("communication/contacts/<int:contact_id>/message/", communication.contact_message, name="contact_message"),
         path("communication/contacts/<int:contact_id>/chat/", communication.contact_chat, name="contact_chat"),
         path("contacts/<int:contact_id>/transcript/", communication.contact_transcript, name="contact_transcript"),
+        path("client-errors/", client_errors.client_error, name="client_errors"),
     ],
     "workspace",
 )

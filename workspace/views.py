@@ -5,9 +5,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import trigger_client_event
+from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from contacts.selectors import contact_history
 from contacts.services import contact_update
@@ -18,6 +20,7 @@ from interactions.models import Label, Message, Offer
 from social.media import stored_image_type
 from workspace import selectors, services
 from workspace.forms import ContactForm, LikeForm, MarkDoneForm, PresenceForm, SendForm, SentimentForm
+from workspace.gone import gone_text
 from workspace.health import account_health, run_checks
 
 
@@ -49,13 +52,20 @@ def _conversation_context(request, interaction, **extra) -> dict:
 
 
 def _render_interaction(request, interaction_id: int, *, status=200, **extra) -> HttpResponse:
+    """The interaction: its partial for htmx, the whole workspace with it open for a page load (the interaction's
+    URL is what the browser shows while it is open, so a reload or Back lands here)."""
     found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
     if found is None:
-        raise Http404("No such interaction.")
+        if not request.htmx:  # a reload of a conversation that has gone: the workspace, saying so in the centre
+            return _workspace(request, context={"gone": gone_text(request.path)}, status=404)
+        raise Http404("No such interaction.")  # workspace/gone.py answers htmx with the same notice
     context = _conversation_context(request, found, **extra)
     if not request.htmx:
-        return _workspace(request, context=context, status=status)
-    return render(request, "workspace/partials/_interaction.html", context, status=status)
+        response = _workspace(request, context=context, status=status)
+    else:
+        response = render(request, "workspace/partials/_interaction.html", context, status=status)
+    patch_vary_headers(response, ("HX-Request",))  # one URL, two answers: a cache must keep them apart
+    return response
 
 
 def _workspace(request, *, context=None, status=200) -> HttpResponse:
@@ -207,7 +217,8 @@ def interaction_done(request: HttpRequest, interaction_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect("workspace:home")
     response = render(request, "workspace/partials/_done.html", {"disposition": disposition})
-    return trigger_client_event(response, "perch:interactions.changed")
+    # Nothing is open any more: the URL says so, and a reload shows the workspace, not the finished conversation.
+    return trigger_client_event(push_url(response, reverse("workspace:home")), "perch:interactions.changed")
 
 
 def _own_offer(request, offer_id: int) -> Offer:
@@ -222,10 +233,13 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
         interaction_services.interaction_accept(interaction_id=offer.interaction_id, agent=request.user)
     except InteractionError as exc:
         response = render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=409)
-        return trigger_client_event(response, "perch:offers.changed")
+        # Said in the page's notice slot: the centre keeps the conversation the agent is working on.
+        return trigger_client_event(reswap(retarget(response, "#page-notice"), "innerHTML"), "perch:offers.changed")
     if not request.htmx:
         return redirect("workspace:interaction", interaction_id=offer.interaction_id)
-    response = _render_interaction(request, offer.interaction_id)
+    # The accepted interaction is what the page shows now: its URL goes in the address bar (reload, Back, Forward).
+    response = push_url(_render_interaction(request, offer.interaction_id),
+                        reverse("workspace:interaction", args=[offer.interaction_id]))  # fmt: skip
     return trigger_client_event(trigger_client_event(response, "perch:offers.changed"), "perch:interactions.changed")
 
 

@@ -39,7 +39,12 @@
     });
   }
 
-  document.addEventListener("htmx:afterSwap", placeNew);
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    // A conversation refreshes its inside (hx-swap innerHTML): the same element, placed again from what it kept.
+    const target = evt.detail.target;
+    if (target && kept.has(target.id) && isChat(target)) place(target);
+    placeNew();
+  });
   document.addEventListener("htmx:afterSettle", placeNew);
   document.addEventListener("DOMContentLoaded", placeNew);
 })();

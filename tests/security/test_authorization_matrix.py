@@ -50,6 +50,8 @@ MATRIX = {
     # A is refused in words: the world's contact has no X identity to write to.
     "workspace/communication/contacts/<int:contact_id>/chat/": ("POST", LOGIN, 409, 404, 404),
     "workspace/contacts/<int:contact_id>/transcript/": ("GET", LOGIN, 200, 404, 404),
+    # The browser reports a failed htmx request (request_errors.js): signed-in pages only; an empty report is 400.
+    "workspace/client-errors/": ("POST", 403, 400, 400, 400),
     # The REST API takes bearer tokens only: a browser session is no credential (tokens: tests/workspace/test_api.py).
     "api/openapi.json": ("GET", 200, 200, 200, 200),
     "api/v1/interactions/": ("GET", 401, 401, 401, 401),
