@@ -249,7 +249,7 @@ class Shift:
         for username, page in self.agents.items():
             assert page.locator(".request-error:visible").count() == 0, f"step {step}: {username} sees an error"
         now = time.monotonic()
-        stranded = {i.pk for i in routing.stranded_interactions()}
+        stranded = {s.interaction.pk for s in routing.stranded_interactions()}
         for pk in list(self.stranded_seen):
             if pk not in stranded:
                 del self.stranded_seen[pk]
