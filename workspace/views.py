@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import push_url, reswap, retarget, trigger_client_event
+from django_htmx.http import push_url, reselect, reswap, retarget, trigger_client_event
 
 from contacts.selectors import contact_history
 from contacts.services import contact_update
@@ -64,6 +64,11 @@ def _render_interaction(request, interaction_id: int, *, status=200, **extra) ->
         response = _workspace(request, context=context, status=status)
     else:
         response = render(request, "workspace/partials/_interaction.html", context, status=status)
+        if extra.get("error_at_composer") and found.agent_id == request.user.pk and found.state == "active":
+            # Said once, in the composer: only its error line is swapped, so the header does not move and the draft,
+            # an attached image and the reply target stay as the agent left them (nothing was kept under the key).
+            line = f"#composer-error-{found.pk}"
+            response = reselect(retarget(reswap(response, "outerHTML"), line), line)
     patch_vary_headers(response, ("HX-Request",))  # one URL, two answers: a cache must keep them apart
     return response
 
