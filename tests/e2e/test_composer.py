@@ -1,15 +1,68 @@
-"""The composer in real Chromium, as the walk through a shift found it: a refusal from the server is said once, in
-the composer, with the header where it was."""
+"""The composer in real Chromium, as the walk through a shift found it: a file that is no image is refused before
+it is uploaded, an attached image can be removed before Send, a refusal from the server is said once, in the
+composer, with the header where it was."""
+
+import re
 
 import pytest
+import requests
 from PIL import Image
 from playwright.sync_api import expect
 
-from interactions.models import Interaction
-from tests.e2e.test_conversation import accept_dm, demo  # noqa: F401 (demo is a fixture)
+from interactions.models import Interaction, Message
+from tests.e2e.test_conversation import MAYA, accept_dm, demo, png_file  # noqa: F401 (demo is a fixture)
 from tests.e2e.test_long_names import console_errors
+from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def uploads(page) -> list[str]:
+    """The requests the page posts with a file in them (an empty file input is posted as filename="")."""
+    posted = []
+
+    def request(r):
+        if r.method == "POST" and re.search(rb'filename="[^"]+"', r.post_data_buffer or b""):
+            posted.append(r.url)
+
+    page.on("request", request)
+    return posted
+
+
+def brand_dms(simulator):
+    dms = requests.get(f"{simulator}/activity", params={"user_id": MAYA}, timeout=10).json()["dms"]
+    return [d for d in dms if d["sender_id"] == DEMO_ACCOUNT_USER_ID]
+
+
+def test_a_file_that_is_no_image_is_refused_before_upload_and_an_image_can_be_removed(demo, page, tmp_path):  # noqa: F811
+    errors = console_errors(page)
+    posted = uploads(page)
+    conversation = accept_dm(demo, page, "Here is my boarding pass")
+    composer = conversation.locator("form.composer")
+    file_input = composer.locator("input[type=file]")
+    fake = tmp_path / "boarding-pass.png"
+    fake.write_bytes(b"%PDF-1.7 this is a PDF saved under an image's name")
+
+    file_input.set_input_files(str(fake))
+    error = composer.get_by_role("alert")
+    expect(error).to_have_text("This file is not an image we can send.")
+    expect(composer.locator(".image-preview img")).to_have_count(0)
+    assert file_input.evaluate("input => input.files.length") == 0  # nothing left to upload
+
+    # A real image: previewed, then removed before Send — the DM goes out without it.
+    file_input.set_input_files(str(png_file(tmp_path)))
+    expect(composer.locator(".image-preview img")).to_be_visible()
+    expect(composer.locator(".composer-error")).to_be_empty()  # the earlier refusal is gone
+    composer.get_by_role("button", name="Remove the attached image").click()
+    expect(composer.locator(".image-preview img")).to_have_count(0)
+    assert file_input.evaluate("input => input.files.length") == 0
+    composer.get_by_label("Write a message").fill("We have it, thank you")
+    composer.get_by_role("button", name="Send").click()
+    expect(conversation.locator(".bubble.outbound .delivery")).to_have_text("Sent")
+    assert [(d["text"], bool(d.get("media_keys"))) for d in brand_dms(demo)] == [("We have it, thank you", False)]
+    assert not Message.objects.filter(direction="out").exclude(media=[]).exists()
+    assert posted == [], f"a file went up: {posted}"
+    assert errors == []
 
 
 def wide_gif(tmp_path):
