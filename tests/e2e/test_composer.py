@@ -1,6 +1,6 @@
 """The composer in real Chromium, as the walk through a shift found it: a file that is no image is refused before
 it is uploaded, an attached image can be removed before Send, a refusal from the server is said once, in the
-composer, with the header where it was."""
+composer, with the header where it was, and the transcript follows an image just sent down to its status."""
 
 import re
 
@@ -10,7 +10,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from interactions.models import Interaction, Message
-from tests.e2e.test_conversation import MAYA, accept_dm, demo, png_file  # noqa: F401 (demo is a fixture)
+from tests.e2e.helpers import accept_offer
+from tests.e2e.test_conversation import MAYA, accept_dm, customer_dm, demo, png_file, poll  # noqa: F401 (a fixture)
 from tests.e2e.test_long_names import console_errors
 from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 
@@ -106,4 +107,60 @@ def test_a_refusal_from_the_server_is_said_once_in_the_composer_and_the_header_s
     send_bar = composer.locator(".composer-bar").bounding_box()["height"]
     assert send_bar < 60, f"the refusal squeezed the Send bar to {send_bar}px"
     assert not Interaction.objects.get().messages.filter(direction="out").exists()
+    assert errors == []
+
+
+def tall_png(tmp_path):
+    path = tmp_path / "receipt.png"
+    Image.new("RGB", (120, 600), (240, 240, 240)).save(path, "PNG")
+    return path
+
+
+def test_after_sending_an_image_the_transcript_shows_it_and_its_status(demo, page, tmp_path):  # noqa: F811
+    errors = console_errors(page)
+    page.get_by_role("switch", name="Chat Not Ready").click()
+    customer_dm(demo, "Did you get my receipt?")
+    poll()
+    interaction = Interaction.objects.get()
+    Message.objects.bulk_create(
+        Message(interaction=interaction, direction="in", kind="dm", text=f"Earlier line {n}") for n in range(40)
+    )  # a conversation long enough to scroll
+    conversation = accept_offer(page, "Chat", "Maya Patel")
+    composer = conversation.locator("form.composer")
+    composer.locator("input[type=file]").set_input_files(str(tall_png(tmp_path)))
+    expect(composer.locator(".image-preview img")).to_be_visible()
+    composer.get_by_label("Write a message").fill("Here is ours")
+
+    # Injected latency: the sent image arrives after the transcript was placed (as over a real network, where the
+    # send and its pushes are quicker than the picture), and makes it taller.
+    held, holding = [], [True]
+
+    def image_request(route):
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/workspace/messages/\d+/media/\d+/$"), image_request)
+    composer.get_by_role("button", name="Send").click()
+    sent = conversation.locator(".bubble.outbound").last
+    expect(sent.locator(".delivery")).to_have_text("Sent")
+    expect(page.locator(".htmx-added, .htmx-settling")).to_have_count(0)
+    assert held, "the sent image was never asked for"
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    image = sent.locator("img")
+    expect(image).to_have_js_property("naturalHeight", 600)
+    expect(image).to_be_in_viewport()
+    expect(sent.locator(".delivery")).to_be_in_viewport()  # the status under the image, not cut off below
+    scroller = f"#conversation-{interaction.pk} .transcript"
+    gap = page.evaluate("sel => { const el = document.querySelector(sel); "
+                        "return el.scrollHeight - el.scrollTop - el.clientHeight; }", scroller)  # fmt: skip
+    assert gap < 5
+
+    # The transcript re-fetched (a push: here Maya's answer): still at the bottom, the answer in view.
+    customer_dm(demo, "Got it, thanks!")
+    poll()
+    expect(conversation.get_by_text("Got it, thanks!")).to_be_in_viewport()
     assert errors == []
