@@ -207,9 +207,11 @@ def interaction_end(request: HttpRequest, interaction_id: int) -> HttpResponse:
 @agent_required
 def interaction_done(request: HttpRequest, interaction_id: int) -> HttpResponse:
     form = MarkDoneForm(request.POST)
-    if not form.is_valid():  # never done without the disposition the agent picked
-        return _render_interaction(request, interaction_id, status=422, error=form.refusal(),
-                                   done_note=form.typed("note"))  # fmt: skip
+    if not form.is_valid():  # never done without the disposition the agent picked: asked again, with what they wrote
+        return _render_interaction(
+            request, interaction_id, status=422, error=form.refusal(), error_at_done=True,
+            done_note=form.typed("note"), done_disposition=form.typed("disposition"),
+        )  # fmt: skip
     disposition = form.cleaned_data["disposition"]
     try:
         interaction_services.interaction_mark_done(
@@ -221,7 +223,7 @@ def interaction_done(request: HttpRequest, interaction_id: int) -> HttpResponse:
         return _render_interaction(request, interaction_id, status=409, error=str(exc))
     if not request.htmx:
         return redirect("workspace:home")
-    response = render(request, "workspace/partials/_done.html", {"disposition": disposition})
+    response = render(request, "workspace/partials/_done.html", {"disposition": disposition})  # + the right panel reset
     # Nothing is open any more: the URL says so, and a reload shows the workspace, not the finished conversation.
     return trigger_client_event(push_url(response, reverse("workspace:home")), "perch:interactions.changed")
 

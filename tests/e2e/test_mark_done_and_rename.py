@@ -1,0 +1,40 @@
+"""Around a conversation in real Chromium: Mark Done asks for the disposition (nothing picked for the agent) and
+takes the agent back to /workspace/."""
+
+import pytest
+from playwright.sync_api import expect
+
+from interactions.models import Interaction
+from tests.e2e.test_conversation import accept_dm, demo  # noqa: F401 (demo is a fixture)
+from tests.e2e.test_long_names import console_errors
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_mark_done_asks_for_the_disposition_then_returns_to_the_workspace(demo, page, live_server_url, screenshot):  # noqa: F811
+    errors = console_errors(page)
+    conversation = accept_dm(demo, page, "That is all, thanks")
+    conversation.get_by_role("button", name="End chat").click()
+    expect(conversation.locator(".interaction-state")).to_have_text("Ended")
+    disposition = conversation.get_by_label("Disposition")
+    expect(disposition).to_have_value("")  # "Choose…": nothing picked for the agent
+    expect(disposition.locator("option:checked")).to_have_text("Choose…")
+    conversation.get_by_label("Note", exact=True).fill("Answered the question")
+
+    conversation.get_by_role("button", name="Mark Done").click()  # the browser asks for the disposition first
+    assert disposition.evaluate("select => select.validationMessage")
+    page.wait_for_timeout(300)
+    assert Interaction.objects.get().state == "ended"  # nothing was sent
+    screenshot("mark-done-asks")
+
+    disposition.select_option(label="Resolved")
+    conversation.get_by_role("button", name="Mark Done").click()
+    expect(page.get_by_role("heading", name="Marked done")).to_be_visible()
+    expect(page).to_have_url(f"{live_server_url}/workspace/")
+    assert (Interaction.objects.get().state, Interaction.objects.get().disposition.name) == ("done", "Resolved")
+    # The right panel left Maya: it is as a fresh /workspace/ shows it.
+    expect(page.get_by_role("tabpanel", name="Contact")).to_have_text("Pick an interaction to see its contact.")
+    expect(page.get_by_label("Contact Maya Patel")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_role("heading", name="Welcome, Ana")).to_be_visible()
+    assert errors == []
