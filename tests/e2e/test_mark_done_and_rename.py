@@ -1,10 +1,13 @@
 """Around a conversation in real Chromium: Mark Done asks for the disposition (nothing picked for the agent) and
-takes the agent back to /workspace/."""
+takes the agent back to /workspace/; a contact renamed in the Contact tab is renamed in the centre and the list at
+once."""
 
 import pytest
 from playwright.sync_api import expect
 
+from contacts.models import Contact
 from interactions.models import Interaction
+from tests.e2e.test_communication import settled
 from tests.e2e.test_conversation import accept_dm, demo  # noqa: F401 (demo is a fixture)
 from tests.e2e.test_long_names import console_errors
 
@@ -37,4 +40,24 @@ def test_mark_done_asks_for_the_disposition_then_returns_to_the_workspace(demo, 
     expect(page.get_by_label("Contact Maya Patel")).to_have_count(0)
     page.reload()
     expect(page.get_by_role("heading", name="Welcome, Ana")).to_be_visible()
+    assert errors == []
+
+
+def test_a_contact_renamed_in_the_contact_tab_is_renamed_in_the_centre_and_the_list_at_once(demo, page):  # noqa: F811
+    errors = console_errors(page)
+    conversation = accept_dm(demo, page, "Please note my new name")
+    contact_tab = page.get_by_label("Contact Maya Patel")
+    expect(contact_tab.get_by_label("Name", exact=True)).to_have_value("Maya Patel")
+    settled(page)
+    conversation.get_by_label("Write a message").fill("A draft the rename must not lose")
+
+    contact_tab.get_by_label("Name", exact=True).fill("Maya Okafor-Patel")
+    contact_tab.get_by_role("button", name="Save contact").click()
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    renamed = page.get_by_role("article", name="Interaction with Maya Okafor-Patel")  # named by its heading
+    expect(renamed.get_by_role("heading", level=1)).to_have_text("Interaction with Maya Okafor-Patel")
+    expect(renamed.locator(".interaction-head h1")).to_contain_text("Maya Okafor-Patel")
+    expect(page.get_by_label("My interactions").get_by_role("link")).to_contain_text("Maya Okafor-Patel")
+    expect(renamed.get_by_label("Write a message")).to_have_value("A draft the rename must not lose")
+    assert Contact.objects.get(pk=Interaction.objects.get().contact_id).display_name == "Maya Okafor-Patel"
     assert errors == []
