@@ -141,7 +141,8 @@ def test_long_and_overriding_names_stay_in_their_panels_in_the_workspace(live_se
     long_chat = interactions["long"]
     page.get_by_label("My interactions").locator(f"a[href$='/interactions/{long_chat.pk}/']").click()
     expect(page.locator(f"#interaction-{long_chat.pk}")).to_be_visible()
-    expect(page.locator(".toast")).to_be_visible()
+    expect(page.locator("#offers .toast")).to_be_visible()
+    expect(page.locator("#contact-replied .toast")).to_be_visible()  # the overriding name's "… replied — Show"
     page.wait_for_timeout(300)  # the Contact tab and the transcript load after the interaction
     assert_no_sideways_scroll(page, "the workspace")
     screenshot("long-name-workspace")

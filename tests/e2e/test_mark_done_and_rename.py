@@ -1,15 +1,18 @@
 """Around a conversation in real Chromium: Mark Done asks for the disposition (nothing picked for the agent) and
 takes the agent back to /workspace/; a contact renamed in the Contact tab is renamed in the centre and the list at
-once."""
+once; "… replied — Show" names the contact and goes once the conversation is taken."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from contacts.models import Contact
 from interactions.models import Interaction
+from tests.e2e.helpers import accept_offer
 from tests.e2e.test_communication import settled
-from tests.e2e.test_conversation import accept_dm, demo  # noqa: F401 (demo is a fixture)
+from tests.e2e.test_conversation import accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 from tests.e2e.test_long_names import console_errors
+from workspace.models import AgentNotice
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -60,4 +63,28 @@ def test_a_contact_renamed_in_the_contact_tab_is_renamed_in_the_centre_and_the_l
     expect(page.get_by_label("My interactions").get_by_role("link")).to_contain_text("Maya Okafor-Patel")
     expect(renamed.get_by_label("Write a message")).to_have_value("A draft the rename must not lose")
     assert Contact.objects.get(pk=Interaction.objects.get().contact_id).display_name == "Maya Okafor-Patel"
+    assert errors == []
+
+
+def test_replied_names_the_contact_and_goes_once_the_conversation_is_taken(demo, page):  # noqa: F811
+    errors = console_errors(page)
+    ana = get_user_model().objects.get(username="ana")
+    Contact.objects.filter(display_name="Maya Patel").update(assigned_agent=ana)
+    customer_dm(demo, "Hello again, it is Maya")  # Ana is Not Ready: she is told, not offered
+    poll()
+    toast = page.locator("#contact-replied .toast")
+    expect(toast).to_have_text("Maya Patel replied. Show")
+    page.get_by_role("tab", name="Communication").click()
+    notices = page.get_by_role("list", name="Notifications")
+    expect(notices).to_contain_text("Maya Patel replied.")
+
+    page.get_by_role("switch", name="Chat Not Ready").click()  # Ready: the conversation is offered to her
+    accept_offer(page, "Chat", "Maya Patel")
+    expect(toast).to_have_count(0)  # taken: nothing left to Show, live
+    expect(notices).not_to_contain_text("Maya Patel replied.")
+    assert AgentNotice.objects.get(kind="contact_replied").cleared_at is not None
+    page.reload()
+    expect(page.locator("#live-status")).to_have_text("Live")
+    expect(page.locator("#contact-replied")).to_be_attached()
+    expect(toast).to_have_count(0)
     assert errors == []
