@@ -22,6 +22,12 @@ def presence_by_channel(*, agent) -> dict[str, ChannelPresence | None]:
     return {channel: found.get(channel) for channel in Channel.values}
 
 
+def ready_on(presences: dict[str, ChannelPresence | None]) -> str:
+    """The channels presence_by_channel says the agent is Ready on, in words ("Chat and Twitter"), or ""."""
+    names = [Channel(channel).label for channel, presence in presences.items() if presence and presence.ready]
+    return " and ".join(names)
+
+
 def not_ready_reasons() -> list[tuple[str, str]]:
     """The reasons an agent picks from the header (signing out is set by Perch, not picked)."""
     excluded = {"", ChannelPresence.NotReadyReason.OFFLINE}

@@ -74,9 +74,11 @@ def _render_interaction(request, interaction_id: int, *, status=200, **extra) ->
 
 
 def _workspace(request, *, context=None, status=200) -> HttpResponse:
+    presences = selectors.presence_by_channel(agent=request.user)
     context = {
         **(context or {}),
-        "presences": selectors.presence_by_channel(agent=request.user),
+        "presences": presences,
+        "ready_on": selectors.ready_on(presences),
         "reasons": selectors.not_ready_reasons(),
         "interactions": selectors.agent_open_interactions(agent=request.user),
     }
@@ -113,7 +115,10 @@ def offers(request: HttpRequest) -> HttpResponse:
 @require_safe
 @agent_required
 def interaction_list(request: HttpRequest) -> HttpResponse:
-    context = {"interactions": selectors.agent_open_interactions(agent=request.user)}
+    context = {
+        "interactions": selectors.agent_open_interactions(agent=request.user),
+        "ready_on": selectors.ready_on(selectors.presence_by_channel(agent=request.user)),  # for an empty list
+    }
     return render(request, "workspace/partials/_interaction_list.html", context)
 
 

@@ -1,6 +1,7 @@
 """Around a conversation in real Chromium: Mark Done asks for the disposition (nothing picked for the agent) and
 takes the agent back to /workspace/; a contact renamed in the Contact tab is renamed in the centre and the list at
-once; "… replied — Show" names the contact and goes once the conversation is taken."""
+once; the empty list says what is true; "… replied — Show" names the contact and goes once the conversation is
+taken."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -41,6 +42,7 @@ def test_mark_done_asks_for_the_disposition_then_returns_to_the_workspace(demo, 
     # The right panel left Maya: it is as a fresh /workspace/ shows it.
     expect(page.get_by_role("tabpanel", name="Contact")).to_have_text("Pick an interaction to see its contact.")
     expect(page.get_by_label("Contact Maya Patel")).to_have_count(0)
+    expect(page.get_by_label("My interactions")).to_contain_text("You are Ready on Chat — nothing is waiting.")
     page.reload()
     expect(page.get_by_role("heading", name="Welcome, Ana")).to_be_visible()
     assert errors == []
@@ -64,6 +66,18 @@ def test_a_contact_renamed_in_the_contact_tab_is_renamed_in_the_centre_and_the_l
     expect(renamed.get_by_label("Write a message")).to_have_value("A draft the rename must not lose")
     assert Contact.objects.get(pk=Interaction.objects.get().contact_id).display_name == "Maya Okafor-Patel"
     assert errors == []
+
+
+def test_the_empty_list_follows_ready_and_not_ready(demo, page):  # noqa: F811
+    my_list = page.get_by_label("My interactions")
+    expect(my_list).to_contain_text("You are Not Ready — go Ready to get conversations.")
+    page.get_by_role("switch", name="Chat Not Ready").click()
+    expect(my_list).to_contain_text("You are Ready on Chat — nothing is waiting.")
+    page.get_by_role("switch", name="Twitter Not Ready").click()
+    expect(my_list).to_contain_text("You are Ready on Chat and Twitter — nothing is waiting.")
+    page.get_by_role("switch", name="Chat Ready").click()
+    page.get_by_role("switch", name="Twitter Ready").click()
+    expect(my_list).to_contain_text("You are Not Ready — go Ready to get conversations.")
 
 
 def test_replied_names_the_contact_and_goes_once_the_conversation_is_taken(demo, page):  # noqa: F811
