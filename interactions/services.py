@@ -24,6 +24,7 @@ from interactions.routing import reoffer_cooldown, request_routing
 from workspace.audit import Verb, audit_record
 from workspace.models import AgentProfile
 from workspace.notifications import notify_agent, notify_board
+from workspace.services import notices_clear
 
 DEFAULT_OFFER_TIMEOUT = timedelta(seconds=30)
 
@@ -85,6 +86,7 @@ def interaction_accept(*, interaction_id: int, agent) -> Interaction:
     # messages come back to them (sticky routing, "contact replied"). A supervisor reassigns in the admin.
     Contact.objects.filter(pk=interaction.contact_id, assigned_agent__isnull=True).update(assigned_agent=agent)
     audit_record(actor=agent, verb=Verb.ACCEPT, obj=interaction)
+    notices_clear(interaction_id=interaction.pk)  # "… replied — Show" is no longer true for anyone
     notify_board(interaction_id=interaction.pk)
     return interaction
 
@@ -169,6 +171,7 @@ def interaction_mark_done(
     audit_record(
         actor=agent, verb=Verb.MARK_DONE, obj=interaction, details={"disposition": str(disposition or ""), "note": note}
     )
+    notices_clear(interaction_id=interaction.pk)
     notify_board(interaction_id=interaction.pk)
     return interaction
 
@@ -325,6 +328,7 @@ def interaction_reassign(*, interaction_id: int, to_agent, by) -> Interaction:
     audit_record(
         actor=by, verb=Verb.REASSIGN, obj=interaction, details={"from_agent_id": previous, "to_agent_id": to_agent.pk}
     )
+    notices_clear(interaction_id=interaction.pk)
     for agent_id in {previous, to_agent.pk} - {None}:
         notify_agent(agent_id, "interactions.changed", interaction_id=interaction.pk)
     notify_board(interaction_id=interaction.pk)
@@ -341,6 +345,7 @@ def interaction_force_end(*, interaction_id: int, by) -> Interaction:
     _withdraw_live_offer(interaction)
     interaction = interaction_end(interaction_id=interaction.pk, ended_by=Interaction.EndedBy.SUPERVISOR)
     audit_record(actor=by, verb=Verb.FORCE_END, obj=interaction, details={"agent_id": interaction.agent_id})
+    notices_clear(interaction_id=interaction.pk)  # nobody can take it any more
     notify_board(interaction_id=interaction.pk)
     return interaction
 

@@ -144,3 +144,14 @@ def notices(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         return redirect("workspace:communication")
     return render(request, "workspace/partials/_notices.html", {"notices": selectors.agent_notices(agent=request.user)})
+
+
+@require_safe
+@agent_required
+def replied(request: HttpRequest) -> HttpResponse:
+    """The "… replied — Show" toasts: re-fetched when a notice is pushed or cleared, so each names its contact (a push
+    carries ids only) and goes once the conversation is taken or handled."""
+    if not request.htmx:
+        return redirect("workspace:communication")
+    context = {"replied": selectors.replied_notices(agent=request.user)}
+    return render(request, "workspace/partials/_replied.html", context)

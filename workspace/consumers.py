@@ -62,7 +62,7 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     # Channels dispatches "interaction.offered" to interaction_offered(), etc.
     interaction_offered = interaction_withdrawn = interaction_ended = forward
     message_created = message_status = presence_changed = contact_replied = forward
-    notice_created = forward
+    notice_created = notices_cleared = forward
     interactions_changed = forward
     account_needs_reconnect = account_silent = account_recovered = forward  # to the supervisors group only
 

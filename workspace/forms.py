@@ -111,12 +111,20 @@ class LikeForm(RefusingForm):
 
 
 class MarkDoneForm(RefusingForm):
+    """Mark Done asks how the conversation ended: nothing is picked for the agent (a pre-selected first label filed
+    every quick Mark Done as "Escalated"). Only while a supervisor has made no labels is there nothing to pick."""
+
     disposition = Pick(
         queryset=Label.objects.filter(is_active=True),
-        required=False,
         refused="That disposition is not one of the labels (any more): pick another.",
     )
     note = Text(what="note", required=False, max_length=NOTE_MAX_LENGTH)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["disposition"]
+        field.required = field.queryset.exists()
+        field.error_messages["required"] = "Pick a disposition: how did this conversation end?"
 
 
 class SentimentForm(RefusingForm):

@@ -114,6 +114,9 @@ class AgentNotice(models.Model):
     )
     text = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
+    # "Lucía replied — Show" is only true while her conversation waits: once it is taken or handled (accepted by
+    # anyone, reassigned, force-ended, marked done) the notice is cleared. Kept, not deleted: it is history.
+    cleared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

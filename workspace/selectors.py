@@ -10,15 +10,22 @@ from django.utils import timezone
 from contacts.models import Contact
 from contacts.selectors import contact_matches_q
 from interactions.models import OPEN_STATES, Channel, Interaction, InteractionNote, InteractionState, Message, Offer
+from interactions.routing import sticky_wait
 from interactions.text import leading_mentions
 from workspace.audit import Verb, audit_entries_about
-from workspace.models import ChannelPresence
+from workspace.models import AgentNotice, ChannelPresence
 
 
 def presence_by_channel(*, agent) -> dict[str, ChannelPresence | None]:
     """Each channel with the agent's presence on it (None: never set, i.e. Not Ready)."""
     found = {p.channel: p for p in ChannelPresence.objects.filter(agent=agent)}
     return {channel: found.get(channel) for channel in Channel.values}
+
+
+def ready_on(presences: dict[str, ChannelPresence | None]) -> str:
+    """The channels presence_by_channel says the agent is Ready on, in words ("Chat and Twitter"), or ""."""
+    names = [Channel(channel).label for channel, presence in presences.items() if presence and presence.ready]
+    return " and ".join(names)
 
 
 def not_ready_reasons() -> list[tuple[str, str]]:
@@ -278,6 +285,19 @@ def contact_transcript(*, contact, before: str = "", limit: int = TRANSCRIPT_PAG
 
 
 def agent_notices(*, agent, limit: int = 20):
-    from workspace.models import AgentNotice
+    """The Notifications list: the agent's notices, newest first, but not those cleared (notices_clear)."""
+    return AgentNotice.objects.filter(agent=agent, cleared_at__isnull=True).select_related("contact")[:limit]
 
-    return AgentNotice.objects.filter(agent=agent).select_related("contact")[:limit]
+
+REPLIED_TOASTS = 3
+
+
+def replied_notices(*, agent, limit: int = REPLIED_TOASTS):
+    """The "… replied — Show" toasts: contacts of the agent whose conversation waits for them, newest first. A toast
+    lasts the sticky wait (the conversation is kept for this agent that long); the Notifications list keeps the
+    notice until the conversation is taken."""
+    pending = AgentNotice.objects.filter(
+        agent=agent, kind=AgentNotice.Kind.CONTACT_REPLIED, cleared_at__isnull=True,
+        created_at__gte=timezone.now() - sticky_wait(),
+    )  # fmt: skip
+    return pending.select_related("contact")[:limit]

@@ -36,6 +36,7 @@ workspace_patterns = (
         path("messages/<int:message_id>/media/<int:index>/", views.message_media, name="message_media"),
         path("communication/", communication.communication, name="communication"),
         path("communication/notices/", communication.notices, name="notices"),
+        path("communication/replied/", communication.replied, name="replied"),
         path(
             "communication/contacts/<int:contact_id>/",
             communication.communication_contact,

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import push_url, reswap, retarget, trigger_client_event
+from django_htmx.http import push_url, reselect, reswap, retarget, trigger_client_event
 
 from contacts.selectors import contact_history
 from contacts.services import contact_update
@@ -64,14 +64,21 @@ def _render_interaction(request, interaction_id: int, *, status=200, **extra) ->
         response = _workspace(request, context=context, status=status)
     else:
         response = render(request, "workspace/partials/_interaction.html", context, status=status)
+        if extra.get("error_at_composer") and found.agent_id == request.user.pk and found.state == "active":
+            # Said once, in the composer: only its error line is swapped, so the header does not move and the draft,
+            # an attached image and the reply target stay as the agent left them (nothing was kept under the key).
+            line = f"#composer-error-{found.pk}"
+            response = reselect(retarget(reswap(response, "outerHTML"), line), line)
     patch_vary_headers(response, ("HX-Request",))  # one URL, two answers: a cache must keep them apart
     return response
 
 
 def _workspace(request, *, context=None, status=200) -> HttpResponse:
+    presences = selectors.presence_by_channel(agent=request.user)
     context = {
         **(context or {}),
-        "presences": selectors.presence_by_channel(agent=request.user),
+        "presences": presences,
+        "ready_on": selectors.ready_on(presences),
         "reasons": selectors.not_ready_reasons(),
         "interactions": selectors.agent_open_interactions(agent=request.user),
     }
@@ -108,7 +115,10 @@ def offers(request: HttpRequest) -> HttpResponse:
 @require_safe
 @agent_required
 def interaction_list(request: HttpRequest) -> HttpResponse:
-    context = {"interactions": selectors.agent_open_interactions(agent=request.user)}
+    context = {
+        "interactions": selectors.agent_open_interactions(agent=request.user),
+        "ready_on": selectors.ready_on(selectors.presence_by_channel(agent=request.user)),  # for an empty list
+    }
     return render(request, "workspace/partials/_interaction_list.html", context)
 
 
@@ -202,9 +212,11 @@ def interaction_end(request: HttpRequest, interaction_id: int) -> HttpResponse:
 @agent_required
 def interaction_done(request: HttpRequest, interaction_id: int) -> HttpResponse:
     form = MarkDoneForm(request.POST)
-    if not form.is_valid():  # never done without the disposition the agent picked
-        return _render_interaction(request, interaction_id, status=422, error=form.refusal(),
-                                   done_note=form.typed("note"))  # fmt: skip
+    if not form.is_valid():  # never done without the disposition the agent picked: asked again, with what they wrote
+        return _render_interaction(
+            request, interaction_id, status=422, error=form.refusal(), error_at_done=True,
+            done_note=form.typed("note"), done_disposition=form.typed("disposition"),
+        )  # fmt: skip
     disposition = form.cleaned_data["disposition"]
     try:
         interaction_services.interaction_mark_done(
@@ -216,7 +228,7 @@ def interaction_done(request: HttpRequest, interaction_id: int) -> HttpResponse:
         return _render_interaction(request, interaction_id, status=409, error=str(exc))
     if not request.htmx:
         return redirect("workspace:home")
-    response = render(request, "workspace/partials/_done.html", {"disposition": disposition})
+    response = render(request, "workspace/partials/_done.html", {"disposition": disposition})  # + the right panel reset
     # Nothing is open any more: the URL says so, and a reload shows the workspace, not the finished conversation.
     return trigger_client_event(push_url(response, reverse("workspace:home")), "perch:interactions.changed")
 

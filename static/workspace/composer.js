@@ -1,5 +1,6 @@
 // The composer: Enter sends and Shift+Enter starts a new line; the emoji picker (offline data) inserts at the
-// caret; an attached image is previewed and checked (type, 5 MB) before upload; Reply on a tweet targets it.
+// caret; an attached image is checked (type, 5 MB, the browser can decode it) and previewed, with Remove, before
+// upload; Reply on a tweet targets it.
 (function () {
   "use strict";
   const MAX_IMAGE = 5 * 1024 * 1024;
@@ -49,29 +50,73 @@
     }
   });
 
+  // An attached image is checked before any upload: its type and size, then whether the browser can decode it at
+  // all (a text file named .png is no image, whatever its name says). Refusals are said in the composer's error
+  // line, where the server's are said too. The preview has Remove, which takes the image off before Send.
+  function imageChanged(form) {
+    const textarea = form.querySelector("textarea");
+    if (textarea) textarea.dispatchEvent(new Event("input", { bubbles: true })); // the ring re-decides Send
+  }
+
+  function removeImage(form, input, message) {
+    input.value = "";
+    document.getElementById(input.dataset.imagePreview).replaceChildren();
+    form.dataset.hasImage = "false";
+    form.querySelector(".composer-error").textContent = message;
+    imageChanged(form);
+  }
+
+  function decodes(file) {
+    if (window.createImageBitmap) {
+      return createImageBitmap(file).then(function (bitmap) { bitmap.close(); return true; }, function () { return false; });
+    }
+    return new Promise(function (resolve) {
+      const img = new Image();
+      const url = URL.createObjectURL(file);
+      img.onload = function () { URL.revokeObjectURL(url); resolve(true); };
+      img.onerror = function () { URL.revokeObjectURL(url); resolve(false); };
+      img.src = url;
+    });
+  }
+
+  function showPreview(form, input, file) {
+    const img = document.createElement("img");
+    img.alt = "Preview of the attached image";
+    img.src = URL.createObjectURL(file);
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "link image-remove";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", "Remove the attached image");
+    remove.addEventListener("click", function () {
+      URL.revokeObjectURL(img.src);
+      removeImage(form, input, "");
+      input.focus();
+    });
+    document.getElementById(input.dataset.imagePreview).replaceChildren(img, remove);
+    form.dataset.hasImage = "true";
+    imageChanged(form);
+  }
+
   document.addEventListener("change", function (evt) {
     const input = evt.target.closest("input[type=file][data-image-preview]");
     if (!input) return;
     const form = input.form;
-    const preview = document.getElementById(input.dataset.imagePreview);
-    const error = form.querySelector(".composer-error");
     const file = input.files[0];
-    preview.replaceChildren();
-    error.textContent = "";
+    document.getElementById(input.dataset.imagePreview).replaceChildren();
     form.dataset.hasImage = "false";
-    if (file && (!TYPES.includes(file.type) || file.size > MAX_IMAGE)) {
-      error.textContent = file.size > MAX_IMAGE
+    form.querySelector(".composer-error").textContent = "";
+    if (!file) { imageChanged(form); return; }
+    if (!TYPES.includes(file.type) || file.size > MAX_IMAGE) {
+      removeImage(form, input, file.size > MAX_IMAGE
         ? "This image is over 5 MB; X accepts at most 5 MB."
-        : "Attach a JPEG, PNG, GIF or WEBP image.";
-      input.value = "";
-    } else if (file) {
-      const img = document.createElement("img");
-      img.alt = "Preview of the attached image";
-      img.src = URL.createObjectURL(file);
-      preview.append(img);
-      form.dataset.hasImage = "true";
+        : "Attach a JPEG, PNG, GIF or WEBP image.");
+      return;
     }
-    const textarea = form.querySelector("textarea");
-    if (textarea) textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    decodes(file).then(function (ok) {
+      if (input.files[0] !== file) return; // another file was picked meanwhile
+      if (ok) showPreview(form, input, file);
+      else removeImage(form, input, "This file is not an image we can send.");
+    });
   });
 })();

@@ -4,7 +4,6 @@
 (function () {
   "use strict";
   window.perchLiveSocket(function (event) {
-    if (event.type === "contact.replied") showReplied(event);
     htmx.trigger(document.body, "perch:" + event.type, event);
     // The partials of one interaction listen to its own events ("perch:message.created:12"): htmx's event filters
     // ([detail.interaction_id==12]) would need eval, which the CSP forbids.
@@ -49,26 +48,43 @@
     });
   });
 
-  function showReplied(event) {
-    const box = document.getElementById("contact-replied");
-    if (!box) return;
-    // Show: the Communication tab on that contact (right_panel.js), where the agent can answer at once.
-    const open = function () { window.perchOpenCommunication(event.contact_id); toast.remove(); };
-    const toast = document.createElement("section");
-    toast.className = "toast";
-    toast.setAttribute("role", "status");
-    const text = document.createElement("p");
-    text.className = "toast-text";
-    text.textContent = "A contact assigned to you replied.";
-    const show = document.createElement("button");
-    show.type = "button";
-    show.className = "button button-primary";
-    show.textContent = "Show";
-    show.addEventListener("click", open);
-    toast.append(text, show);
-    box.append(toast);
-    notify("Your contact replied", "Open Perch to continue the conversation.", open);
+  // "… replied — Show" toasts come from the server (#contact-replied re-fetches itself when a notice is pushed or
+  // cleared), so each names its contact. Show opens the Communication tab on that contact (right_panel.js) and
+  // puts the toast away in this tab; the server drops it for good once the conversation is taken or handled.
+  const DISMISSED_KEY = "perch:replied-dismissed";
+  function dismissed() {
+    try { return JSON.parse(sessionStorage.getItem(DISMISSED_KEY)) || []; } catch (e) { return []; }
   }
+  function showReplied(noticeId, contactId) {
+    sessionStorage.setItem(DISMISSED_KEY, JSON.stringify(dismissed().concat([noticeId]).slice(-50)));
+    document.querySelectorAll("#contact-replied .toast").forEach(function (toast) {
+      if (toast.dataset.noticeId === noticeId) toast.remove();
+    });
+    window.perchOpenCommunication(contactId);
+  }
+  document.addEventListener("click", function (evt) {
+    const show = evt.target.closest("#contact-replied [data-show-replied]");
+    if (!show) return;
+    const toast = show.closest(".toast");
+    showReplied(toast.dataset.noticeId, toast.dataset.contactId);
+  });
+  const repliedAnnounced = new Set();
+  let repliedSeen = false; // the toasts its first load brings were announced by the page before (a reload)
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    const box = evt.detail.target;
+    if (!box || box.id !== "contact-replied") return;
+    const gone = dismissed();
+    box.querySelectorAll(".toast[data-notice-id]").forEach(function (toast) {
+      if (gone.includes(toast.dataset.noticeId)) { toast.remove(); return; }
+      if (repliedAnnounced.has(toast.dataset.noticeId)) return;
+      repliedAnnounced.add(toast.dataset.noticeId);
+      if (!repliedSeen) return;
+      const noticeId = toast.dataset.noticeId, contactId = toast.dataset.contactId;
+      notify("\u2068" + toast.dataset.notifyName + "\u2069 replied", "Open Perch to continue the conversation.",
+        function () { showReplied(noticeId, contactId); });
+    });
+    repliedSeen = true;
+  });
 
   // A supervisor took the open interaction away (reassign, requeue): its notice arrives in the taken slot. The
   // view stays, locked, so the agent can still copy a draft; parts that refresh themselves later stay locked too.

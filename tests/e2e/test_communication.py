@@ -75,7 +75,7 @@ def test_communication_tab_search_async_dm_and_contact_replied_show(demo, page, 
     customer_dm(simulator, "Wonderful, thank you!")
     poll()
     toast = page.locator("#contact-replied .toast")
-    expect(toast).to_contain_text("replied")
+    expect(toast).to_have_text("Maya Patel replied. Show")
     screenshot("contact-replied")
     toast.get_by_role("button", name="Show").click()
     expect(page.get_by_role("tab", name="Communication")).to_have_attribute("aria-selected", "true")
@@ -118,7 +118,8 @@ def test_the_desktop_notification_show_opens_the_communication_tab(demo, page, l
     customer_dm(simulator, "Is anyone there?")
     poll()
     expect(page.locator("#contact-replied .toast")).to_have_count(1)
-    assert page.evaluate("window.perchNotifications.map(n => n.title)") == ["Your contact replied"]
+    # Named, like the toast (the name isolated: it cannot reorder the words after it).
+    assert page.evaluate("window.perchNotifications.map(n => n.title)") == ["\u2068Maya Patel\u2069 replied"]
     page.evaluate("window.perchNotifications[0].onclick()")
     expect(page.get_by_role("tab", name="Communication")).to_have_attribute("aria-selected", "true")
     contact = page.get_by_role("region", name="Communication with Maya Patel")

@@ -100,7 +100,7 @@ def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
 
     conversation.get_by_role("button", name="End chat").click()
     expect(conversation.locator(".interaction-state")).to_have_text("Ended")
-    page.get_by_role("radio", name="Refund issued").check()
+    page.get_by_label("Disposition").select_option(label="Refund issued")
     page.get_by_label("Note", exact=True).fill("Sent a claim label")
     page.get_by_role("button", name="Mark Done").click()
     expect(page.get_by_role("heading", name="Marked done")).to_be_visible()
@@ -131,6 +131,7 @@ def test_the_customer_goes_quiet_after_the_answer_and_the_agent_sees_them_leave(
     expect(conversation).to_contain_text("The customer has left")
     expect(page.get_by_label("My interactions")).to_contain_text("Ended")
     screenshot("customer-left")
+    page.get_by_label("Disposition").select_option(label="Resolved")
     page.get_by_role("button", name="Mark Done").click()
     expect(page.get_by_role("heading", name="Marked done")).to_be_visible()
     assert Interaction.objects.get().ended_by == "customer"

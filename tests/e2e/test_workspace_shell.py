@@ -18,7 +18,7 @@ def test_agent_signs_in_goes_ready_on_chat_and_it_survives_a_reload(live_server_
     page.get_by_role("button", name="Sign in").click()
 
     expect(page.get_by_role("heading", name="Welcome, Ana")).to_be_visible()
-    expect(page.get_by_label("My interactions")).to_contain_text("No interactions yet")
+    expect(page.get_by_label("My interactions")).to_contain_text("You are Not Ready — go Ready to get conversations.")
     expect(page.locator("#live-status")).to_have_text("Live")  # the websocket is connected
     chat = page.get_by_role("switch", name="Chat Not Ready")
     expect(chat).to_be_visible()

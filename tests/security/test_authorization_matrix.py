@@ -45,6 +45,7 @@ MATRIX = {
     # The Communication tab: lists are the agent's own (and unassigned contacts); A's contact is 404 to others.
     "workspace/communication/": ("GET", LOGIN, 200, 200, 200),
     "workspace/communication/notices/": ("GET", LOGIN, 302, 302, 302),  # an htmx partial; a browser goes to the tab
+    "workspace/communication/replied/": ("GET", LOGIN, 302, 302, 302),  # the "… replied" toasts: an htmx partial too
     "workspace/communication/contacts/<int:contact_id>/": ("GET", LOGIN, 302, 404, 404),  # no htmx: to the page
     "workspace/communication/contacts/<int:contact_id>/message/": ("POST", LOGIN, 422, 404, 404),  # empty message
     # A is refused in words: the world's contact has no X identity to write to.

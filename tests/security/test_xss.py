@@ -73,7 +73,8 @@ def test_payloads_render_inert_on_every_workspace_page(hostile):
     AgentNotice.objects.create(agent=hostile["agent"], kind="contact_replied", contact=contact, text=f"{P} replied.")
     as_the_tab = Client(headers={"HX-Request": "true"})  # the partials the Communication tab loads
     as_the_tab.force_login(hostile["agent"], backend="django.contrib.auth.backends.ModelBackend")
-    for url in [f"/workspace/communication/contacts/{contact.pk}/", "/workspace/communication/notices/"]:
+    for url in [f"/workspace/communication/contacts/{contact.pk}/", "/workspace/communication/notices/",
+                "/workspace/communication/replied/"]:  # fmt: skip
         assert_inert(as_the_tab, url)
     offers = assert_inert(client, "/workspace/offers/")
     assert "tweet &lt;script&gt;" in offers  # the first words of the offer, escaped

@@ -181,7 +181,8 @@ def test_a_character_x_refuses_is_refused_in_words_by_perch_and_by_x(simulator, 
     form = {"text": f"On it{refused} now", "in_reply_to_tweet_id": tweet["id"], "idempotency_key": "bad-2"}
     response = client.post(url, form, headers=HX)
     assert response.status_code == 422
-    error = re.search(r'<span class="composer-error" role="alert">(.*?)</span>', response.content.decode(), re.S)
+    html = response.content.decode()
+    error = re.search(r'<p class="composer-error" id="composer-error-\d+" role="alert">(.*?)</p>', html, re.S)
     assert f"contains a character X does not accept ({code})" in error.group(1)
     assert not interaction.messages.filter(direction="out").exists()
 

@@ -67,8 +67,8 @@ def refused(response, status: int, *words: str) -> str:
 
 
 def composer_error(body: str) -> str:
-    """What the composer's error slot (beside Send) says."""
-    found = re.search(r'<span class="composer-error" role="alert">(.*?)</span>', body, re.S)
+    """What the composer's error line (above Send) says."""
+    found = re.search(r'<p class="composer-error" id="composer-error-\d+" role="alert">(.*?)</p>', body, re.S)
     assert found, "the composer is not in the answer"
     return found.group(1).strip()
 

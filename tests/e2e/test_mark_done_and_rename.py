@@ -1,0 +1,104 @@
+"""Around a conversation in real Chromium: Mark Done asks for the disposition (nothing picked for the agent) and
+takes the agent back to /workspace/; a contact renamed in the Contact tab is renamed in the centre and the list at
+once; the empty list says what is true; "… replied — Show" names the contact and goes once the conversation is
+taken."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from contacts.models import Contact
+from interactions.models import Interaction
+from tests.e2e.helpers import accept_offer
+from tests.e2e.test_communication import settled
+from tests.e2e.test_conversation import accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
+from tests.e2e.test_long_names import console_errors
+from workspace.models import AgentNotice
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_mark_done_asks_for_the_disposition_then_returns_to_the_workspace(demo, page, live_server_url, screenshot):  # noqa: F811
+    errors = console_errors(page)
+    conversation = accept_dm(demo, page, "That is all, thanks")
+    conversation.get_by_role("button", name="End chat").click()
+    expect(conversation.locator(".interaction-state")).to_have_text("Ended")
+    disposition = conversation.get_by_label("Disposition")
+    expect(disposition).to_have_value("")  # "Choose…": nothing picked for the agent
+    expect(disposition.locator("option:checked")).to_have_text("Choose…")
+    conversation.get_by_label("Note", exact=True).fill("Answered the question")
+
+    conversation.get_by_role("button", name="Mark Done").click()  # the browser asks for the disposition first
+    assert disposition.evaluate("select => select.validationMessage")
+    page.wait_for_timeout(300)
+    assert Interaction.objects.get().state == "ended"  # nothing was sent
+    screenshot("mark-done-asks")
+
+    disposition.select_option(label="Resolved")
+    conversation.get_by_role("button", name="Mark Done").click()
+    expect(page.get_by_role("heading", name="Marked done")).to_be_visible()
+    expect(page).to_have_url(f"{live_server_url}/workspace/")
+    assert (Interaction.objects.get().state, Interaction.objects.get().disposition.name) == ("done", "Resolved")
+    # The right panel left Maya: it is as a fresh /workspace/ shows it.
+    expect(page.get_by_role("tabpanel", name="Contact")).to_have_text("Pick an interaction to see its contact.")
+    expect(page.get_by_label("Contact Maya Patel")).to_have_count(0)
+    expect(page.get_by_label("My interactions")).to_contain_text("You are Ready on Chat — nothing is waiting.")
+    page.reload()
+    expect(page.get_by_role("heading", name="Welcome, Ana")).to_be_visible()
+    assert errors == []
+
+
+def test_a_contact_renamed_in_the_contact_tab_is_renamed_in_the_centre_and_the_list_at_once(demo, page):  # noqa: F811
+    errors = console_errors(page)
+    conversation = accept_dm(demo, page, "Please note my new name")
+    contact_tab = page.get_by_label("Contact Maya Patel")
+    expect(contact_tab.get_by_label("Name", exact=True)).to_have_value("Maya Patel")
+    settled(page)
+    conversation.get_by_label("Write a message").fill("A draft the rename must not lose")
+
+    contact_tab.get_by_label("Name", exact=True).fill("Maya Okafor-Patel")
+    contact_tab.get_by_role("button", name="Save contact").click()
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    renamed = page.get_by_role("article", name="Interaction with Maya Okafor-Patel")  # named by its heading
+    expect(renamed.get_by_role("heading", level=1)).to_have_text("Interaction with Maya Okafor-Patel")
+    expect(renamed.locator(".interaction-head h1")).to_contain_text("Maya Okafor-Patel")
+    expect(page.get_by_label("My interactions").get_by_role("link")).to_contain_text("Maya Okafor-Patel")
+    expect(renamed.get_by_label("Write a message")).to_have_value("A draft the rename must not lose")
+    assert Contact.objects.get(pk=Interaction.objects.get().contact_id).display_name == "Maya Okafor-Patel"
+    assert errors == []
+
+
+def test_the_empty_list_follows_ready_and_not_ready(demo, page):  # noqa: F811
+    my_list = page.get_by_label("My interactions")
+    expect(my_list).to_contain_text("You are Not Ready — go Ready to get conversations.")
+    page.get_by_role("switch", name="Chat Not Ready").click()
+    expect(my_list).to_contain_text("You are Ready on Chat — nothing is waiting.")
+    page.get_by_role("switch", name="Twitter Not Ready").click()
+    expect(my_list).to_contain_text("You are Ready on Chat and Twitter — nothing is waiting.")
+    page.get_by_role("switch", name="Chat Ready").click()
+    page.get_by_role("switch", name="Twitter Ready").click()
+    expect(my_list).to_contain_text("You are Not Ready — go Ready to get conversations.")
+
+
+def test_replied_names_the_contact_and_goes_once_the_conversation_is_taken(demo, page):  # noqa: F811
+    errors = console_errors(page)
+    ana = get_user_model().objects.get(username="ana")
+    Contact.objects.filter(display_name="Maya Patel").update(assigned_agent=ana)
+    customer_dm(demo, "Hello again, it is Maya")  # Ana is Not Ready: she is told, not offered
+    poll()
+    toast = page.locator("#contact-replied .toast")
+    expect(toast).to_have_text("Maya Patel replied. Show")
+    page.get_by_role("tab", name="Communication").click()
+    notices = page.get_by_role("list", name="Notifications")
+    expect(notices).to_contain_text("Maya Patel replied.")
+
+    page.get_by_role("switch", name="Chat Not Ready").click()  # Ready: the conversation is offered to her
+    accept_offer(page, "Chat", "Maya Patel")
+    expect(toast).to_have_count(0)  # taken: nothing left to Show, live
+    expect(notices).not_to_contain_text("Maya Patel replied.")
+    assert AgentNotice.objects.get(kind="contact_replied").cleared_at is not None
+    page.reload()
+    expect(page.locator("#live-status")).to_have_text("Live")
+    expect(page.locator("#contact-replied")).to_be_attached()
+    expect(toast).to_have_count(0)
+    assert errors == []
