@@ -214,7 +214,7 @@ class Shift:
         done = page.get_by_role("button", name="Mark Done")
         if done.count() == 0:
             return
-        page.get_by_role("radio", name=self.rng.choice(["Resolved", "Refund issued", "No reply needed"])).check()
+        page.get_by_label("Disposition").select_option(self.rng.choice(["Resolved", "Refund issued", "No reply needed"]))
         done.click()
         expect(page.get_by_role("heading", name="Marked done")).to_be_visible(timeout=5000)
         self.figures["marked done"] += 1
