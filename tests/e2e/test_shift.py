@@ -131,7 +131,8 @@ class Shift:
         toast = toasts.first
         try:
             name = toast.get_attribute("aria-label", timeout=1000).split(" from ", 1)[1]
-        except (PlaywrightTimeoutError, PlaywrightError, AttributeError, IndexError):
+            expires_at = int(toast.get_attribute("data-expires-at", timeout=1000))
+        except (PlaywrightTimeoutError, PlaywrightError, AttributeError, IndexError, TypeError, ValueError):
             return  # withdrawn or expired between the count and the look
         self.figures["offers"] += 1
         choice = self.rng.random()
@@ -147,7 +148,14 @@ class Shift:
             self.figures["rejected"] += 1
             return
         article = page.get_by_role("article", name=f"Interaction with {name}")
-        expect(article).to_be_visible(timeout=5000)  # every visible Accept works
+        late = page.locator("#page-notice").get_by_text("That offer ran out before your Accept arrived")
+        expect(article.or_(late)).to_be_visible(timeout=5000)  # every visible Accept works, or says why not
+        if not article.is_visible():
+            # Only an offer whose time was up as it was clicked may be refused, and then the toast is gone.
+            assert time.time() >= expires_at - 1, f"step {step}: {username}'s Accept refused with {expires_at - time.time():.1f} s left"
+            expect(toast).to_be_hidden(timeout=5000)
+            self.figures["accepted too late"] += 1
+            return
         self.figures["accepted"] += 1
         interaction_id = int(article.get_attribute("data-interaction-id") or 0) or None
         if interaction_id:
