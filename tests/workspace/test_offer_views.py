@@ -48,7 +48,7 @@ def test_accepting_an_expired_offer_says_so():
     response = sign_in(ana.username, PASSWORD).post(
         f"/workspace/offers/{offer.pk}/accept/", headers={"HX-Request": "true"}
     )
-    assert response.status_code == 409 and "Cannot accept" in response.content.decode()
+    assert response.status_code == 409 and "That offer ran out before your Accept arrived" in response.content.decode()
 
 
 def test_reject_hands_it_on():
