@@ -168,7 +168,13 @@ def test_a_mention_thread_reply_like_and_a_second_branch(demo, page, screenshot)
     expect(brand_reply.locator(".tweet-text")).to_have_text("Sorry Maya! Could you DM us your booking code? 🙏")
     expect(brand_reply.locator(".delivery")).to_have_text("Sent")
     expect(tree.locator(".tweet.depth-1")).to_have_count(1)  # indented under the tweet it answers
-    indent = tree.locator(".tweet.depth-1").bounding_box()["x"] - tree.locator(".tweet.depth-0").bounding_box()["x"]
+    # Measured in one go in the page: a live refresh may swap the tree between two separate reads.
+    indent = page.evaluate(
+        """() => {
+            const x = (selector) => document.querySelector(`[aria-label="Tweet thread"] ${selector}`).getBoundingClientRect().x;
+            return x(".tweet.depth-1") - x(".tweet.depth-0");
+        }"""
+    )
     assert indent >= 20
     tree.locator(".tweet").first.get_by_role("button", name="Like").click()
     expect(tree.locator(".tweet").first.locator(".liked")).to_be_visible()
