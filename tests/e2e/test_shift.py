@@ -157,9 +157,7 @@ class Shift:
             self.figures["accepted too late"] += 1
             return
         self.figures["accepted"] += 1
-        interaction_id = int(article.get_attribute("data-interaction-id") or 0) or None
-        if interaction_id:
-            assert f"/workspace/interactions/{interaction_id}/" in page.url, "Accept shows its interaction's URL"
+        expect(page).to_have_url(f"{self.base}/workspace/interactions/{self.interaction_id(article)}/")
         self.screen(page, "accepted")
 
     def list_click(self, username: str, page, step: int):
@@ -192,6 +190,45 @@ class Shift:
         self.replies.append(text)
         self.figures["replies"] += 1
         self.screen(page, "reply")
+
+    def x_icon(self, username: str, page, step: int):
+        """From the Communication tab: an assigned contact's 𝕏 icon starts (or opens) a chat with them."""
+        page.get_by_role("tab", name="Communication").click()
+        panel = page.get_by_role("tabpanel", name="Communication")
+        contacts = panel.get_by_role("list", name="Assigned Contacts", exact=True).get_by_role("link")
+        try:
+            expect(contacts.first).to_be_visible(timeout=3000)
+        except AssertionError:
+            return  # nobody assigned to this agent yet
+        link = contacts.nth(self.rng.randrange(contacts.count()))
+        name = link.inner_text().strip()
+        link.click()
+        contact = panel.get_by_role("region", name=f"Communication with {name}")
+        expect(contact).to_be_visible(timeout=5000)
+        icon = contact.get_by_role("button", name="Start a Chat interaction on X")
+        if icon.count() == 0 or not icon.is_enabled():
+            return
+        icon.click()
+        article = page.get_by_role("article", name=f"Interaction with {name}")
+        expect(article).to_be_visible(timeout=5000)
+        expect(page).to_have_url(f"{self.base}/workspace/interactions/{self.interaction_id(article)}/")
+        self.figures["x icon"] += 1
+        self.screen(page, "x-icon")
+
+    def show(self, username: str, page, step: int):
+        """A "… replied — Show" toast opens that contact in the Communication tab."""
+        toast = page.locator("#contact-replied .toast").first
+        if toast.count() == 0:
+            return
+        try:
+            text = toast.inner_text(timeout=1000)
+            toast.get_by_role("button", name="Show").click(timeout=2000)
+        except (PlaywrightTimeoutError, PlaywrightError):
+            return  # its wait ended as it was clicked
+        name = text.split(" replied", 1)[0].strip()
+        expect(page.get_by_role("region", name=f"Communication with {name}")).to_be_visible(timeout=5000)
+        self.figures["show"] += 1
+        self.screen(page, "show")
 
     def reload(self, username: str, page, step: int):
         before = page.url
@@ -245,6 +282,10 @@ class Shift:
             self.on_break.add(username)
         self.figures["breaks"] += 1
         self.screen(page, "break")
+
+    @staticmethod
+    def interaction_id(article) -> int:
+        return int(article.get_attribute("id").removeprefix("interaction-"))
 
     # --- checking -----------------------------------------------------------------------------------------
     def screen(self, page, state: str):
@@ -329,7 +370,7 @@ def test_a_shift(live_server_url, browser, tmp_path):
     supervisor.goto(f"{live_server_url}/admin/board/")
     actions = [
         (shift.answer_offer, 6), (shift.list_click, 3), (shift.reply, 3), (shift.reload, 1), (shift.second_tab, 1),
-        (shift.finish, 2), (shift.take_a_break, 1),
+        (shift.finish, 2), (shift.take_a_break, 1), (shift.x_icon, 1), (shift.show, 2),
     ]  # fmt: skip
     with Beat(polls=True):
         for step in range(STEPS):
@@ -362,3 +403,5 @@ def test_a_shift(live_server_url, browser, tmp_path):
         f"console errors {len(shift.console.errors)}, lost {counts['lost']}, duplicated {counts['duplicated']}"
     )
     assert counts == {"lost": 0, "duplicated": 0}
+    assert f["customer messages"] >= 30 and len({x_id for _, x_id in shift.customers}) >= 8
+    assert f["accepted"] and f["rejected"] and f["list clicks"] and f["replies"] and f["marked done"]
