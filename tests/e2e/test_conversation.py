@@ -171,7 +171,8 @@ def test_a_mention_thread_reply_like_and_a_second_branch(demo, page, screenshot)
     # Measured in one go in the page: a live refresh may swap the tree between two separate reads.
     indent = page.evaluate(
         """() => {
-            const x = (selector) => document.querySelector(`[aria-label="Tweet thread"] ${selector}`).getBoundingClientRect().x;
+            const tree = document.querySelector('[aria-label="Tweet thread"]');
+            const x = (selector) => tree.querySelector(selector).getBoundingClientRect().x;
             return x(".tweet.depth-1") - x(".tweet.depth-0");
         }"""
     )
