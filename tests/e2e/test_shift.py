@@ -83,8 +83,8 @@ class Shift:
     def customers_create(self):
         from contacts.models import ContactIdentity
 
-        for name, x_id in ContactIdentity.objects.filter(channel="x").values_list("contact__display_name", "external_id"):
-            self.customers.append((name, x_id))
+        known = ContactIdentity.objects.filter(channel="x").values_list("contact__display_name", "external_id")
+        self.customers.extend(known)
         for n, (name, handle) in enumerate(NEW_CUSTOMERS):
             x_id = str(1790000000000000200 + n)
             requests.post(f"{self.simulator}/users", timeout=10,
@@ -152,7 +152,8 @@ class Shift:
         expect(article.or_(late)).to_be_visible(timeout=5000)  # every visible Accept works, or says why not
         if not article.is_visible():
             # Only an offer whose time was up as it was clicked may be refused, and then the toast is gone.
-            assert time.time() >= expires_at - 1, f"step {step}: {username}'s Accept refused with {expires_at - time.time():.1f} s left"
+            left = expires_at - time.time()
+            assert left <= 1, f"step {step}: {username}'s Accept refused with {left:.1f} s left"
             expect(toast).to_be_hidden(timeout=5000)
             self.figures["accepted too late"] += 1
             return
@@ -259,7 +260,8 @@ class Shift:
         done = page.get_by_role("button", name="Mark Done")
         if done.count() == 0:
             return
-        page.get_by_label("Disposition").select_option(self.rng.choice(["Resolved", "Refund issued", "No reply needed"]))
+        disposition = self.rng.choice(["Resolved", "Refund issued", "No reply needed"])
+        page.get_by_label("Disposition").select_option(disposition)
         done.click()
         expect(page.get_by_role("heading", name="Marked done")).to_be_visible(timeout=5000)
         self.figures["marked done"] += 1
@@ -309,7 +311,8 @@ class Shift:
         connections.close_all()
 
     def final_counts(self) -> dict:
-        found = Counter(Message.objects.filter(external_id__in=self.sent_external_ids).values_list("external_id", flat=True))
+        stored = Message.objects.filter(external_id__in=self.sent_external_ids)
+        found = Counter(stored.values_list("external_id", flat=True))
         lost = sum(1 for external_id in self.sent_external_ids if found[external_id] == 0)
         duplicated = sum(n - 1 for n in found.values() if n > 1)
         activity = [requests.get(f"{self.simulator}/activity", params={"user_id": x_id}, timeout=10).json()
@@ -348,9 +351,8 @@ class Shift:
     def brand_tweets_refresh(self):
         from interactions.models import Message as M
 
-        self.brand_tweets = list(
-            M.objects.filter(kind="tweet", direction="out").exclude(external_id="").values_list("external_id", flat=True)
-        )
+        sent = M.objects.filter(kind="tweet", direction="out").exclude(external_id="")
+        self.brand_tweets = list(sent.values_list("external_id", flat=True))
 
 
 def test_a_shift(live_server_url, browser, tmp_path):
