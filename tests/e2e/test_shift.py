@@ -125,11 +125,12 @@ class Shift:
 
     # --- what agents do -----------------------------------------------------------------------------------
     def answer_offer(self, username: str, page, step: int):
-        toasts = page.get_by_role("alertdialog")
+        toasts = page.locator("#offers .toast[data-offer-id]:visible")
         if toasts.count() == 0:
             return
-        toast = toasts.first
         try:
+            offer_id = toasts.nth(self.rng.randrange(toasts.count())).get_attribute("data-offer-id", timeout=1000)
+            toast = page.locator(f"#offer-{offer_id}")  # this offer's own toast, wherever the list puts it
             name = toast.get_attribute("aria-label", timeout=1000).split(" from ", 1)[1]
             expires_at = int(toast.get_attribute("data-expires-at", timeout=1000))
         except (PlaywrightTimeoutError, PlaywrightError, AttributeError, IndexError, TypeError, ValueError):
