@@ -21,7 +21,10 @@
       if (label) label.textContent = left + " s";
       toast.classList.toggle("urgent", left <= 10);
       if (left === 0 && !toast.dataset.gone) {
+        // Its time is up: put it away now (the server may take a moment to say so), and ask for the list again.
+        // The toast is kept across refreshes (hx-preserve), so it stays away until the server drops it.
         toast.dataset.gone = "1";
+        toast.hidden = true;
         htmx.trigger(document.body, "perch:offers.changed", {});
       }
     });
