@@ -400,12 +400,16 @@ def test_a_shift(live_server_url, browser, tmp_path):
             shift.check(STEPS)
             time.sleep(0.5)
     shift.board_matches(STEPS)
+    for username in ("ana", "supervisor"):
+        shift.agents[username].set_viewport_size({"width": 1920, "height": 1080})
+        shift.agents[username].screenshot(path=str(artifacts / f"shift-end-{username}-1920.png"))
     counts = shift.final_counts()
     f = shift.figures
     print(
         f"\nshift: steps {f['steps']}, offers {f['offers']}, accepted {f['accepted']}, stranded 0, "
         f"console errors {len(shift.console.errors)}, lost {counts['lost']}, duplicated {counts['duplicated']}"
     )
+    print("shift figures: " + ", ".join(f"{key} {value}" for key, value in sorted(f.items())))
     assert counts == {"lost": 0, "duplicated": 0}
     assert f["customer messages"] >= 30 and len({x_id for _, x_id in shift.customers}) >= 8
     assert f["accepted"] and f["rejected"] and f["list clicks"] and f["replies"] and f["marked done"]
