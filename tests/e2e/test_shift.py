@@ -161,6 +161,8 @@ class Shift:
             self.figures["accepted too late"] += 1
             return
         self.figures["accepted"] += 1
+        if page.get_by_role("tab", name="Contact").get_attribute("aria-selected") == "true":
+            expect(page.get_by_role("region", name=f"Contact {name}")).to_be_visible(timeout=5000)  # follows Accept
         expect(page).to_have_url(f"{self.base}/workspace/interactions/{self.interaction_id(article)}/")
         self.screen(page, "accepted")
 
