@@ -55,7 +55,11 @@ class Console:
                 return
 
     def watch(self, page, who: str) -> None:
-        page.on("console", lambda message: message.type == "error" and self.errors.append(f"{who}: {message.text}"))
+        def console(message):
+            if message.type == "error":
+                self.errors.append(f"{who}: {message.text} ({message.location.get('url', '')})")
+
+        page.on("console", console)
         page.on("pageerror", lambda error: self.errors.append(f"{who}: {error}"))
 
 

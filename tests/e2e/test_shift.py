@@ -79,6 +79,7 @@ class Shift:
         self.agents: dict[str, object] = {}
         self.on_break: set[str] = set()
         self.stranded_seen: dict[int, float] = {}
+        self.last_action = ""
 
     # --- setting up -----------------------------------------------------------------------------------------
     def customers_create(self):
@@ -300,7 +301,7 @@ class Shift:
             page.screenshot(path=str(self.screenshot_dir / f"shift-{state}.png"))
 
     def check(self, step: int):
-        assert not self.console.errors, f"step {step}: console errors {self.console.errors}"
+        assert not self.console.errors, f"step {step} ({self.last_action}): console errors {self.console.errors}"
         for username, page in self.agents.items():
             assert page.locator(".request-error:visible").count() == 0, f"step {step}: {username} sees an error"
         now = time.monotonic()
@@ -386,6 +387,7 @@ def test_a_shift(live_server_url, browser, tmp_path):
             action = shift.rng.choices([a for a, _ in actions], weights=[w for _, w in actions])[0]
             if username == "chloe" and action is shift.take_a_break and shift.rng.random() < 0.5:
                 action = shift.answer_offer
+            shift.last_action = f"{username} {action.__name__}"
             action(username, shift.agents[username], step)
             shift.figures["steps"] += 1
             if step % 10 == 9:
