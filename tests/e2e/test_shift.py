@@ -14,7 +14,6 @@ random shift against the live server and checks the product's invariants after e
 import base64
 import io
 import random
-import re
 import time
 from collections import Counter
 
@@ -207,10 +206,12 @@ class Shift:
             expect(contacts.first).to_be_visible(timeout=3000)
         except AssertionError:
             return  # nobody assigned to this agent yet
-        contacts.nth(self.rng.randrange(contacts.count())).click()
-        contact = panel.get_by_role("region", name=re.compile("^Communication with "))
+        link = contacts.nth(self.rng.randrange(contacts.count()))
+        lines = [line.strip() for line in link.inner_text().splitlines() if line.strip()]
+        name = next(line for n, line in enumerate(lines) if n + 1 == len(lines) or lines[n + 1].startswith("@"))
+        link.click()
+        contact = panel.get_by_role("region", name=f"Communication with {name}")
         expect(contact).to_be_visible(timeout=5000)
-        name = contact.get_attribute("aria-label").removeprefix("Communication with ")
         icon = contact.get_by_role("button", name="Start a Chat interaction on X")
         if icon.count() == 0 or not icon.is_enabled():
             return
