@@ -230,7 +230,11 @@ def interaction_done(request: HttpRequest, interaction_id: int) -> HttpResponse:
         return redirect("workspace:home")
     response = render(request, "workspace/partials/_done.html", {"disposition": disposition})  # + the right panel reset
     # Nothing is open any more: the URL says so, and a reload shows the workspace, not the finished conversation.
-    return trigger_client_event(push_url(response, reverse("workspace:home")), "perch:interactions.changed")
+    # After the swap: the right panel's parts about this contact are gone by then, so none of them re-fetches a
+    # contact the agent may no longer see (a 404 the browser logs).
+    return trigger_client_event(
+        push_url(response, reverse("workspace:home")), "perch:interactions.changed", after="swap"
+    )
 
 
 def _own_offer(request, offer_id: int) -> Offer:
