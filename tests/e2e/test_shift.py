@@ -277,6 +277,11 @@ class Shift:
         page.get_by_label("Disposition").select_option(disposition)
         done.click()
         expect(page.get_by_role("heading", name="Marked done")).to_be_visible(timeout=5000)
+        # A refresh already in flight when Mark Done took another agent's contact out of sight answers 404 (the
+        # page drops it); Chromium logs it. Only those, only at this step.
+        page.wait_for_timeout(300)
+        for _ in range(4):
+            self.console.forgive(username, "status of 404")
         self.figures["marked done"] += 1
         self.screen(page, "marked-done")
 
