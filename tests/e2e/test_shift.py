@@ -28,7 +28,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from interactions import routing
-from interactions.models import Interaction, Message
+from interactions.models import Interaction, Message, Offer
 from social.models import XAccount
 from tests.e2e.helpers import Beat, Console, sign_in
 from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
@@ -142,6 +142,8 @@ class Shift:
         if choice < 0.15:
             return  # left alone: it expires, and the customer goes back to the queue
         button = "Accept" if choice < 0.8 else "Reject"
+        interaction_id = Offer.objects.filter(pk=offer_id).values_list("interaction_id", flat=True).first()
+        page.evaluate("document.getElementById('page-notice').replaceChildren()")  # an earlier notice is read
         try:
             toast.get_by_role("button", name=button).click(timeout=2000)
         except PlaywrightTimeoutError:
@@ -150,13 +152,15 @@ class Shift:
         if button == "Reject":
             self.figures["rejected"] += 1
             return
-        article = page.get_by_role("article", name=f"Interaction with {name}")
-        late = page.locator("#page-notice").get_by_text("That offer ran out before your Accept arrived")
-        expect(article.or_(late)).to_be_visible(timeout=5000)  # every visible Accept works, or says why not
+        article = page.locator(f"article#interaction-{interaction_id}")
+        refusal = page.locator("#page-notice [role=alert]")
+        expect(article.or_(refusal)).to_be_visible(timeout=5000)  # every visible Accept works, or says why not
         if not article.is_visible():
-            # Only an offer whose time was up as it was clicked may be refused, and then the toast is gone.
-            left = expires_at - time.time()
-            assert left <= 1, f"step {step}: {username}'s Accept refused with {left:.1f} s left"
+            # Only an offer that ran out as it was clicked, or was withdrawn meanwhile, may be refused: in words.
+            state, left = Offer.objects.get(pk=offer_id).state, expires_at - time.time()
+            assert state in ("expired", "withdrawn"), f"step {step}: Accept refused ({refusal.inner_text()}), {state}"
+            assert state == "withdrawn" or left <= 1, f"step {step}: Accept refused with {left:.1f} s left"
+            expect(refusal).to_contain_text("before your Accept arrived")
             expect(toast).to_be_hidden(timeout=5000)
             self.console.forgive(username, "status of 409")  # the refusal is a 409, which Chromium logs
             self.figures["accepted too late"] += 1
