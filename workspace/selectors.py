@@ -86,13 +86,16 @@ def agent_open_interactions(*, agent):
 
 
 def live_offers(*, agent):
-    """Offers waiting for this agent's Accept or Reject, with the first customer words of each."""
+    """Offers waiting for this agent's Accept or Reject, with the first customer words of each; the newest first.
+
+    Newest first: the stack of toasts is anchored at the bottom of the screen, so a new offer grows it upwards and
+    the toasts already there stay where the agent's pointer is (oldest first, each arrival pushed them all up)."""
     first_words = Message.objects.filter(direction=Message.Direction.INBOUND).order_by("created_at")
     return (
         Offer.objects.filter(agent=agent, state=Offer.State.OFFERED, expires_at__gt=timezone.now())
         .select_related("interaction__contact")
         .prefetch_related(Prefetch("interaction__messages", queryset=first_words, to_attr="inbound"))
-        .order_by("expires_at")
+        .order_by("-expires_at", "-pk")
     )
 
 
