@@ -93,6 +93,18 @@ def fresh_redis_state(redis_server):
     client.close()
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """A new channel layer object for each test. channels_redis keeps its receive state (a lock, a count, the loop
+    receiving) on the one process-wide object: a test whose event loop ended in the middle of a receive left it to
+    the next test, whose websocket then hung for good, and every push of the process after it (seen in a whole run:
+    a board socket test stuck past its timeout, then every browser test waiting for an offer that never came)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup, django_db_blocker):
     """Perch served by Daphne in another process, on the test database (HTTP, websockets, the X sandbox)."""
