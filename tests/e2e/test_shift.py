@@ -243,15 +243,17 @@ class Shift:
 
     def show(self, username: str, page, step: int):
         """A "… replied — Show" toast opens that contact in the Communication tab."""
-        toast = page.locator("#contact-replied .toast").first
-        if toast.count() == 0:
+        toasts = page.locator("#contact-replied .toast[data-notice-id]")
+        if toasts.count() == 0:
             return
         try:
-            text = toast.inner_text(timeout=1000)
-            toast.get_by_role("button", name="Show").click(timeout=2000)
+            # This notice's own toast and button: the stack refreshes as notices come and go.
+            notice_id = toasts.first.get_attribute("data-notice-id", timeout=1000)
+            toast = page.locator(f'#contact-replied .toast[data-notice-id="{notice_id}"]')
+            name = toast.get_attribute("data-notify-name", timeout=1000)
+            toast.locator("[data-show-replied]").evaluate("button => button.click()", timeout=2000)
         except (PlaywrightTimeoutError, PlaywrightError):
             return  # its wait ended as it was clicked
-        name = text.split(" replied", 1)[0].strip()
         expect(page.get_by_role("region", name=f"Communication with {name}")).to_be_visible(timeout=5000)
         self.figures["show"] += 1
         self.screen(page, "show")
