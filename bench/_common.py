@@ -73,7 +73,7 @@ def quiet_queue() -> None:
     """Earlier runs (ingest) leave thousands of queued interactions and Ready agents in the benchmark database:
     close them, so routing in this run only sees what this run made."""
     from interactions.models import Interaction, InteractionState, Offer
-    from workspace.models import ChannelPresence
+    from workspace.agents.models import ChannelPresence
 
     open_states = [InteractionState.QUEUED, InteractionState.OFFERED, InteractionState.ACTIVE, InteractionState.ENDED]
     Interaction.objects.filter(state__in=open_states).update(state=InteractionState.DONE)

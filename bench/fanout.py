@@ -1,7 +1,7 @@
 """python -m bench.fanout [AGENTS] [ROUNDS] — many agents' websockets on one Daphne process, pushes fanned out.
 
 AGENTS agents (1,000 by default) each open the workspace websocket with a signed-in session, all on one live Daphne
-process. Then ROUNDS times, Perch's own push (workspace.notifications: a sequence number from Redis, then the channel
+process. Then ROUNDS times, Perch's own push (workspace.infra.push: a sequence number from Redis, then the channel
 layer's group_send to `agent.<id>`) sends `interaction.offered` and `message.created` to every agent's group; each
 event carries the time it was sent and every websocket records when it arrived. Memory per connection is the RSS
 growth of the Daphne process between one connection and all of them. Baseline in the same run: a raw channel-layer
@@ -23,7 +23,7 @@ def make_agents(count: int, run: int) -> list[str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
 
-    from workspace.models import AgentProfile
+    from workspace.agents.models import AgentProfile
 
     User = get_user_model()
     users = User.objects.bulk_create(User(username=f"bench-fan-{run}-{i}", password="!") for i in range(count))
@@ -65,7 +65,7 @@ async def listen(ws, delays: list[float], expected: int) -> None:
 
 def push_rounds(agent_ids: list[int], rounds: int) -> float:
     """Perch's push to every agent, ROUNDS times each of two event types; returns the seconds it took to send."""
-    from workspace.notifications import _send, agent_group
+    from workspace.infra.push import _send, agent_group
 
     start = time.perf_counter()
     for r in range(rounds):

@@ -80,7 +80,7 @@ def main(n: int = 1000) -> None:
 
     from social.models import XAccount
     from social.webhooks import signature
-    from workspace.models import AgentProfile, ChannelPresence
+    from workspace.agents.models import AgentProfile, ChannelPresence
 
     flush_redis()
     quiet_queue()

@@ -134,9 +134,9 @@ def seed(args, port: int):
     from django.contrib.auth import get_user_model
     from django.contrib.sessions.backends.db import SessionStore
 
+    from interactions.presence import presence_set
     from social.models import XAccount
-    from workspace.models import AgentProfile
-    from workspace.services import presence_set
+    from workspace.agents.models import AgentProfile
 
     api = f"http://{HOST}:{port}/x-sandbox/simulator/api"
     brand = requests.post(f"{api}/users", json={"username": "loadbrand", "name": "Load Air"}, timeout=10).json()
@@ -209,7 +209,7 @@ def main() -> None:
     os.environ.update(env)
     fresh_database(database_url)
 
-    from workspace.embedded_redis import command as redis_command
+    from workspace.infra.embedded_redis import command as redis_command
 
     redis_socket.unlink(missing_ok=True)
     processes = {"redis": subprocess.Popen(redis_command(redis_socket), stdout=subprocess.DEVNULL)}

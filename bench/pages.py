@@ -25,7 +25,7 @@ def make_history(size: int, run: int):
     from contacts.models import Contact, ContactIdentity
     from interactions.models import Interaction, InteractionState, Message
     from social.models import XAccount
-    from workspace.models import AgentProfile
+    from workspace.agents.models import AgentProfile
 
     user = get_user_model().objects.create_user(username=f"bench-pages-{run}-{size}", first_name="Ada")
     AgentProfile.objects.create(user=user)

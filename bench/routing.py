@@ -25,7 +25,7 @@ def make_queue(queued: int, run: int):
     from contacts.models import Contact
     from interactions.models import Interaction
     from social.models import XAccount
-    from workspace.models import AgentProfile, ChannelPresence, Team
+    from workspace.agents.models import AgentProfile, ChannelPresence, Team
 
     # A long offer timeout: no offer expires (and requeues its interaction) while the benchmark runs.
     team = Team.objects.create(name=f"Routing bench {run}", offer_timeout_seconds=3600)

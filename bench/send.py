@@ -66,8 +66,8 @@ def main(n: int = 200) -> None:
     from social import sending
     from social.ingest import conversation_id_for
     from social.models import XAccount
+    from workspace.agents.models import AgentProfile
     from workspace.celery import app as celery_app
-    from workspace.models import AgentProfile
 
     flush_redis()
     quiet_queue()

@@ -6,8 +6,8 @@ from django.utils.html import format_html
 
 from contacts import services
 from contacts.models import Contact, ContactIdentity
-from workspace.admin_audit import AuditedAdminMixin
-from workspace.forms import Pick
+from workspace.agents.admin_audit import AuditedAdminMixin
+from workspace.desk.forms import Pick
 
 
 class ContactMergeForm(forms.Form):

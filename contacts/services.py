@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 
 from contacts.models import Contact, ContactIdentity, IdentityChannel
-from workspace.audit import Verb, audit_record
+from workspace.agents.audit import Verb, audit_record
 
 
 def contact_identify_x_user(

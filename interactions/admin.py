@@ -5,9 +5,9 @@ from django.utils.timesince import timesince
 from interactions import services
 from interactions.errors import InteractionError
 from interactions.models import CannedResponse, Interaction, InteractionNote, Label, Message, Offer, RoutingRule
-from workspace.admin_audit import AuditedAdminMixin
-from workspace.admin_view_only import ViewOnlyAdminMixin
-from workspace.forms import ReassignForm, reassignable_agents
+from workspace.agents.admin_audit import AuditedAdminMixin
+from workspace.agents.admin_view_only import ViewOnlyAdminMixin
+from workspace.desk.forms import ReassignForm, reassignable_agents
 
 
 class MessageInline(admin.TabularInline):

@@ -11,7 +11,7 @@ from interactions.errors import InteractionError, NotYours
 from interactions.models import Channel, Interaction, InteractionState, Message
 from interactions.text import TextRejected, sendable, validate_dm_text, validate_reply_text
 from social.media import ImageRejected, PreparedImage, prepare_image
-from workspace.audit import Verb, audit_record
+from workspace.agents.audit import Verb, audit_record
 
 SENDABLE_STATES = (InteractionState.ACTIVE, InteractionState.ENDED)
 

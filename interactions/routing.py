@@ -28,9 +28,9 @@ from django.utils import timezone
 
 from interactions.language import detect_language
 from interactions.models import Channel, Interaction, InteractionState, Message, Offer, RoutingRule
-from workspace.logs import log_event
-from workspace.models import AgentProfile, Team
-from workspace.notifications import notify_agent, notify_board
+from workspace.agents.models import AgentProfile, Team
+from workspace.infra.logs import log_event
+from workspace.infra.push import notify_agent, notify_board
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ def _tell_owner_if_away(interaction: Interaction) -> None:
         return
     # Once per waiting interaction: the queue is routed often, the agent should hear it once.
     if cache.add(f"perch:replied:{interaction.pk}", 1, timeout=int(sticky_wait().total_seconds()) + 60):
-        from workspace.services import notice_add  # workspace.services imports this module
+        from workspace.agents.notices import notice_add  # workspace.services imports this module
 
         notify_agent(owner, "contact.replied", contact_id=interaction.contact_id, interaction_id=interaction.pk)
         notice_add(agent_id=owner, kind="contact_replied", contact_id=interaction.contact_id,
@@ -370,7 +370,7 @@ def expire(offer_id: int) -> bool:
 
 
 def _notice_missed_offer(offer: Offer, interaction: Interaction) -> None:
-    from workspace.services import notice_add  # workspace.services imports this module
+    from workspace.agents.notices import notice_add  # workspace.services imports this module
 
     text = f"You missed a {interaction.get_kind_display()} offer from {interaction.contact.display_name}."
     notice_add(agent_id=offer.agent_id, kind="offer_missed", contact_id=interaction.contact_id,

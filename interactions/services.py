@@ -21,10 +21,10 @@ from interactions.models import (
     Offer,
 )
 from interactions.routing import reoffer_cooldown, request_routing
-from workspace.audit import Verb, audit_record
-from workspace.models import AgentProfile
-from workspace.notifications import notify_agent, notify_board
-from workspace.services import notices_clear
+from workspace.agents.audit import Verb, audit_record
+from workspace.agents.models import AgentProfile
+from workspace.agents.notices import notices_clear
+from workspace.infra.push import notify_agent, notify_board
 
 DEFAULT_OFFER_TIMEOUT = timedelta(seconds=30)
 

@@ -1,8 +1,8 @@
-"""Celery tasks for routing: thin wrappers around interactions.routing."""
+"""Celery tasks for routing and presence: thin wrappers around interactions.routing, services and presence."""
 
 from celery import shared_task
 
-from interactions import routing, services
+from interactions import presence, routing, services
 
 
 @shared_task(name="interactions.route_queue", ignore_result=True)
@@ -31,3 +31,14 @@ def check_stranded() -> int:
 def end_quiet_chats() -> int:
     """Run by beat: chats whose customer has gone quiet after the agent's answer end as "the customer has left"."""
     return services.interactions_end_quiet_chats()
+
+
+@shared_task(name="interactions.presence_ghost_check", ignore_result=True)
+def presence_ghost_check(agent_id: int) -> bool:
+    return presence.presence_sign_out_if_gone(agent_id=agent_id)
+
+
+@shared_task(name="interactions.sign_out_ghosts", ignore_result=True)
+def sign_out_ghosts() -> int:
+    """Run by beat: a web process that dies never runs its tabs' goodbye."""
+    return presence.presence_sign_out_ghosts()

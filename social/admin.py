@@ -6,7 +6,7 @@ from django.utils.safestring import mark_safe
 
 from social import budget, services
 from social.models import IngestCursor, RejectedEvent, XAccount
-from workspace.admin_audit import AuditedAdminMixin
+from workspace.agents.admin_audit import AuditedAdminMixin
 
 SECRET_FIELDS = ["consumer_secret", "access_token", "access_token_secret", "bearer_token"]
 

@@ -4,7 +4,7 @@ import logging
 
 from django.db import transaction
 
-from workspace.notifications import SUPERVISORS_GROUP, group_send
+from workspace.infra.push import SUPERVISORS_GROUP, group_send
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from social import ingest_batch, sending
 from social.integrations.x_client import DMEvent, Tweet, XUser
 from social.integrations.x_payloads import conversation_id_for, storable, storable_json
 from social.models import RejectedEvent, XAccount
-from workspace.logs import log_event
-from workspace.notifications import notify_agent
+from workspace.infra.logs import log_event
+from workspace.infra.push import notify_agent
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from social.alerts import alert_supervisors
 from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, XUnauthorized
 from social.media import MAX_DOWNLOAD_BYTES, ImageRejected, prepare_image
 from social.models import IngestCursor, XAccount
-from workspace.logs import log_event
+from workspace.infra.logs import log_event
 
 log = logging.getLogger(__name__)
 

@@ -42,8 +42,8 @@ from social.integrations.x_client import (
     XUnauthorized,
 )
 from social.models import XAccount
-from workspace.logs import log_event
-from workspace.notifications import notify_agent
+from workspace.infra.logs import log_event
+from workspace.infra.push import notify_agent
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from social.models import XAccount, new_webhook_token
-from workspace.audit import Verb, audit_record
+from workspace.agents.audit import Verb, audit_record
 
 
 @transaction.atomic

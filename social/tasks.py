@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError
 from social import health, polling, sending
 from social.integrations.x_client import XClient, XRateLimited, XTransient
 from social.models import XAccount
-from workspace.logs import log_event
+from workspace.infra.logs import log_event
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from social.integrations.x_client import PayloadError, Tweet, XClient
 from social.integrations.x_payloads import parse_each
 from social.models import XAccount
 from social.tasks import fetch_message_media, ingest_webhook_replies
-from workspace.logs import log_event
+from workspace.infra.logs import log_event
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from tests import live_server
-from workspace.embedded_redis import command as embedded_redis_command
+from workspace.infra.embedded_redis import command as embedded_redis_command
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls around it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -5,7 +5,7 @@ from django.utils import timezone
 from contacts.models import Contact, ContactIdentity, IdentityChannel
 from interactions.models import Channel, Interaction, Message
 from social.models import XAccount
-from workspace.models import AgentProfile
+from workspace.agents.models import AgentProfile
 
 PASSWORD = "correct-horse-battery"
 

@@ -191,14 +191,14 @@ def test_procfile_serves_workspace_and_admin_and_stops_cleanly_on_ctrl_c(stack, 
 
 @pytest.mark.slow
 def test_a_process_that_dies_is_started_again_while_the_others_keep_serving(stack, tmp_path):
-    """honcho alone stops all four when one ends; each Procfile line runs under workspace.respawn instead."""
+    """honcho alone stops all four when one ends; each Procfile line runs under workspace.infra.respawn instead."""
 
     def worker_pid() -> int | None:  # the worker's main process, not its pool's child nor a wrapper
         assert stack.honcho.poll() is None, "honcho stopped the stack:\n" + stack.honcho.stdout.read().decode()[-1500:]
         processes = stack.processes()
 
         def worker(cmd: str) -> bool:
-            return "celery -A workspace worker" in cmd and "workspace.respawn" not in cmd
+            return "celery -A workspace worker" in cmd and "workspace.infra.respawn" not in cmd
 
         return next((pid for pid, cmd in processes.items()
                      if worker(cmd) and not worker(processes.get(parent_of(pid), ""))), None)  # fmt: skip

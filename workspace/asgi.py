@@ -10,7 +10,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from workspace.routing import websocket_routes  # noqa: E402
+from workspace.desk.routing import websocket_routes  # noqa: E402
 from workspace.websocket_origin import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(

@@ -6,12 +6,13 @@ from celery import Celery
 from kombu.transport import TRANSPORT_ALIASES
 
 # kombu picks the broker's transport by the URL's scheme (redis://, rediss://, redis+socket://): Perch's Redis
-# transport keeps the worker alive when Redis restarts under it (workspace/broker.py says how kombu's dies).
-TRANSPORT_ALIASES.update(redis="workspace.broker:Transport", rediss="workspace.broker:Transport")
+# transport keeps the worker alive when Redis restarts under it (workspace/infra/broker.py says how kombu's dies).
+TRANSPORT_ALIASES.update(redis="workspace.infra.broker:Transport", rediss="workspace.infra.broker:Transport")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workspace.settings")
 
-app = Celery("perch")
+# workspace.health holds the heartbeat task; it is not an app, so autodiscovery would not find it.
+app = Celery("perch", include=["workspace.health"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     # A task is acknowledged only once it finished, and handed to another worker if this one dies mid-task.
@@ -38,17 +39,7 @@ app.conf.beat_schedule = {
     "check-stranded": {"task": "interactions.check_stranded", "schedule": 5.0},  # the no-stranded-customer invariant
     "worker-heartbeat": {"task": "workspace.heartbeat", "schedule": 10.0},  # /healthz reads its stamp
     "check-account-silence": {"task": "social.check_account_silence", "schedule": 60.0},
-    "sign-out-ghosts": {"task": "workspace.sign_out_ghosts", "schedule": 30.0},  # a web process died
+    "sign-out-ghosts": {"task": "interactions.sign_out_ghosts", "schedule": 30.0},  # a web process died
     "end-quiet-chats": {"task": "interactions.end_quiet_chats", "schedule": 60.0},  # the customer has left
 }
 app.autodiscover_tasks()
-
-
-@app.task(name="workspace.heartbeat")
-def heartbeat() -> str:
-    """Stamps the time in Redis and answers `pong`: beat sends it every 10 s, so a fresh stamp proves beat runs
-    and a worker consumes the queue, and /healthz can say so without waiting for a ping."""
-    from workspace.health import stamp_heartbeat
-
-    stamp_heartbeat()
-    return "pong"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import environ
 
-from workspace.redis_urls import celery_url, channels_host
+from workspace.infra.redis_urls import celery_url, channels_host
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,8 @@ INSTALLED_APPS = [
     "social",
     "social.sandbox",
     "interactions",
-    "workspace",
+    "workspace.agents",
+    "workspace.desk",
 ]
 
 MIDDLEWARE = [
@@ -205,10 +206,10 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # One line per event with its ids (workspace/logs.py): key=value by default, LOG_FORMAT=json for ingest.
+    # One line per event with its ids (workspace/infra/logs.py): key=value by default, LOG_FORMAT=json for ingest.
     "formatters": {
-        "keyvalue": {"()": "workspace.logs.KeyValueFormatter"},
-        "json": {"()": "workspace.logs.JsonFormatter"},
+        "keyvalue": {"()": "workspace.infra.logs.KeyValueFormatter"},
+        "json": {"()": "workspace.infra.logs.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env.str("LOG_FORMAT", default="keyvalue")}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -5,7 +5,7 @@ from contacts import services
 from contacts.models import Contact, ContactIdentity, IdentityChannel
 from tests.factories import AgentFactory, InteractionFactory, TwitterIdentityFactory
 from tests.helpers import sign_in
-from workspace.models import AgentNotice
+from workspace.agents.models import AgentNotice
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import threading
 from django.db import connections
 from playwright.sync_api import expect
 
-from workspace.management.commands.seed_demo import DEMO_PASSWORD
+from workspace.desk.management.commands.seed_demo import DEMO_PASSWORD
 
 
 def in_worker_thread(work, timeout: float = 60) -> None:

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from interactions.models import CannedResponse, Interaction
 from social.models import XAccount
 from tests.e2e.test_conversation import MAYA, customer_dm, poll
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
-from workspace.models import Team
+from workspace.agents.models import Team
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

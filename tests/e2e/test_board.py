@@ -8,12 +8,12 @@ from playwright.sync_api import expect
 
 from interactions import services
 from interactions.models import Interaction, InteractionState
+from interactions.presence import presence_set
 from social import polling
 from social.models import XAccount
 from tests.e2e.helpers import in_worker_thread
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
-from workspace.models import AgentProfile
-from workspace.services import presence_set
+from workspace.agents.models import AgentProfile
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from contacts.models import Contact
 from tests.e2e.test_conversation import MAYA, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

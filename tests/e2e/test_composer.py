@@ -13,7 +13,7 @@ from interactions.models import Interaction, Message
 from tests.e2e.helpers import accept_offer
 from tests.e2e.test_conversation import MAYA, accept_dm, customer_dm, demo, png_file, poll  # noqa: F401 (a fixture)
 from tests.e2e.test_long_names import console_errors
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from interactions.models import Interaction
 from social import polling
 from social.models import XAccount
 from tests.e2e.helpers import accept_offer, in_worker_thread
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 MAYA = "1790000000000000101"

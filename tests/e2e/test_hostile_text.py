@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from social.models import XAccount
 from social.sandbox.services import sandbox_user_ensure
 from tests.e2e.test_conversation import poll
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 HOSTILE_ID = "1790000000000000666"

@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 from contacts.models import Contact, ContactIdentity
 from interactions.models import Interaction, Message, Offer
 from social.models import XAccount
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
-from workspace.models import AgentNotice
+from workspace.agents.models import AgentNotice
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID, DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 VIEWPORT = {"width": 1280, "height": 800}

@@ -13,7 +13,7 @@ from tests.e2e.helpers import accept_offer
 from tests.e2e.test_communication import settled
 from tests.e2e.test_conversation import accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 from tests.e2e.test_long_names import console_errors
-from workspace.models import AgentNotice
+from workspace.agents.models import AgentNotice
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

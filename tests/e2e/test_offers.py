@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from social import polling
 from social.models import XAccount
 from tests.e2e.helpers import in_worker_thread, sign_in
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -16,8 +16,8 @@ from interactions.models import Interaction, Offer
 from social import polling
 from social.models import XAccount
 from tests.e2e.helpers import accept_offer, in_worker_thread, sign_in
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
-from workspace.models import Team
+from workspace.agents.models import Team
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 COOLDOWN_SECONDS = 2

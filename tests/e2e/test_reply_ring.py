@@ -19,7 +19,7 @@ from social.sandbox.models import SandboxTweet
 from tests.e2e.helpers import in_worker_thread, sign_in
 from tests.e2e.test_conversation import poll
 from tests.social.test_reply_mentions import weighted
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 CASES = yaml.safe_load(

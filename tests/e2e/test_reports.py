@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from interactions.models import Channel, Interaction, InteractionState, Message, Offer
 from tests.factories import PASSWORD, AgentFactory, InboundDMFactory, InteractionFactory, UserFactory, XAccountFactory
-from workspace.models import Team
+from workspace.agents.models import Team
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from interactions.models import InteractionState, Offer
 from social.models import XAccount
 from tests.e2e.helpers import in_worker_thread, sign_in
 from tests.factories import ContactFactory, InboundDMFactory, InteractionFactory
-from workspace.notifications import _send, agent_group
+from workspace.infra.push import _send, agent_group
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -31,8 +31,8 @@ from interactions import routing
 from interactions.models import Interaction, Message, Offer
 from social.models import XAccount
 from tests.e2e.helpers import Beat, Console, sign_in
-from workspace.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
-from workspace.models import Team
+from workspace.agents.models import Team
+from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True), pytest.mark.timeout(1500)]
 
@@ -56,7 +56,7 @@ def png_base64(seed: int) -> str:
 def why_stranded(interaction_id: int) -> str:
     """What a stranded interaction's state looks like, for the failure message."""
     from interactions.models import Offer
-    from workspace.models import ChannelPresence
+    from workspace.agents.models import ChannelPresence
 
     interaction = Interaction.objects.get(pk=interaction_id)
     offers = list(Offer.objects.filter(interaction=interaction).values_list("agent__username", "state", "created_at"))

@@ -16,9 +16,9 @@ from social.webhooks import signature
 from tests.factories import PASSWORD, AgentFactory, XAccountFactory
 from tests.faults.x_events import BRAND, delivery, event
 from tests.helpers import sign_in
-from workspace import live
-from workspace.embedded_redis import command as redis_command
-from workspace.redis_urls import channels_host
+from workspace.infra import tabs
+from workspace.infra.embedded_redis import command as redis_command
+from workspace.infra.redis_urls import channels_host
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -52,10 +52,10 @@ def private_redis(settings):
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}
     settings.CHANNEL_LAYERS = {"default": {**settings.CHANNEL_LAYERS["default"],
                                            "CONFIG": {"hosts": [channels_host(url)], "prefix": "perch"}}}  # fmt: skip
-    live._redis.cache_clear(), budget._redis.cache_clear()
+    tabs._redis.cache_clear(), budget._redis.cache_clear()
     yield redis
     redis.stop()
-    live._redis.cache_clear(), budget._redis.cache_clear()
+    tabs._redis.cache_clear(), budget._redis.cache_clear()
 
 
 def test_redis_restarted_during_traffic_loses_no_event_and_pushes_resume(private_redis, figures):

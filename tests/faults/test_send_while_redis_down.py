@@ -13,7 +13,7 @@ from social import sending, tasks
 from tests.faults.test_redis_restart import private_redis  # noqa: F401  (the fixture: Redis that can be stopped)
 from tests.social.test_sending import brand_dms_to, dm_conversation
 from workspace.celery import app as celery_app
-from workspace.redis_urls import celery_url
+from workspace.infra.redis_urls import celery_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

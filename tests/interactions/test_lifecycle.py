@@ -131,8 +131,8 @@ def test_a_chat_whose_customer_went_quiet_after_the_answer_ends_as_customer_gone
 
 def test_a_new_customers_first_agent_becomes_their_agent_and_gets_them_back(agent):
     from interactions import routing
-    from workspace.models import ChannelPresence
-    from workspace.selectors import assigned_contacts
+    from workspace.agents.models import ChannelPresence
+    from workspace.desk.selectors import assigned_contacts
 
     first = InteractionFactory()
     services.interaction_offer(interaction_id=first.pk, agent=agent)

@@ -18,8 +18,8 @@ from interactions.models import Interaction, InteractionState, Offer
 from tests.factories import AgentFactory, ContactFactory, InteractionFactory, XAccountFactory
 from tests.interactions.test_routing import offered_to, queued, ready
 from tests.social.test_worker_death import wait_for
+from workspace.agents.models import Skill, Team
 from workspace.celery import app as celery_app
-from workspace.models import Skill, Team
 
 pytestmark = pytest.mark.django_db
 

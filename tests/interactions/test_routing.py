@@ -9,7 +9,7 @@ from django.utils import timezone
 from interactions import routing, services
 from interactions.models import Interaction, InteractionState, Offer, RoutingRule
 from tests.factories import AgentFactory, ContactFactory, InteractionFactory, XAccountFactory
-from workspace.models import ChannelPresence, Skill, Team
+from workspace.agents.models import ChannelPresence, Skill, Team
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from interactions import routing
 from interactions.models import Interaction, Offer
 from tests.factories import AgentFactory, InteractionFactory, XAccountFactory
-from workspace.models import AgentProfile, ChannelPresence
+from workspace.agents.models import AgentProfile, ChannelPresence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from interactions.errors import InteractionError, InvalidTransition
 from interactions.models import InteractionState, Offer
 from tests.factories import PASSWORD, AgentFactory, InteractionFactory
 from tests.helpers import sign_in
-from workspace.models import AuditEntry
+from workspace.agents.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

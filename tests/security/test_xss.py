@@ -14,7 +14,7 @@ from contacts.models import ContactIdentity, IdentityChannel
 from interactions.models import Channel, InteractionState, Message, Offer
 from social.models import RejectedEvent
 from tests.factories import AgentFactory, ContactFactory, InboundDMFactory, InteractionFactory, UserFactory
-from workspace.models import AgentNotice
+from workspace.agents.models import AgentNotice
 
 pytestmark = pytest.mark.django_db
 

@@ -116,7 +116,7 @@ def test_the_admin_shows_the_url_to_register_and_a_supervisor_rotates_it(account
 
     from tests.factories import PASSWORD
     from tests.helpers import sign_in
-    from workspace.models import AuditEntry
+    from workspace.agents.models import AuditEntry
 
     get_user_model().objects.create_user("sam", password=PASSWORD, is_staff=True, is_superuser=True)
     admin = sign_in("sam", PASSWORD)

@@ -11,7 +11,7 @@ from contacts.models import Contact
 from interactions.models import Interaction, Message
 from tests.factories import PASSWORD, AgentFactory, XAccountFactory
 from tests.helpers import sign_in
-from workspace.models import AgentProfile, Team
+from workspace.agents.models import AgentProfile, Team
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from contacts.models import Contact
 from interactions.models import CannedResponse, InteractionNote, Label, Message
 from tests.factories import PASSWORD, AgentFactory, ContactFactory, InboundDMFactory, InteractionFactory
 from tests.helpers import sign_in
-from workspace.models import Team
+from workspace.agents.models import Team
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}

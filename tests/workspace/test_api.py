@@ -18,8 +18,8 @@ from tests.factories import (
     UserFactory,
     XAccountFactory,
 )
+from workspace.agents.models import ApiToken
 from workspace.api.tokens import api_token_create
-from workspace.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from interactions import outbox, services
 from interactions.models import Channel, Label, Message
 from tests.factories import PASSWORD, AgentFactory, ContactFactory, InboundDMFactory, InteractionFactory
 from tests.helpers import sign_in
-from workspace.models import AuditEntry, Team
+from workspace.agents.models import AuditEntry, Team
 
 pytestmark = pytest.mark.django_db
 

@@ -206,7 +206,7 @@ def test_a_good_transcript_cursor_still_pages(client, ana):
     first = interaction.messages.get()
     older = InboundDMFactory(interaction=interaction, text="an older one")
     Message.objects.filter(pk=older.pk).update(created_at=first.created_at - timedelta(minutes=5))
-    from workspace.selectors import encode_cursor
+    from workspace.desk.selectors import encode_cursor
 
     url = reverse("workspace:contact_transcript", args=[interaction.contact_id])
     page = client.get(url, {"before": encode_cursor(first)}, headers=HX).content.decode()

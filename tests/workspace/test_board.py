@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from interactions import routing, services
 from interactions.models import Interaction, InteractionState
+from interactions.presence import presence_set
 from tests.factories import PASSWORD, AgentFactory, InteractionFactory
 from tests.helpers import sign_in
+from workspace.agents.models import AuditEntry, ChannelPresence
 from workspace.asgi import application
-from workspace.models import AuditEntry, ChannelPresence
-from workspace.services import presence_set
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -10,7 +10,7 @@ from django.test import Client
 
 from tests.factories import PASSWORD, AgentFactory
 from tests.helpers import sign_in
-from workspace.logs import KeyValueFormatter
+from workspace.infra.logs import KeyValueFormatter
 
 pytestmark = pytest.mark.django_db
 URL = "/workspace/client-errors/"
@@ -28,7 +28,7 @@ def reports(caplog):
 
 def test_a_report_is_logged_as_a_warning_with_its_ids(caplog):
     ana = AgentFactory()
-    with caplog.at_level(logging.INFO, logger="workspace.client_errors"):
+    with caplog.at_level(logging.INFO, logger="workspace.desk.client_errors"):
         response = post(sign_in(ana.username, PASSWORD), REPORT)
     assert response.status_code == 204
     [record] = reports(caplog)
@@ -47,7 +47,7 @@ def test_a_report_needs_the_csrf_token_like_any_post():
 
 
 def test_anonymous_reports_are_refused(caplog):
-    with caplog.at_level(logging.INFO, logger="workspace.client_errors"):
+    with caplog.at_level(logging.INFO, logger="workspace.desk.client_errors"):
         assert post(Client(), REPORT).status_code == 403
         assert Client().get(URL).status_code == 405
     assert reports(caplog) == []
@@ -71,7 +71,7 @@ def test_anonymous_reports_are_refused(caplog):
 )
 def test_anything_but_a_report_is_400(body, caplog):
     client = sign_in(AgentFactory().username, PASSWORD)
-    with caplog.at_level(logging.INFO, logger="workspace.client_errors"):
+    with caplog.at_level(logging.INFO, logger="workspace.desk.client_errors"):
         assert post(client, body).status_code == 400
     assert reports(caplog) == []
 

@@ -23,7 +23,7 @@ from tests.factories import (
     XAccountFactory,
 )
 from tests.helpers import sign_in
-from workspace.models import AgentNotice
+from workspace.agents.models import AgentNotice
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tests.factories import PASSWORD, AgentFactory, InteractionFactory
 from tests.helpers import sign_in
-from workspace.models import ChannelPresence
+from workspace.agents.models import ChannelPresence
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}

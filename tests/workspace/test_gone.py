@@ -13,7 +13,7 @@ from interactions import routing
 from interactions.models import Interaction, Label, Offer
 from tests.factories import PASSWORD, AgentFactory, ContactFactory, InboundDMFactory, InteractionFactory
 from tests.helpers import sign_in
-from workspace.models import ChannelPresence
+from workspace.agents.models import ChannelPresence
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/workspace/interactions/7/"}

@@ -13,9 +13,9 @@ from django.utils import timezone
 from interactions import routing
 from tests.factories import PASSWORD, AgentFactory, InteractionFactory
 from tests.helpers import sign_in
-from workspace import notifications
+from workspace.agents.models import ChannelPresence
 from workspace.asgi import application
-from workspace.models import ChannelPresence
+from workspace.infra import push
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,7 +98,7 @@ def push_from_a_forked_child() -> int:
     child = os.fork()
     if child == 0:  # never return into pytest from the child
         try:
-            notifications.group_send("agent.fork-test", {"type": "interaction.offered", "from": "child"})
+            push.group_send("agent.fork-test", {"type": "interaction.offered", "from": "child"})
             os._exit(0)
         except BaseException:
             os._exit(1)
@@ -113,8 +113,8 @@ def test_pushes_from_a_process_forked_after_the_parent_pushed_still_arrive():
     async def scenario():
         channel = await layer.new_channel()
         await layer.group_add("agent.fork-test", channel)
-        push = {"type": "interaction.offered", "from": "parent"}
-        await sync_to_async(notifications.group_send)("agent.fork-test", push)
+        message = {"type": "interaction.offered", "from": "parent"}
+        await sync_to_async(push.group_send)("agent.fork-test", message)
         first = await layer.receive(channel)
         exit_code = await sync_to_async(push_from_a_forked_child)()
         second = await asyncio.wait_for(layer.receive(channel), timeout=10)

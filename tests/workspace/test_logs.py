@@ -10,7 +10,7 @@ from interactions.models import Message
 from social import ingest
 from social.integrations.x_client import DMEvent, XUser
 from tests.factories import XAccountFactory
-from workspace.logs import JsonFormatter, KeyValueFormatter, log_event
+from workspace.infra.logs import JsonFormatter, KeyValueFormatter, log_event
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from interactions import routing
 from interactions.models import Interaction, Offer
 from tests.factories import PASSWORD, AgentFactory, ContactFactory, InboundDMFactory, InteractionFactory
 from tests.helpers import sign_in
-from workspace.models import ChannelPresence
+from workspace.agents.models import ChannelPresence
 
 pytestmark = pytest.mark.django_db
 

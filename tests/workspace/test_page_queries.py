@@ -85,7 +85,7 @@ def test_send_reads_the_transcript_once_whatever_its_length():
 
 def test_a_long_chat_shows_its_latest_messages_and_points_to_the_rest():
     """The centre renders a chat's latest CHAT_WINDOW messages, not 10,000 bubbles; the rest are a link away."""
-    from workspace.selectors import CHAT_WINDOW
+    from workspace.desk.selectors import CHAT_WINDOW
 
     ana = AgentFactory(first_name="Ana")
     client = sign_in(ana.username, PASSWORD)

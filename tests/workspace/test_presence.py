@@ -6,12 +6,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from interactions import presence
+from interactions.presence import presence_grace_seconds
+from interactions.tasks import presence_ghost_check, sign_out_ghosts
 from tests.factories import PASSWORD, AgentFactory
 from tests.helpers import sign_in
-from workspace import live, services
-from workspace.models import ChannelPresence
-from workspace.services import presence_grace_seconds
-from workspace.tasks import presence_ghost_check, sign_out_ghosts
+from workspace.agents.models import ChannelPresence
+from workspace.infra import tabs
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +25,17 @@ def test_going_not_ready_with_a_reason_from_the_header():
     assert "Not Ready — Break" in header and "Not Ready — After-call work" in header
     response = client.post("/workspace/presence/", {"channel": "twitter", "ready": "0", "reason": "break"},
                            headers={"HX-Request": "true"})  # fmt: skip
-    presence = ChannelPresence.objects.get(agent=agent, channel="twitter")
-    assert (presence.ready, presence.reason) == (False, "break")
+    row = ChannelPresence.objects.get(agent=agent, channel="twitter")
+    assert (row.ready, row.reason) == (False, "break")
     assert '<span class="reason">Break</span>' in response.content.decode()
 
 
 def test_an_agent_whose_tabs_all_closed_goes_not_ready_after_the_grace_period():
     agent = AgentFactory()
-    services.presence_set(agent=agent, channel="chat", ready=True)
-    services.presence_set(agent=agent, channel="twitter", ready=True)
-    live.tab_alive(agent.pk, "tab-1")
-    live.tab_closed(agent.pk, "tab-1")
+    presence.presence_set(agent=agent, channel="chat", ready=True)
+    presence.presence_set(agent=agent, channel="twitter", ready=True)
+    tabs.tab_alive(agent.pk, "tab-1")
+    tabs.tab_closed(agent.pk, "tab-1")
     assert presence_ghost_check(agent.pk) is False  # still within the grace period (a reload, say)
     with time_machine.travel(timezone.now() + timedelta(seconds=presence_grace_seconds() + 1)):
         assert presence_ghost_check(agent.pk) is True
@@ -44,25 +45,25 @@ def test_an_agent_whose_tabs_all_closed_goes_not_ready_after_the_grace_period():
 
 def test_an_open_tab_keeps_the_agent_ready():
     agent = AgentFactory()
-    services.presence_set(agent=agent, channel="chat", ready=True)
-    live.tab_closed(agent.pk, "old-tab")
-    live.tab_alive(agent.pk, "new-tab")
+    presence.presence_set(agent=agent, channel="chat", ready=True)
+    tabs.tab_closed(agent.pk, "old-tab")
+    tabs.tab_alive(agent.pk, "new-tab")
     with time_machine.travel(timezone.now() + timedelta(seconds=presence_grace_seconds() + 1)):
         assert presence_ghost_check(agent.pk) is False
     assert ChannelPresence.objects.get(agent=agent).ready
-    live.tab_closed(agent.pk, "new-tab")
+    tabs.tab_closed(agent.pk, "new-tab")
 
 
 def test_agents_whose_web_process_died_are_signed_out_by_the_sweep():
     ghost, present, fresh = AgentFactory(), AgentFactory(), AgentFactory()
     for agent in (ghost, present):
-        services.presence_set(agent=agent, channel="chat", ready=True)
-    live.tab_alive(present.pk, "tab-of-present")  # pings every 20 s
+        presence.presence_set(agent=agent, channel="chat", ready=True)
+    tabs.tab_alive(present.pk, "tab-of-present")  # pings every 20 s
     # The ghost's web process died: its tab never said goodbye, and the tab's liveness key lapsed.
     with time_machine.travel(timezone.now() + timedelta(seconds=presence_grace_seconds() + 1)):
-        services.presence_set(agent=fresh, channel="chat", ready=True)  # just went Ready: its socket is connecting
+        presence.presence_set(agent=fresh, channel="chat", ready=True)  # just went Ready: its socket is connecting
         assert sign_out_ghosts() == 1
     ready = dict(ChannelPresence.objects.values_list("agent_id", "ready"))
     assert ready == {ghost.pk: False, present.pk: True, fresh.pk: True}
     assert ChannelPresence.objects.get(agent=ghost).reason == "offline"
-    live.tab_closed(present.pk, "tab-of-present")
+    tabs.tab_closed(present.pk, "tab-of-present")

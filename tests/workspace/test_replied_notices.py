@@ -18,8 +18,8 @@ from interactions.models import Label
 from tests.factories import PASSWORD, AgentFactory, ContactFactory, InteractionFactory, TwitterIdentityFactory
 from tests.helpers import sign_in
 from tests.workspace.test_live_pushes import tab_headers
+from workspace.agents.models import AgentNotice
 from workspace.asgi import application
-from workspace.models import AgentNotice
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}

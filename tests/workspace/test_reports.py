@@ -19,7 +19,7 @@ from tests.factories import (
     XAccountFactory,
 )
 from tests.helpers import sign_in
-from workspace.models import Team
+from workspace.agents.models import Team
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The wrapper each Procfile process runs under (`python -m workspace.respawn COMMAND…`): a command that dies is
+"""The wrapper each Procfile process runs under (`python -m workspace.infra.respawn COMMAND…`): a command that dies is
 started again after a backoff and the log says why; SIGTERM or SIGINT stops the wrapper and its command for good."""
 
 import os
@@ -51,7 +51,7 @@ def respawn(tmp_path):
     def start(script: str = FLAKY) -> tuple[subprocess.Popen, Path]:
         starts = tmp_path / "starts"
         process = subprocess.Popen(
-            [sys.executable, "-m", "workspace.respawn", sys.executable, "-c", script, str(starts)],
+            [sys.executable, "-m", "workspace.infra.respawn", sys.executable, "-c", script, str(starts)],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True,
             start_new_session=True,
         )  # fmt: skip

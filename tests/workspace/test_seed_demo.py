@@ -6,7 +6,7 @@ from contacts.models import Contact
 from interactions.models import CannedResponse
 from social.models import XAccount
 from tests.helpers import sign_in
-from workspace.management.commands.seed_demo import DEMO_PASSWORD
+from workspace.desk.management.commands.seed_demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from interactions.models import Channel
 from tests.factories import PASSWORD, AgentFactory, UserFactory
 from tests.helpers import sign_in
-from workspace.models import ChannelPresence
+from workspace.agents.models import ChannelPresence
 
 pytestmark = pytest.mark.django_db
 

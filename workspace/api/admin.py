@@ -2,9 +2,9 @@
 
 from django.contrib import admin, messages
 
-from workspace.admin_audit import AuditedAdminMixin
+from workspace.agents.admin_audit import AuditedAdminMixin
+from workspace.agents.models import ApiToken
 from workspace.api.tokens import api_token_create
-from workspace.models import ApiToken
 
 
 @admin.register(ApiToken)

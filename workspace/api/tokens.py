@@ -5,7 +5,7 @@ import secrets
 
 from django.utils import timezone
 
-from workspace.models import ApiToken
+from workspace.agents.models import ApiToken
 
 TOKEN_PREFIX = "perch_"
 # Refresh last_used_at at most this often, so a busy client does not write on every request.

@@ -1,6 +1,6 @@
 """Read-only JSON endpoints. Each one: a bearer token, the visibility of the workspace, bounded pages.
 
-An agent's token sees what the agent sees in the workspace (workspace.selectors); a staff (supervisor) token sees
+An agent's token sees what the agent sees in the workspace (workspace.desk.selectors); a staff (supervisor) token sees
 everything, as in the admin. Objects the token may not see answer 404, exactly like objects that do not exist.
 """
 
@@ -17,7 +17,6 @@ from django.views.decorators.http import require_safe
 from contacts.models import Contact, ContactIdentity
 from contacts.selectors import contact_matches_q
 from interactions.models import Channel, Interaction, InteractionState, Message
-from workspace import selectors
 from workspace.api import serializers
 from workspace.api.openapi import (
     DEFAULT_PAGE_SIZE,
@@ -28,6 +27,7 @@ from workspace.api.openapi import (
     query_parameters,
 )
 from workspace.api.tokens import user_for_token
+from workspace.desk import selectors
 
 
 class ApiError(Exception):

@@ -11,7 +11,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
-from workspace.logs import log_event
+from workspace.infra.logs import log_event
 
 log = logging.getLogger(__name__)
 

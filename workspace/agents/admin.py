@@ -3,10 +3,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Prefetch
 
-from workspace.admin_audit import AuditedAdminMixin
-from workspace.admin_view_only import ViewOnlyAdminMixin
+from workspace.agents.admin_audit import AuditedAdminMixin
+from workspace.agents.admin_view_only import ViewOnlyAdminMixin
+from workspace.agents.models import AgentProfile, AuditEntry, ChannelPresence, Skill, Team
 from workspace.api import admin as api_token_admin  # noqa: F401  (registers API tokens)
-from workspace.models import AgentProfile, AuditEntry, ChannelPresence, Skill, Team
 
 User = get_user_model()
 

@@ -9,7 +9,7 @@ import threading
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from workspace import live
+from workspace.infra import tabs
 
 log = logging.getLogger(__name__)
 PUSH_TIMEOUT_SECONDS = 5
@@ -47,7 +47,7 @@ def agent_group(agent_id: int) -> str:
 
 def _send(group: str, event_type: str, payload: dict) -> None:
     try:
-        seq = live.next_seq(group)
+        seq = tabs.next_seq(group)
         group_send(group, {"type": event_type, "seq": seq, **payload})
     except Exception:  # a lost push is recovered by the page's resync; the database already holds the fact
         log.exception("push %s to %s failed", event_type, group)

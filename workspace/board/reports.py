@@ -15,8 +15,8 @@ from django.views.decorators.http import require_safe
 from interactions.models import Channel
 from interactions.reports import FIGURE_ROWS, ReportFilters, report_figures
 from social.models import XAccount
-from workspace import charts
-from workspace.models import Team
+from workspace.agents.models import Team
+from workspace.board import charts
 
 MAX_DAYS = 366
 

@@ -3,7 +3,7 @@ change it describes was committed (no signals: the service knows who did it and 
 
 from django.db import models
 
-from workspace.models import AuditEntry
+from workspace.agents.models import AuditEntry
 
 Verb = AuditEntry.Verb
 

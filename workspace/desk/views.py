@@ -17,9 +17,10 @@ from interactions import outbox
 from interactions import services as interaction_services
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
+from interactions.presence import presence_set
 from social.media import stored_image_type
-from workspace import selectors, services
-from workspace.forms import ContactForm, LikeForm, MarkDoneForm, PresenceForm, SendForm, SentimentForm
+from workspace.desk import selectors
+from workspace.desk.forms import ContactForm, LikeForm, MarkDoneForm, PresenceForm, SendForm, SentimentForm
 from workspace.gone import gone_text
 from workspace.health import account_health, run_checks
 
@@ -99,7 +100,7 @@ def presence(request: HttpRequest) -> HttpResponse:
         form = PresenceForm(request.POST)
         if not form.is_valid():
             return HttpResponse(form.errors.as_text(), status=400)
-        services.presence_set(agent=request.user, **form.cleaned_data)
+        presence_set(agent=request.user, **form.cleaned_data)
         if not request.htmx:
             return redirect("workspace:home")
     context = {"presences": selectors.presence_by_channel(agent=request.user), "reasons": selectors.not_ready_reasons()}

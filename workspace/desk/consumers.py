@@ -8,8 +8,10 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from workspace import live
-from workspace.notifications import SUPERVISORS_GROUP, agent_group
+from interactions.presence import presence_grace_seconds
+from interactions.tasks import presence_ghost_check
+from workspace.infra import tabs
+from workspace.infra.push import SUPERVISORS_GROUP, agent_group
 
 
 @database_sync_to_async
@@ -34,26 +36,26 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await sync_to_async(live.tab_alive)(self.agent_id, self.channel_name)
+        await sync_to_async(tabs.tab_alive)(self.agent_id, self.channel_name)
         await self.send_json({"type": "hello", "agent_id": user.pk, "seq": await self._seq()})
 
     async def disconnect(self, code):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         if hasattr(self, "agent_id"):
-            await sync_to_async(live.tab_closed)(self.agent_id, self.channel_name)
+            await sync_to_async(tabs.tab_closed)(self.agent_id, self.channel_name)
             await sync_to_async(_schedule_ghost_check)(self.agent_id)
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ping":
-            await sync_to_async(live.tab_alive)(self.agent_id, self.channel_name)
+            await sync_to_async(tabs.tab_alive)(self.agent_id, self.channel_name)
             await self.send_json({"type": "pong"})
         elif kind == "resync":
             await self.send_json({"type": "resync", "seq": await self._seq()})
 
     async def _seq(self) -> int:
-        return await sync_to_async(live.current_seq)(agent_group(self.agent_id))
+        return await sync_to_async(tabs.current_seq)(agent_group(self.agent_id))
 
     async def forward(self, event):
         """Every push goes to the browser as-is: type, seq and ids; the page fetches what it shows."""
@@ -97,7 +99,7 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "resync", "seq": await self._seq()})
 
     async def _seq(self) -> int:
-        return await sync_to_async(live.current_seq)(SUPERVISORS_GROUP)
+        return await sync_to_async(tabs.current_seq)(SUPERVISORS_GROUP)
 
     async def forward(self, event):
         await self.send_json(event)
@@ -113,7 +115,4 @@ class UnknownPathConsumer(AsyncJsonWebsocketConsumer):
 
 
 def _schedule_ghost_check(agent_id: int) -> None:
-    from workspace.services import presence_grace_seconds
-    from workspace.tasks import presence_ghost_check
-
     presence_ghost_check.apply_async((agent_id,), countdown=presence_grace_seconds())

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from workspace import consumers
+from workspace.desk import consumers
 
 websocket_urlpatterns = [
     path("ws/workspace/", consumers.WorkspaceConsumer.as_asgi()),

@@ -11,8 +11,8 @@ from django_htmx.http import trigger_client_event
 from interactions import services as interaction_services
 from interactions.errors import InteractionError
 from social.health import accounts_health
-from workspace.board_selectors import board_agents, board_queue
-from workspace.forms import ReassignForm, reassignable_agents
+from workspace.board.selectors import board_agents, board_queue
+from workspace.desk.forms import ReassignForm, reassignable_agents
 
 
 @staff_member_required

@@ -3,7 +3,7 @@ transaction as the change: the admin's change view is atomic, and deletions are 
 
 from django.db import transaction
 
-from workspace.audit import Verb, audit_record
+from workspace.agents.audit import Verb, audit_record
 
 
 class AuditedAdminMixin:

@@ -15,8 +15,8 @@ from interactions.annotations import NOTE_MAX_LENGTH
 from interactions.models import Channel, Label, Message
 from interactions.services import SENTIMENT_VALUES
 from social.media import MAX_BYTES
-from workspace import selectors
-from workspace.models import ChannelPresence
+from workspace.agents.models import ChannelPresence
+from workspace.desk import selectors
 
 IDEMPOTENCY_KEY_MAX_LENGTH = Message._meta.get_field("idempotency_key").max_length
 SEARCH_MAX_LENGTH = 200

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from interactions import routing
 from interactions.models import Channel, Interaction, InteractionState, Offer
-from workspace.models import AgentProfile, ChannelPresence
+from workspace.agents.models import AgentProfile, ChannelPresence
 
 QUEUE_ROWS_SHOWN = 100  # per channel; the count says how many more wait
 WORKING_STATES = (InteractionState.ACTIVE, InteractionState.TRANSFERRED)

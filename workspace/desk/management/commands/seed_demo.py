@@ -12,7 +12,7 @@ from interactions.models import CannedResponse, Label
 from social.models import XAccount
 from social.sandbox.models import SandboxUser
 from social.sandbox.services import sandbox_user_ensure
-from workspace.models import AgentProfile, Skill, Team
+from workspace.agents.models import AgentProfile, Skill, Team
 
 DEMO_PASSWORD = "perch-demo"
 SUPERVISOR = ("supervisor", "Sam", "Supervisor")

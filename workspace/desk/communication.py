@@ -15,9 +15,9 @@ from django_htmx.http import push_url, retarget, trigger_client_event
 
 from interactions import services as interaction_services
 from interactions.errors import InteractionError
-from workspace import selectors
-from workspace.forms import CommunicationForm, ContactMessageForm, TranscriptPageForm
-from workspace.views import _render_interaction, _workspace, agent_required
+from workspace.desk import selectors
+from workspace.desk.forms import CommunicationForm, ContactMessageForm, TranscriptPageForm
+from workspace.desk.views import _render_interaction, _workspace, agent_required
 
 
 def _contact_or_404(request, contact_id: int):

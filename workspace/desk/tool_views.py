@@ -8,9 +8,9 @@ from interactions.annotations import interaction_label_set, interaction_note_add
 from interactions.canned import canned_response_render, canned_responses_for_agent
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label
-from workspace import selectors
-from workspace.forms import LabelForm, NoteForm
-from workspace.views import _render_interaction, agent_required
+from workspace.desk import selectors
+from workspace.desk.forms import LabelForm, NoteForm
+from workspace.desk.views import _render_interaction, agent_required
 
 
 def _visible_interaction(request, interaction_id: int):

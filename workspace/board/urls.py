@@ -1,0 +1,14 @@
+from django.urls import path
+
+from workspace.board import views
+
+board_patterns = (
+    [
+        path("", views.board, name="home"),
+        path("queue/", views.board_queue_partial, name="queue"),
+        path("agents/", views.board_agents_partial, name="agents"),
+        path("health/", views.board_health_partial, name="health"),
+        path("interactions/<int:interaction_id>/reassign/", views.board_reassign, name="reassign"),
+    ],
+    "board",
+)

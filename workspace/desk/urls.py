@@ -1,0 +1,47 @@
+"""The agent's workspace, under /workspace/."""
+
+from django.urls import path
+
+from workspace.desk import client_errors, communication, tool_views, views
+
+workspace_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("presence/", views.presence, name="presence"),
+        path("offers/", views.offers, name="offers"),
+        path("offers/<int:offer_id>/accept/", views.offer_accept, name="offer_accept"),
+        path("offers/<int:offer_id>/reject/", views.offer_reject, name="offer_reject"),
+        path("interactions/", views.interaction_list, name="interaction_list"),
+        path("contacts/<int:contact_id>/", views.contact_tab, name="contact_tab"),
+        path("interactions/<int:interaction_id>/", views.interaction, name="interaction"),
+        path("interactions/<int:interaction_id>/access/", views.interaction_access, name="interaction_access"),
+        path("interactions/<int:interaction_id>/sentiment/", views.interaction_sentiment, name="interaction_sentiment"),
+        path(
+            "interactions/<int:interaction_id>/conversation/",
+            views.interaction_conversation,
+            name="interaction_conversation",
+        ),
+        path("interactions/<int:interaction_id>/send/", views.interaction_send, name="interaction_send"),
+        path("interactions/<int:interaction_id>/like/", views.interaction_like, name="interaction_like"),
+        path("interactions/<int:interaction_id>/end/", views.interaction_end, name="interaction_end"),
+        path("interactions/<int:interaction_id>/done/", views.interaction_done, name="interaction_done"),
+        path("interactions/<int:interaction_id>/notes/", tool_views.interaction_note, name="interaction_note"),
+        path("interactions/<int:interaction_id>/labels/", tool_views.interaction_labels, name="interaction_labels"),
+        path("interactions/<int:interaction_id>/canned/", tool_views.canned_responses, name="canned_responses"),
+        path("messages/<int:message_id>/retry/", views.message_retry, name="message_retry"),
+        path("messages/<int:message_id>/media/<int:index>/", views.message_media, name="message_media"),
+        path("communication/", communication.communication, name="communication"),
+        path("communication/notices/", communication.notices, name="notices"),
+        path("communication/replied/", communication.replied, name="replied"),
+        path(
+            "communication/contacts/<int:contact_id>/",
+            communication.communication_contact,
+            name="communication_contact",
+        ),
+        path("communication/contacts/<int:contact_id>/message/", communication.contact_message, name="contact_message"),
+        path("communication/contacts/<int:contact_id>/chat/", communication.contact_chat, name="contact_chat"),
+        path("contacts/<int:contact_id>/transcript/", communication.contact_transcript, name="contact_transcript"),
+        path("client-errors/", client_errors.client_error, name="client_errors"),
+    ],
+    "workspace",
+)
