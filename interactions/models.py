@@ -4,13 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from interactions.text import leading_mentions
-
-
-class Channel(models.TextChoices):
-    """The channels an agent is Ready on, and the kinds of interaction routed on them."""
-
-    CHAT = "chat", "Chat"
-    TWITTER = "twitter", "Twitter"
+from workspace.agents.models import Channel  # noqa: F401  (an interaction is routed on an agent's channel)
 
 
 class InteractionState(models.TextChoices):

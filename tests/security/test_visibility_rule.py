@@ -1,4 +1,4 @@
-"""One visibility rule for contacts (workspace.desk.selectors.visible_contacts_q), and the interactions that follow it:
+"""One visibility rule for contacts (interactions.visibility.visible_contacts_q), and the interactions that follow it:
 every page, partial, list and API endpoint gives the same answer for the same agent and contact.
 
 How Ana stands to each contact below decides; every entry point must agree with the verdict."""

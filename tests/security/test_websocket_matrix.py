@@ -144,7 +144,7 @@ def test_the_live_server_refuses_unknown_paths_and_foreign_ports_without_an_erro
 
 
 def test_pushes_about_a_reassigned_contact_reach_its_agent_now_never_the_one_who_worked_it():
-    """The websocket carries ids to the agents the rule names (workspace.desk.selectors.visible_contacts_q): when the
+    """The websocket carries ids to the agents the rule names (interactions.visibility.visible_contacts_q): when the
     customer A once served, now B's contact, writes again, B hears it and A's tab gets nothing."""
     agent_a, agent_b = AgentFactory(), AgentFactory()
     contact = ContactFactory(assigned_agent=agent_b)

@@ -3,7 +3,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
-from interactions.models import Channel
+
+class Channel(models.TextChoices):
+    """The channels an agent is Ready on, and the kinds of interaction routed on them."""
+
+    CHAT = "chat", "Chat"
+    TWITTER = "twitter", "Twitter"
 
 
 class Team(models.Model):

@@ -1,6 +1,6 @@
 """Read-only JSON endpoints. Each one: a bearer token, the visibility of the workspace, bounded pages.
 
-An agent's token sees what the agent sees in the workspace (workspace.desk.selectors); a staff (supervisor) token sees
+An agent's token sees what the agent sees in the workspace (interactions.visibility); a staff (supervisor) token sees
 everything, as in the admin. Objects the token may not see answer 404, exactly like objects that do not exist.
 """
 
@@ -15,8 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from contacts.models import Contact, ContactIdentity
-from contacts.selectors import contact_matches_q
 from interactions.models import Channel, Interaction, InteractionState, Message
+from interactions.visibility import contacts_matching, visible_contacts_q, visible_interactions_q
 from workspace.api import serializers
 from workspace.api.openapi import (
     DEFAULT_PAGE_SIZE,
@@ -27,7 +27,6 @@ from workspace.api.openapi import (
     query_parameters,
 )
 from workspace.api.tokens import user_for_token
-from workspace.desk import selectors
 
 
 class ApiError(Exception):
@@ -111,14 +110,14 @@ def _paginate(request: HttpRequest, queryset, serialize) -> dict:
 
 def _interactions(user):
     interactions = Interaction.objects.select_related("contact", "x_account", "agent", "disposition")
-    return interactions if user.is_staff else interactions.filter(selectors.visible_interactions_q(agent=user))
+    return interactions if user.is_staff else interactions.filter(visible_interactions_q(agent=user))
 
 
 def _contacts(user):
     contacts = Contact.objects.select_related("assigned_agent").prefetch_related(
         Prefetch("identities", queryset=ContactIdentity.objects.order_by("channel", "id"))
     )
-    return contacts if user.is_staff else contacts.filter(selectors.visible_contacts_q(agent=user))
+    return contacts if user.is_staff else contacts.filter(visible_contacts_q(agent=user))
 
 
 def _choice(request: HttpRequest, name: str, choices) -> str:
@@ -171,8 +170,8 @@ def contact_list(request: HttpRequest, user) -> dict:
         raise ApiError(400, "q must not contain NUL characters.")  # PostgreSQL refuses them in text
     if len(query) > MAX_QUERY_LENGTH:
         raise ApiError(400, f"q is at most {MAX_QUERY_LENGTH} characters.")
-    if query := query.strip().lstrip("@"):
-        contacts = contacts.filter(pk__in=Contact.objects.filter(contact_matches_q(query=query)).values("pk"))
+    if query.strip():
+        contacts = contacts.filter(pk__in=contacts_matching(Contact.objects.all(), query=query).values("pk"))
     return _paginate(request, contacts, serializers.contact)
 
 

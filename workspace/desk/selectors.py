@@ -8,10 +8,15 @@ from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from contacts.models import Contact
-from contacts.selectors import contact_matches_q
-from interactions.models import OPEN_STATES, Channel, Interaction, InteractionNote, InteractionState, Message, Offer
+from interactions.models import Channel, Interaction, InteractionNote, Message, Offer
 from interactions.routing import sticky_wait
 from interactions.text import leading_mentions
+from interactions.visibility import (
+    NOT_DONE,
+    contacts_matching,
+    visible_contacts,
+    visible_interactions_q,
+)
 from workspace.agents.audit import Verb, audit_entries_about
 from workspace.agents.models import AgentNotice, ChannelPresence
 
@@ -32,48 +37,6 @@ def not_ready_reasons() -> list[tuple[str, str]]:
     """The reasons an agent picks from the header (signing out is set by Perch, not picked)."""
     excluded = {"", ChannelPresence.NotReadyReason.OFFLINE}
     return [(value, label) for value, label in ChannelPresence.NotReadyReason.choices if value not in excluded]
-
-
-# --- Who may see what: one rule for contacts, and an interaction goes with its contact -------------------------
-NOT_DONE = (*OPEN_STATES, InteractionState.ENDED)  # an interaction stays its agent's work until Mark Done
-
-
-def _contact_visibility(*, agent, via: str) -> Q:
-    """The rule of visible_contacts_q, written once: `via` is the path from the model queried to its contact."""
-    to = f"{via}__" if via else ""
-    in_hand = Interaction.objects.filter(agent=agent, state__in=NOT_DONE).values("contact_id")
-    offered = Offer.objects.filter(agent=agent, state=Offer.State.OFFERED, expires_at__gt=timezone.now())
-    return (
-        Q(**{f"{to}assigned_agent": agent})
-        | Q(**{f"{to}assigned_agent__isnull": True})
-        | Q(**{f"{to}pk__in": in_hand})
-        | Q(**{f"{to}pk__in": offered.values("interaction__contact_id")})
-    )
-
-
-def visible_contacts_q(*, agent) -> Q:
-    """THE rule for which contacts an agent (or a staff user in the workspace) may see and edit. Deny by default;
-    a contact is visible to an agent when it is
-      - assigned to the agent (their Assigned Contacts), or
-      - unassigned (the shared pool the Communication tab lists to every agent: a new customer, or one whose agent
-        a supervisor removed), or
-      - the contact of an interaction that is the agent's and not yet marked done, or is offered to them right now.
-    Nothing else: having worked a contact once gives no access. When a supervisor reassigns a contact to another
-    agent, its former agent loses it, with all its past interactions, once they have marked their last one done.
-    Every page, partial, list, search, image and the API go through this rule (and visible_interactions_q, which
-    follows it); the websocket carries ids only, and the pages it makes the browser fetch go through it too."""
-    return _contact_visibility(agent=agent, via="")
-
-
-def visible_interactions_q(*, agent) -> Q:
-    """An interaction is visible exactly when its contact is (visible_contacts_q): the Conversation tab and the
-    Communication tab show a visible contact's every interaction anyway, so the two rules cannot disagree. Seeing
-    is not acting: only the interaction's own agent sends, ends or marks it done (interactions.services)."""
-    return _contact_visibility(agent=agent, via="contact")
-
-
-def visible_contacts(*, agent):
-    return Contact.objects.filter(visible_contacts_q(agent=agent))
 
 
 def agent_open_interactions(*, agent):
@@ -240,11 +203,7 @@ def unassigned_contacts(*, agent):
 
 def search_contacts(*, agent, query: str):
     """Visible contacts whose name, X handle, X id or message text match."""
-    query = query.strip().lstrip("@")
-    if not query:
-        return Contact.objects.none()
-    ids = visible_contacts(agent=agent).filter(contact_matches_q(query=query)).values("id").distinct()
-    ids = ids[:CONTACT_LIST_LIMIT]
+    ids = contacts_matching(visible_contacts(agent=agent), query=query).values("id")[:CONTACT_LIST_LIMIT]
     return Contact.objects.filter(id__in=ids).prefetch_related("identities").order_by("display_name", "id")
 
 

@@ -11,13 +11,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import push_url, reselect, reswap, retarget, trigger_client_event
 
-from contacts.selectors import contact_history
 from contacts.services import contact_update
 from interactions import outbox
 from interactions import services as interaction_services
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
 from interactions.presence import presence_set
+from interactions.selectors import contact_history
 from social.media import stored_image_type
 from workspace.desk import selectors
 from workspace.desk.forms import ContactForm, LikeForm, MarkDoneForm, PresenceForm, SendForm, SentimentForm

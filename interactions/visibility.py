@@ -1,0 +1,62 @@
+"""Who may see what: one rule for contacts, and an interaction goes with its contact. Every screen, the API and the
+pages the websocket makes a browser fetch ask here."""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from contacts.models import Contact
+from interactions.models import OPEN_STATES, Interaction, InteractionState, Offer
+
+NOT_DONE = (*OPEN_STATES, InteractionState.ENDED)  # an interaction stays its agent's work until Mark Done
+
+
+def _contact_visibility(*, agent, via: str) -> Q:
+    """The rule of visible_contacts_q, written once: `via` is the path from the model queried to its contact."""
+    to = f"{via}__" if via else ""
+    in_hand = Interaction.objects.filter(agent=agent, state__in=NOT_DONE).values("contact_id")
+    offered = Offer.objects.filter(agent=agent, state=Offer.State.OFFERED, expires_at__gt=timezone.now())
+    return (
+        Q(**{f"{to}assigned_agent": agent})
+        | Q(**{f"{to}assigned_agent__isnull": True})
+        | Q(**{f"{to}pk__in": in_hand})
+        | Q(**{f"{to}pk__in": offered.values("interaction__contact_id")})
+    )
+
+
+def visible_contacts_q(*, agent) -> Q:
+    """THE rule for which contacts an agent (or a staff user in the workspace) may see and edit. Deny by default;
+    a contact is visible to an agent when it is
+      - assigned to the agent (their Assigned Contacts), or
+      - unassigned (the shared pool the Communication tab lists to every agent: a new customer, or one whose agent
+        a supervisor removed), or
+      - the contact of an interaction that is the agent's and not yet marked done, or is offered to them right now.
+    Nothing else: having worked a contact once gives no access. When a supervisor reassigns a contact to another
+    agent, its former agent loses it, with all its past interactions, once they have marked their last one done.
+    Every page, partial, list, search, image and the API go through this rule (and visible_interactions_q, which
+    follows it); the websocket carries ids only, and the pages it makes the browser fetch go through it too."""
+    return _contact_visibility(agent=agent, via="")
+
+
+def visible_interactions_q(*, agent) -> Q:
+    """An interaction is visible exactly when its contact is (visible_contacts_q): the Conversation tab and the
+    Communication tab show a visible contact's every interaction anyway, so the two rules cannot disagree. Seeing
+    is not acting: only the interaction's own agent sends, ends or marks it done (interactions.services)."""
+    return _contact_visibility(agent=agent, via="contact")
+
+
+def visible_contacts(*, agent):
+    return Contact.objects.filter(visible_contacts_q(agent=agent))
+
+
+def contacts_matching(contacts, *, query: str):
+    """Those of `contacts` whose name, X handle, X id or message text match the query (stripped, @-less; an empty
+    query matches none): the Communication tab's search and the API's `?q=` both ask here."""
+    query = query.strip().lstrip("@")
+    if not query:
+        return contacts.none()
+    return contacts.filter(
+        Q(display_name__icontains=query)
+        | Q(identities__handle__icontains=query)
+        | Q(identities__external_id=query)
+        | Q(interactions__messages__text__icontains=query)
+    ).distinct()
