@@ -13,10 +13,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from interactions.models import Interaction, Message, Offer
-
-# The same cut-offs as the sentiment picker in the Conversation tab.
-NEGATIVE_AT_OR_BELOW = -0.5
-POSITIVE_AT_OR_ABOVE = 0.3
+from interactions.sentiment import NEGATIVE_AT_OR_BELOW, POSITIVE_AT_OR_ABOVE
 
 
 @dataclass(frozen=True)

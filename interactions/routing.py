@@ -28,13 +28,13 @@ from django.utils import timezone
 
 from interactions.language import detect_language
 from interactions.models import Channel, Interaction, InteractionState, Message, Offer, RoutingRule
+from interactions.sentiment import sentiment_band
 from workspace.agents.models import AgentProfile, Team
 from workspace.infra.logs import log_event
 from workspace.infra.push import notify_agent, notify_board
 
 log = logging.getLogger(__name__)
 
-NEGATIVE_SENTIMENT = -0.5
 NEGATIVE_BOOST = 10
 VIP_BOOST = 20
 BATCH = 200
@@ -116,7 +116,7 @@ def prioritise(interaction: Interaction) -> None:
     text = _first_text(interaction)
     interaction.language = interaction.language or detect_language(text)
     priority, team, skills = 0, None, set()
-    if interaction.sentiment is not None and interaction.sentiment <= NEGATIVE_SENTIMENT:
+    if interaction.sentiment is not None and sentiment_band(interaction.sentiment) == "negative":
         priority += NEGATIVE_BOOST  # "a negative comment is handled immediately"
     if interaction.contact.is_vip:
         priority += VIP_BOOST

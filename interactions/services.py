@@ -21,6 +21,7 @@ from interactions.models import (
     Offer,
 )
 from interactions.routing import reoffer_cooldown, request_routing
+from interactions.sentiment import BAND_SCORES
 from workspace.agents.audit import Verb, audit_record
 from workspace.agents.models import AgentProfile
 from workspace.agents.notices import notices_clear
@@ -176,17 +177,14 @@ def interaction_mark_done(
     return interaction
 
 
-SENTIMENT_VALUES = {"negative": -0.8, "neutral": 0.0, "positive": 0.8}
-
-
 @transaction.atomic
 def interaction_set_sentiment(*, interaction_id: int, agent, sentiment: str) -> Interaction:
     """The agent knows better than the detector: their sentiment sticks and the queue is re-prioritised."""
     interaction = _locked(interaction_id)
     _check_owner(interaction, agent, action="change the sentiment of")
-    if sentiment not in SENTIMENT_VALUES:
+    if sentiment not in BAND_SCORES:
         raise InteractionError(f"Unknown sentiment {sentiment!r}: choose negative, neutral or positive.")
-    interaction.sentiment, interaction.sentiment_overridden = SENTIMENT_VALUES[sentiment], True
+    interaction.sentiment, interaction.sentiment_overridden = BAND_SCORES[sentiment], True
     interaction.save(update_fields=["sentiment", "sentiment_overridden"])
     return interaction
 

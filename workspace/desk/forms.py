@@ -13,7 +13,7 @@ from django.core.validators import MaxLengthValidator
 from contacts.models import Contact, ContactIdentity, IdentityChannel
 from interactions.annotations import NOTE_MAX_LENGTH
 from interactions.models import Channel, Label, Message
-from interactions.services import SENTIMENT_VALUES
+from interactions.sentiment import BAND_SCORES
 from social.media import MAX_BYTES
 from workspace.agents.models import ChannelPresence
 from workspace.desk import selectors
@@ -129,7 +129,7 @@ class MarkDoneForm(RefusingForm):
 
 class SentimentForm(RefusingForm):
     sentiment = forms.ChoiceField(
-        choices=[(value, value.capitalize()) for value in SENTIMENT_VALUES],
+        choices=[(value, value.capitalize()) for value in BAND_SCORES],
         error_messages={"required": "Pick a sentiment: negative, neutral or positive.",
                         "invalid_choice": "Pick a sentiment: negative, neutral or positive."},
     )  # fmt: skip
