@@ -30,7 +30,8 @@ def _contact_or_404(request, contact_id: int):
 def _contact_context(request, contact, **extra) -> dict:
     return {
         "contact": contact,
-        "transcript": selectors.contact_transcript(contact=contact),
+        "assigned_to_you": contact.assigned_agent_id == request.user.pk,
+        "transcript": selectors.contact_transcript(agent=request.user, contact=contact),
         "idempotency_key": uuid.uuid4().hex,
         **extra,
     }
@@ -85,10 +86,13 @@ def contact_transcript(request: HttpRequest, contact_id: int) -> HttpResponse:
         context = {"contact": contact, "transcript_error": form.refusal()}
         if request.htmx:
             return render(request, "workspace/partials/_transcript_refused.html", context, status=422)
-        context["transcript"] = selectors.contact_transcript(contact=contact)
+        context["transcript"] = selectors.contact_transcript(agent=request.user, contact=contact)
         return _workspace(request, context={**context, "right_tab": "conversation"}, status=422)
     before = form.cleaned_data["before"]
-    context = {"contact": contact, "transcript": selectors.contact_transcript(contact=contact, before=before)}
+    context = {
+        "contact": contact,
+        "transcript": selectors.contact_transcript(agent=request.user, contact=contact, before=before),
+    }
     if not request.htmx:
         return _workspace(request, context={**context, "right_tab": "conversation"})
     template = "_transcript_page.html" if before else "_transcript.html"

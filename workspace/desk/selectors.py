@@ -1,6 +1,7 @@
 """Reads for the agent workspace. Each takes the agent: an agent sees only what is theirs."""
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -8,7 +9,7 @@ from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from contacts.models import Contact
-from interactions.models import Channel, Interaction, InteractionNote, Message, Offer
+from interactions.models import Channel, Interaction, InteractionNote, InteractionState, Message, Offer
 from interactions.routing import sticky_wait
 from interactions.text import leading_mentions
 from interactions.visibility import (
@@ -62,6 +63,27 @@ def live_offers(*, agent):
     )
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """What the screen offers an agent on an interaction they can see. Seeing is not acting: only its own agent
+    works it, and interactions.services refuses anyone else anyway; this only keeps the screen from offering it."""
+
+    work: bool  # theirs: sentiment, Retry of a failed send, the "taken from you" watch
+    compose: bool  # Send, Reply, Like, a note: theirs and active
+    mark_done: bool  # theirs and ended
+    label: bool  # theirs and not yet done
+
+
+def allowed_on(*, agent, interaction: Interaction) -> Allowed:
+    work = interaction.agent_id == agent.pk
+    return Allowed(
+        work=work,
+        compose=work and interaction.state == InteractionState.ACTIVE,
+        mark_done=work and interaction.state == InteractionState.ENDED,
+        label=work and interaction.state != InteractionState.DONE,
+    )
+
+
 CHAT_WINDOW = 200  # the centre shows a chat's latest messages; the right panel's Conversation tab pages the rest
 
 
@@ -75,7 +97,10 @@ def interaction_for_agent(*, agent, interaction_id: int, with_messages: bool = T
         .select_related("contact", "x_account", "agent")
         .first()
     )
-    if found is None or not with_messages:
+    if found is None:
+        return None
+    found.allowed = allowed_on(agent=agent, interaction=found)
+    if not with_messages:
         return found
     # The transcript names the agent who wrote each outbound message: joined here, not one query per message.
     messages = Message.objects.filter(interaction=found).select_related("author_agent")
@@ -227,7 +252,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
-def contact_transcript(*, contact, before: str = "", limit: int = TRANSCRIPT_PAGE) -> dict:
+def contact_transcript(*, agent, contact, before: str = "", limit: int = TRANSCRIPT_PAGE) -> dict:
     """All DMs and tweets with the contact across every interaction, newest first, one page at a time:
     two queries whatever the length of the history (the page, plus one row to know whether there is more)."""
     messages = (
@@ -243,6 +268,8 @@ def contact_transcript(*, contact, before: str = "", limit: int = TRANSCRIPT_PAG
     page = list(messages[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
+    for message in page:  # the outbox's rule for Retry: a failed send of an interaction that is the agent's
+        message.retry_allowed = message.delivery == Message.Delivery.FAILED and message.interaction.agent_id == agent.pk
     return {"messages": page, "older": encode_cursor(page[-1]) if more else ""}
 
 

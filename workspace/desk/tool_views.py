@@ -10,7 +10,7 @@ from interactions.errors import InteractionError, NotYours
 from interactions.models import Label
 from workspace.desk import selectors
 from workspace.desk.forms import LabelForm, NoteForm
-from workspace.desk.views import _render_interaction, agent_required
+from workspace.desk.views import Refused, _render_interaction, agent_required, interaction_action
 
 
 def _visible_interaction(request, interaction_id: int):
@@ -35,21 +35,15 @@ def canned_responses(request: HttpRequest, interaction_id: int) -> JsonResponse:
 
 @require_POST
 @agent_required
+@interaction_action(error_at_composer=True, draft_field="text")
 def interaction_note(request: HttpRequest, interaction_id: int) -> HttpResponse:
     """Add a private note: stored and shown in the transcript, never sent to X. A refusal shows beside Send."""
     form = NoteForm(request.POST)
     if not form.is_valid():
-        return _render_interaction(request, interaction_id, status=422, draft=form.typed("text"),
-                                   error=form.refusal(), error_at_composer=True)  # fmt: skip
+        raise Refused(form.refusal())
     text, key = form.cleaned_data["text"], form.cleaned_data["idempotency_key"]
-    try:
-        interaction_note_add(interaction_id=interaction_id, agent=request.user, text=text,
-                             idempotency_key=f"{key}-note" if key else None)  # fmt: skip
-    except NotYours as exc:
-        raise Http404(str(exc)) from exc
-    except InteractionError as exc:
-        return _render_interaction(request, interaction_id, status=422, draft=text, error=str(exc),
-                                   error_at_composer=True)  # fmt: skip
+    interaction_note_add(interaction_id=interaction_id, agent=request.user, text=text,
+                         idempotency_key=f"{key}-note" if key else None)  # fmt: skip
     return _render_interaction(request, interaction_id)
 
 

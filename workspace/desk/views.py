@@ -1,4 +1,5 @@
 import uuid
+from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -37,6 +38,41 @@ def agent_required(view):
     return wrapped
 
 
+class Refused(Exception):
+    """A form's refusal inside an interaction_action view, with what to show beside it (e.g. error_at_done=True)."""
+
+    def __init__(self, message: str, **shown):
+        super().__init__(message)
+        self.shown = shown
+
+
+def interaction_action(*, status: int = 422, draft_field: str = "", **shown):
+    """The one shape of every action on an interaction. Someone else's interaction is a 404, never a hint that it
+    exists; a refusal, the form's (Refused, 422) or the service's (InteractionError, `status`), shows the
+    interaction again with the reason in words. `shown` says where (error_at_composer=True: beside Send), and
+    `draft_field` keeps what was typed there, so a refusal never loses a draft."""
+
+    def decorate(view):
+        @wraps(view)
+        def run(request, interaction_id: int, *args, **kwargs):
+            try:
+                return view(request, interaction_id, *args, **kwargs)
+            except NotYours as exc:
+                raise Http404(str(exc)) from exc
+            except (Refused, InteractionError) as exc:
+                extra = dict(shown)
+                if draft_field:
+                    extra["draft"] = str(request.POST.get(draft_field, "")).replace("\x00", "")
+                if isinstance(exc, Refused):
+                    extra.update(exc.shown)
+                code = 422 if isinstance(exc, Refused) else status
+                return _render_interaction(request, interaction_id, status=code, error=str(exc), **extra)
+
+        return run
+
+    return decorate
+
+
 def _conversation_context(request, interaction, **extra) -> dict:
     """What the interaction partial needs: the conversation, a fresh idempotency key for the next Send,
     the tweet a reply answers by default (the customer's latest), and the disposition labels."""
@@ -65,7 +101,7 @@ def _render_interaction(request, interaction_id: int, *, status=200, **extra) ->
         response = _workspace(request, context=context, status=status)
     else:
         response = render(request, "workspace/partials/_interaction.html", context, status=status)
-        if extra.get("error_at_composer") and found.agent_id == request.user.pk and found.state == "active":
+        if extra.get("error_at_composer") and found.allowed.compose:
             # Said once, in the composer: only its error line is swapped, so the header does not move and the draft,
             # an attached image and the reply target stay as the agent left them (nothing was kept under the key).
             line = f"#composer-error-{found.pk}"
@@ -154,79 +190,58 @@ def interaction_conversation(request: HttpRequest, interaction_id: int) -> HttpR
 
 @require_POST
 @agent_required
+@interaction_action(error_at_composer=True, draft_field="text")
 def interaction_send(request: HttpRequest, interaction_id: int) -> HttpResponse:
     """Write a message + Send: a DM, or a public reply to one tweet; the outbox sends it after commit.
     A refusal (the form's or the outbox's) is shown beside Send, with the draft kept."""
     form = SendForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _render_interaction(request, interaction_id, status=422, draft=form.typed("text"),
-                                   error=form.refusal(), error_at_composer=True)  # fmt: skip
+        raise Refused(form.refusal())
     data = form.cleaned_data
-    try:
-        found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id, with_messages=False)
-        if found is None:
-            raise Http404("No such interaction.")
-        if found.kind == "twitter":
-            outbox.outbox_reply(interaction_id=interaction_id, agent=request.user, text=data["text"],
-                                image=data["image"], in_reply_to_tweet_id=data["in_reply_to_tweet_id"],
-                                idempotency_key=form.key())  # fmt: skip
-        else:
-            outbox.outbox_send_dm(interaction_id=interaction_id, agent=request.user, text=data["text"],
-                                  image=data["image"], idempotency_key=form.key())  # fmt: skip
-    except NotYours as exc:
-        raise Http404(str(exc)) from exc
-    except InteractionError as exc:
-        return _render_interaction(request, interaction_id, status=422, draft=data["text"], error=str(exc),
-                                   error_at_composer=True)  # fmt: skip
+    found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id, with_messages=False)
+    if found is None:
+        raise Http404("No such interaction.")
+    if found.kind == "twitter":
+        outbox.outbox_reply(interaction_id=interaction_id, agent=request.user, text=data["text"], image=data["image"],
+                            in_reply_to_tweet_id=data["in_reply_to_tweet_id"], idempotency_key=form.key())  # fmt: skip
+    else:
+        outbox.outbox_send_dm(interaction_id=interaction_id, agent=request.user, text=data["text"],
+                              image=data["image"], idempotency_key=form.key())  # fmt: skip
     return _render_interaction(request, interaction_id)
 
 
 @require_POST
 @agent_required
+@interaction_action()
 def interaction_like(request: HttpRequest, interaction_id: int) -> HttpResponse:
     form = LikeForm(request.POST)
     if not form.is_valid():
-        return _render_interaction(request, interaction_id, status=422, error=form.refusal())
-    try:
-        outbox.outbox_like(interaction_id=interaction_id, agent=request.user, tweet_id=form.cleaned_data["tweet_id"],
-                           idempotency_key=form.key())  # fmt: skip
-    except NotYours as exc:
-        raise Http404(str(exc)) from exc
-    except InteractionError as exc:
-        return _render_interaction(request, interaction_id, status=422, error=str(exc))
+        raise Refused(form.refusal())
+    outbox.outbox_like(interaction_id=interaction_id, agent=request.user, tweet_id=form.cleaned_data["tweet_id"],
+                       idempotency_key=form.key())  # fmt: skip
     return _render_interaction(request, interaction_id)
 
 
 @require_POST
 @agent_required
+@interaction_action(status=409)
 def interaction_end(request: HttpRequest, interaction_id: int) -> HttpResponse:
-    try:
-        interaction_services.interaction_end(interaction_id=interaction_id, agent=request.user)
-    except NotYours as exc:
-        raise Http404(str(exc)) from exc
-    except InteractionError as exc:
-        return _render_interaction(request, interaction_id, status=409, error=str(exc))
+    interaction_services.interaction_end(interaction_id=interaction_id, agent=request.user)
     return trigger_client_event(_render_interaction(request, interaction_id), "perch:interactions.changed")
 
 
 @require_POST
 @agent_required
+@interaction_action(status=409)
 def interaction_done(request: HttpRequest, interaction_id: int) -> HttpResponse:
     form = MarkDoneForm(request.POST)
     if not form.is_valid():  # never done without the disposition the agent picked: asked again, with what they wrote
-        return _render_interaction(
-            request, interaction_id, status=422, error=form.refusal(), error_at_done=True,
-            done_note=form.typed("note"), done_disposition=form.typed("disposition"),
-        )  # fmt: skip
+        raise Refused(form.refusal(), error_at_done=True, done_note=form.typed("note"),
+                      done_disposition=form.typed("disposition"))  # fmt: skip
     disposition = form.cleaned_data["disposition"]
-    try:
-        interaction_services.interaction_mark_done(
-            interaction_id=interaction_id, agent=request.user, disposition=disposition, note=form.cleaned_data["note"]
-        )
-    except NotYours as exc:
-        raise Http404(str(exc)) from exc
-    except InteractionError as exc:
-        return _render_interaction(request, interaction_id, status=409, error=str(exc))
+    interaction_services.interaction_mark_done(
+        interaction_id=interaction_id, agent=request.user, disposition=disposition, note=form.cleaned_data["note"]
+    )
     if not request.htmx:
         return redirect("workspace:home")
     response = render(request, "workspace/partials/_done.html", {"disposition": disposition})  # + the right panel reset
@@ -333,20 +348,16 @@ def message_retry(request: HttpRequest, message_id: int) -> HttpResponse:
 
 @require_POST
 @agent_required
+@interaction_action()
 def interaction_sentiment(request: HttpRequest, interaction_id: int) -> HttpResponse:
     if selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id, with_messages=False) is None:
         raise Http404("No such interaction.")  # deny first: someone else's interaction is 404 whatever was posted
     form = SentimentForm(request.POST)
     if not form.is_valid():
-        return _render_interaction(request, interaction_id, status=422, error=form.refusal())
-    try:
-        interaction_services.interaction_set_sentiment(
-            interaction_id=interaction_id, agent=request.user, sentiment=form.cleaned_data["sentiment"]
-        )
-    except NotYours as exc:
-        raise Http404(str(exc)) from exc
-    except InteractionError as exc:
-        return _render_interaction(request, interaction_id, status=422, error=str(exc))
+        raise Refused(form.refusal())
+    interaction_services.interaction_set_sentiment(
+        interaction_id=interaction_id, agent=request.user, sentiment=form.cleaned_data["sentiment"]
+    )
     return redirect("workspace:interaction", interaction_id=interaction_id)
 
 
