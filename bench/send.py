@@ -64,7 +64,7 @@ def main(n: int = 200) -> None:
     from contacts.models import Contact, ContactIdentity
     from interactions.models import Interaction, Message
     from social import sending
-    from social.ingest import conversation_id_for
+    from social.integrations.x_payloads import conversation_id_for
     from social.models import XAccount
     from workspace.celery import app as celery_app
     from workspace.models import AgentProfile

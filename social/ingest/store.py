@@ -17,14 +17,15 @@ from contacts.services import contact_identify_x_user
 from interactions import routing
 from interactions.models import OPEN_STATES, Channel, Interaction, Message
 from interactions.sentiment import sentiment_score
-from social import ingest_batch, sending
+from social import sending
+from social.ingest import batch as ingest_batch
 from social.integrations.x_client import DMEvent, Tweet, XUser
 from social.integrations.x_payloads import conversation_id_for, storable, storable_json
 from social.models import RejectedEvent, XAccount
 from workspace.logs import log_event
 from workspace.notifications import notify_agent
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("social.ingest")  # the logger operators filter ingest's events by
 
 
 @dataclass
