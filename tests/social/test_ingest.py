@@ -8,7 +8,8 @@ from django.db import connection
 from contacts.models import ContactIdentity
 from interactions.models import Channel, Interaction, InteractionState, Message
 from social import ingest
-from social.ingest import store
+from social.ingest import dms, store
+from social.ingest.threads import dm_thread_key
 from social.integrations.x_client import DMEvent, Tweet, XUser
 from social.models import RejectedEvent
 from tests.factories import XAccountFactory
@@ -33,7 +34,7 @@ def dm(event_id, sender, text="Hello", other=BRAND):
         event_type="MessageCreate",
         text=text,
         sender_id=sender,
-        conversation_id=store.conversation_id_for(sender, other),
+        conversation_id=dm_thread_key(sender, other),
         created_at=WHEN,
         participant_ids=(sender, other),
     )
@@ -186,12 +187,10 @@ def test_a_page_of_100_new_customers_costs_a_flat_number_of_queries(account, dja
 def test_a_page_whose_batch_meets_a_concurrent_writer_is_ingested_one_by_one(account, monkeypatch):
     from django.db import IntegrityError
 
-    from social.ingest import batch as ingest_batch
-
     def concurrent_writer(**kwargs):  # injected fault: another worker stored one of these rows first
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(ingest_batch, "ingest_customer_dms", concurrent_writer)
+    monkeypatch.setattr(dms, "ingest_customer_dms", concurrent_writer)
     events = [dm("2000000000000000001", MAYA.id), dm("2000000000000000002", TOM.id, "Hi there")]
     result = ingest.ingest_dm_events(account=account, events=events, users=USERS)
     assert len(result.created) == 2 and Interaction.objects.count() == 2
@@ -216,8 +215,6 @@ def test_an_agents_own_reading_of_the_sentiment_stands_when_angrier_messages_arr
 def test_a_value_the_database_refuses_costs_only_its_own_event(account, monkeypatch):
     from django.db import DataError
 
-    from social.ingest import batch as ingest_batch
-
     identify = store.contact_identify_x_user
 
     def refuses_maya(**person):  # injected fault: the database refuses a value of Maya's (as PostgreSQL does)
@@ -228,7 +225,7 @@ def test_a_value_the_database_refuses_costs_only_its_own_event(account, monkeypa
     def refuses_the_page(**kwargs):
         raise DataError("value too long for type character varying(100)")
 
-    monkeypatch.setattr(ingest_batch, "contacts_identify_x_users", refuses_the_page)
+    monkeypatch.setattr(store, "contacts_identify_x_users", refuses_the_page)
     monkeypatch.setattr(store, "contact_identify_x_user", refuses_maya)
     events = [dm("2000000000000000001", MAYA.id), dm("2000000000000000002", TOM.id, "Hi there")]
     result = ingest.ingest_dm_events(account=account, events=events, users=USERS)
