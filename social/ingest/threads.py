@@ -19,9 +19,12 @@ def dm_thread_key(user_a_id: str, user_b_id: str) -> str:
 
 
 def dm_thread(account: XAccount, event: DMEvent) -> str:
-    """The thread of a DM: the conversation X names, else the one of its sender and the other participant."""
-    others = [p for p in event.participant_ids if p != account.x_user_id]
-    return event.conversation_id or dm_thread_key(event.sender_id, others[0] if others else "0")
+    """The thread of a DM: the conversation X names (v2 events do), else the brand's with the other person
+    (Account Activity events name none)."""
+    if event.conversation_id:
+        return event.conversation_id
+    others = [p for p in (event.sender_id, *event.participant_ids) if p and p != account.x_user_id]
+    return dm_thread_key(account.x_user_id, others[0] if others else "0")
 
 
 @dataclass(frozen=True)

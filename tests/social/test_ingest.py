@@ -93,6 +93,22 @@ def test_brand_dms_sent_from_x_are_outbound_messages_not_work(account):
     assert (out.direction, out.delivery) == ("out", "sent")
 
 
+def test_dms_whose_event_names_no_conversation_join_the_brands_thread_with_the_customer(account):
+    # Account Activity deliveries (and a v2 event without dm_conversation_id) name no conversation.
+    unnamed = [
+        DMEvent(id="2000000000000000002", event_type="MessageCreate", text="Any news?", sender_id=MAYA.id,
+                conversation_id="", created_at=WHEN, participant_ids=(MAYA.id, BRAND)),
+        DMEvent(id="2000000000000000003", event_type="MessageCreate", text="On it", sender_id=BRAND,
+                conversation_id="", created_at=WHEN, participant_ids=(BRAND, MAYA.id)),
+    ]  # fmt: skip
+    ingest.ingest_dm_events(account=account, events=[dm("2000000000000000001", MAYA.id)], users=USERS)
+    ingest.ingest_dm_events(account=account, events=unnamed[:1], users=USERS)  # the batch path
+    ingest.ingest_dm_events(account=account, events=unnamed[1:], users=USERS)  # the one-by-one path
+    interaction = Interaction.objects.get()
+    assert interaction.thread_key == dm_thread_key(BRAND, MAYA.id) == f"{BRAND}-{MAYA.id}"
+    assert interaction.messages.count() == 3
+
+
 def test_a_changed_handle_updates_the_identity(account):
     ingest.ingest_dm_events(account=account, events=[dm("2000000000000000001", MAYA.id)], users=USERS)
     renamed = {MAYA.id: XUser(id=MAYA.id, username="maya_p", name="Maya P.")}
