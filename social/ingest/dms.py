@@ -8,23 +8,20 @@ event.
 
 from dataclasses import asdict
 
-from django.utils import timezone
-
 from interactions.models import Channel, Interaction, Message
 from interactions.sentiment import sentiment_score
 from social import sending
 from social.ingest.store import (
     IngestResult,
     Planned,
-    author_of,
     identify,
     identify_all,
     in_batch,
-    media_of,
+    message_fields,
     once,
     open_interaction,
     route_new_work,
-    store,
+    store_message,
     store_page,
     unseen,
 )
@@ -52,14 +49,10 @@ def ingest_dm_events(*, account: XAccount, events: list[DMEvent], users: dict[st
 
 
 def _dm_fields(event: DMEvent, users: dict[str, XUser]) -> dict:
-    return {
-        "kind": Message.Kind.DM,
-        "external_id": event.id,
-        "text": event.text,
-        "media": media_of(event.media),
-        "created_at": event.created_at or timezone.now(),
-        "author": author_of(users.get(event.sender_id), event.sender_id),
-    }
+    return message_fields(
+        kind=Message.Kind.DM, external_id=event.id, text=event.text, media=event.media, created_at=event.created_at,
+        author_id=event.sender_id, users=users,
+    )  # fmt: skip
 
 
 def ingest_customer_dms(
@@ -105,7 +98,7 @@ def _ingest_dm(account: XAccount, event: DMEvent, users: dict[str, XUser], resul
         if interaction is None:
             result.skipped += 1
             return
-        store(
+        store_message(
             interaction,
             result,
             direction=Message.Direction.OUTBOUND,
@@ -118,7 +111,7 @@ def _ingest_dm(account: XAccount, event: DMEvent, users: dict[str, XUser], resul
     interaction = open_interaction(
         account=account, kind=Channel.CHAT, thread_key=thread, contact_id=identity.contact_id
     )
-    store(
+    store_message(
         interaction,
         result,
         direction=Message.Direction.INBOUND,

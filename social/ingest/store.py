@@ -63,14 +63,26 @@ def unseen(account: XAccount, kind: str, events: list) -> tuple[list, int]:
 
 
 # --- Message fields and contacts --------------------------------------------------------------------------
-def author_of(user: XUser | None, user_id: str) -> dict:
+def message_fields(*, kind: str, external_id: str, text: str, media, created_at, author_id: str, users) -> dict:
+    """The fields every X message Perch stores has, DM or tweet; one X sent without its time is stamped now."""
+    return {
+        "kind": kind,
+        "external_id": external_id,
+        "text": text,
+        "media": _media(media),
+        "created_at": created_at or timezone.now(),
+        "author": _author(users.get(author_id), author_id),
+    }
+
+
+def _author(user: XUser | None, user_id: str) -> dict:
     if user is None:
         return {"id": user_id}
     # Spelled out: dataclasses.asdict deep-copies a flat record, once per event on the ingest hot path.
     return {"id": user.id, "username": user.username, "name": user.name, "profile_image_url": user.profile_image_url}
 
 
-def media_of(items) -> list[dict]:
+def _media(items) -> list[dict]:
     return [
         {"media_key": m.media_key, "type": m.type, "url": m.url, "width": m.width, "height": m.height} for m in items
     ]
@@ -135,7 +147,7 @@ def _after_store(interaction: Interaction, message: Message) -> None:
         notify_agent(interaction.agent_id, "message.created", interaction_id=interaction.pk, message_id=message.pk)
 
 
-def store(interaction: Interaction, result: IngestResult, **fields) -> Message:
+def store_message(interaction: Interaction, result: IngestResult, **fields) -> Message:
     """Inserts the message; a duplicate raises IntegrityError, caught by the caller's savepoint."""
     message = Message.objects.create(interaction=interaction, x_account=interaction.x_account, **fields)
     # An agent's own reading of the sentiment (set by hand) stands; new messages do not overwrite it.

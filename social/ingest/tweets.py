@@ -15,15 +15,14 @@ from social import sending
 from social.ingest.store import (
     IngestResult,
     Planned,
-    author_of,
     identify,
     identify_all,
     in_batch,
-    media_of,
+    message_fields,
     once,
     open_interaction,
     route_new_work,
-    store,
+    store_message,
     store_page,
     unseen,
 )
@@ -64,16 +63,11 @@ def ingest_tweets(
 
 
 def _tweet_fields(tweet: Tweet, users: dict[str, XUser]) -> dict:
-    return {
-        "kind": Message.Kind.TWEET,
-        "external_id": tweet.id,
-        "in_reply_to_external_id": tweet.replied_to_id,
-        "text": tweet.text,
-        "display_start": tweet.display_start,
-        "media": media_of(tweet.media),
-        "created_at": tweet.created_at or timezone.now(),
-        "author": author_of(users.get(tweet.author_id), tweet.author_id),
-    }
+    fields = message_fields(
+        kind=Message.Kind.TWEET, external_id=tweet.id, text=tweet.text, media=tweet.media, created_at=tweet.created_at,
+        author_id=tweet.author_id, users=users,
+    )  # fmt: skip
+    return {**fields, "in_reply_to_external_id": tweet.replied_to_id, "display_start": tweet.display_start}
 
 
 def ingest_customer_tweets(
@@ -116,7 +110,7 @@ def ingest_customer_tweets(
 def _ingest_customer_tweet(account, tweet: Tweet, users, context, result) -> None:
     identity = identify(tweet.author_id, users)
     interaction = _interaction_for(account, tweet, identity.contact_id, users, context, result)
-    store(
+    store_message(
         interaction,
         result,
         direction=Message.Direction.INBOUND,
@@ -156,7 +150,7 @@ def _store_context_tweet(account, tweet: Tweet, contact_id, users, context, resu
     if by_brand and (sent := _own_reply(account, tweet)):
         return sent
     interaction = _interaction_for(account, tweet, contact_id, users, context, result, depth)
-    return store(
+    return store_message(
         interaction,
         result,
         direction=Message.Direction.OUTBOUND if by_brand else Message.Direction.INBOUND,
