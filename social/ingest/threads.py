@@ -1,7 +1,7 @@
 """Which conversation an X event belongs to: the DM thread of two users, the branch of a reply tweet.
 
-These rules are written once, here; the page-at-once and the one-by-one paths of ingest, polling and webhooks all
-ask them.
+These rules are written once, here: both paths of ingest (a page at once, one event at a time) ask them, for
+events from polling and from webhooks alike.
 """
 
 from dataclasses import dataclass

@@ -48,9 +48,9 @@ def ingest_tweets(
         else:
             customer_tweets.append(tweet)
     # The batch path needs no fetched parents; a page with some (or a conflict) goes one by one.
-    batch = customer_tweets and not any(t.replied_to_id in context for t in customer_tweets)
-    if batch and in_batch(result, lambda: ingest_customer_tweets(account=account, tweets=customer_tweets, users=users)):
-        return route_new_work(result)
+    if customer_tweets and not any(t.replied_to_id in context for t in customer_tweets):
+        if in_batch(result, lambda: ingest_customer_tweets(account=account, tweets=customer_tweets, users=users)):
+            return route_new_work(result)
     for tweet in customer_tweets:
         once(
             result,
