@@ -64,7 +64,7 @@ def main(n: int = 200) -> None:
     from contacts.models import Contact, ContactIdentity
     from interactions.models import Interaction, Message
     from social import sending
-    from social.ingest import conversation_id_for
+    from social.ingest.threads import dm_thread_key
     from social.models import XAccount
     from workspace.agents.models import AgentProfile
     from workspace.celery import app as celery_app
@@ -96,7 +96,7 @@ def main(n: int = 200) -> None:
                                            handle=customer["username"])  # fmt: skip
             interactions.append(Interaction.objects.create(
                 kind="chat", contact=contact, x_account=account, agent=agent, state="active",
-                thread_key=conversation_id_for(brand["id"], customer["id"]), accepted_at=timezone.now(),
+                thread_key=dm_thread_key(brand["id"], customer["id"]), accepted_at=timezone.now(),
             ))  # fmt: skip
         client = Client()
         client.force_login(agent)

@@ -18,14 +18,16 @@ from django.utils import timezone
 from interactions.models import Message
 from social import budget, ingest
 from social.alerts import alert_supervisors
+from social.ingest.store import stored_ids
+from social.ingest.tweets import PARENT_FETCH_DEPTH
+from social.integrations import x_activity
 from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, XUnauthorized
+from social.integrations.x_payloads import parse_each
 from social.media import MAX_DOWNLOAD_BYTES, ImageRejected, prepare_image
 from social.models import IngestCursor, XAccount
 from workspace.infra.logs import log_event
 
 log = logging.getLogger(__name__)
-
-PARENT_FETCH_DEPTH = 3
 
 
 class PollRateLimited(XRateLimited):
@@ -87,12 +89,7 @@ def missing_parents(client: XClient, account: XAccount, tweets: list[Tweet]) -> 
     wanted = {t.replied_to_id for t in tweets if t.replied_to_id}
     for _ in range(PARENT_FETCH_DEPTH):
         seen = {t.id for t in tweets} | set(found)
-        known = set(
-            Message.objects.filter(x_account=account, kind=Message.Kind.TWEET, external_id__in=wanted).values_list(
-                "external_id", flat=True
-            )
-        )
-        wanted = wanted - known - seen
+        wanted = wanted - stored_ids(account, Message.Kind.TWEET, wanted) - seen
         if not wanted:
             break
         page = client.tweets(sorted(wanted)[:100])
@@ -100,6 +97,16 @@ def missing_parents(client: XClient, account: XAccount, tweets: list[Tweet]) -> 
         users.update(page.users)
         wanted = {t.replied_to_id for t in page.items if t.replied_to_id}
     return found, users
+
+
+def ingest_replies(*, account: XAccount, raw_tweets: list, raw_users, client: XClient | None) -> ingest.IngestResult:
+    """Replies delivered by webhook to tweets Perch had not seen, stored as a poll stores them: with their parents
+    fetched from X, so the agent sees what is being answered; without them when `client` is None (X kept failing)."""
+    tweets, _ = parse_each(raw_tweets, x_activity.parse_tweet)  # read once already: the delivery kept the others
+    context, context_users = missing_parents(client, account, tweets) if client else ({}, {})
+    users = {**context_users, **x_activity.parse_users(raw_users, raw_tweets)}
+    with transaction.atomic():
+        return ingest.ingest_tweets(account=account, tweets=tweets, users=users, context=context)
 
 
 def poll_stream(*, client: XClient, account: XAccount, stream: str, report: PollReport) -> None:

@@ -5,6 +5,7 @@ import random
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -94,14 +95,14 @@ def release_due_sends() -> None:
 def ingest_webhook_replies(self, account_id: int, raw_tweets: list, raw_users: dict) -> None:
     """Replies delivered by webhook to tweets Perch had not seen: their parents are fetched from X first. If X keeps
     failing, they are stored without them rather than not at all."""
-    from social import webhooks  # webhooks enqueues this task
-
     account = XAccount.objects.get(pk=account_id)
     client = XClient.for_account(account) if self.request.retries < self.max_retries else None
     try:
-        webhooks.ingest_replies(account=account, raw_tweets=raw_tweets, raw_users=raw_users, client=client)
+        result = polling.ingest_replies(account=account, raw_tweets=raw_tweets, raw_users=raw_users, client=client)
     except (XTransient, XRateLimited) as exc:
         raise self.retry(exc=exc, countdown=sending.backoff(self.request.retries + 1).total_seconds()) from exc
+    if result.created:
+        transaction.on_commit(lambda: fetch_message_media.delay(account.pk, result.created))
 
 
 @shared_task(name="social.fetch_message_media", ignore_result=True)

@@ -21,11 +21,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from interactions.models import Message
-from social import ingest, polling
+from social import ingest
+from social.ingest.store import stored_ids
 from social.integrations import x_activity
 from social.integrations.x_activity import Delivery
-from social.integrations.x_client import PayloadError, Tweet, XClient
-from social.integrations.x_payloads import parse_each
+from social.integrations.x_client import PayloadError, Tweet
 from social.models import XAccount
 from social.tasks import fetch_message_media, ingest_webhook_replies
 from workspace.infra.logs import log_event
@@ -45,18 +45,14 @@ def signature(secret: str, payload: bytes) -> str:
 def _replies_to_unseen(account: XAccount, tweets: list[Tweet]) -> list[Tweet]:
     """Customer replies to tweets Perch has not stored: their parents must be fetched from X first."""
     replies = [t for t in tweets if t.replied_to_id and not t.is_retweet and t.author_id != account.x_user_id]
-    known = set(
-        Message.objects.filter(
-            x_account=account, kind=Message.Kind.TWEET, external_id__in=[t.replied_to_id for t in replies]
-        ).values_list("external_id", flat=True)
-    )
+    known = stored_ids(account, Message.Kind.TWEET, [t.replied_to_id for t in replies])
     return [t for t in replies if t.replied_to_id not in known]
 
 
 def ingest_activity(*, account: XAccount, delivery: Delivery, payload: dict) -> ingest.IngestResult:
     """Stores what an Account Activity delivery carries; the caller holds the transaction. Events that cannot be
     understood are kept as RejectedEvents. Replies to tweets Perch has not seen go to a worker, which fetches
-    their parents from X first (a webhook must answer at once)."""
+    their parents from X first (a webhook must answer at once; polling.ingest_replies stores them)."""
     for stream, rejected in (("webhook_dm", delivery.rejected_dms), ("webhook_tweet", delivery.rejected_tweets)):
         for raw, error in rejected:
             ingest.reject(account=account, stream=stream, payload=raw, error=error)
@@ -78,18 +74,6 @@ def ingest_activity(*, account: XAccount, delivery: Delivery, payload: dict) -> 
     result.skipped += tweet_result.skipped
     result.rejected += tweet_result.rejected
     return result
-
-
-def ingest_replies(*, account: XAccount, raw_tweets: list, raw_users, client: XClient | None) -> None:
-    """Replies delivered by webhook to tweets Perch had not seen: with their parents fetched from X (as a poll
-    does), so the agent sees what is being answered; without them when `client` is None (X kept failing)."""
-    tweets, _ = parse_each(raw_tweets, x_activity.parse_tweet)  # read once already: the delivery kept the others
-    context, context_users = polling.missing_parents(client, account, tweets) if client else ({}, {})
-    users = {**context_users, **x_activity.parse_users(raw_users, raw_tweets)}
-    with transaction.atomic():
-        result = ingest.ingest_tweets(account=account, tweets=tweets, users=users, context=context)
-        if result.created:
-            transaction.on_commit(lambda: fetch_message_media.delay(account.pk, result.created))
 
 
 @csrf_exempt

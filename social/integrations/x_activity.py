@@ -16,7 +16,6 @@ from social.integrations.x_payloads import (
     Tweet,
     XMedia,
     XUser,
-    conversation_id_for,
     display,
     display_start,
     list_at,
@@ -131,7 +130,7 @@ def parse_dm_event(data) -> DMEvent:
         event_type="MessageCreate" if kind == "message_create" else kind,
         text=text(message.get("text")),
         sender_id=sender,
-        conversation_id=conversation_id_for(sender, recipient),
+        conversation_id="",  # Account Activity names no conversation: ingest.threads.dm_thread derives it
         created_at=_timestamp_ms(data.get("created_timestamp")),
         participant_ids=(sender, recipient),
         media=media,

@@ -198,12 +198,6 @@ def object_at(body: dict, key: str) -> dict:
     return value
 
 
-def conversation_id_for(a: str, b: str) -> str:
-    """X's id of a 1:1 DM conversation: the lower user id, a dash, the higher one."""
-    low, high = sorted([a, b], key=int)
-    return f"{low}-{high}"
-
-
 # --- Parsing X's v2 JSON into dataclasses (also used on X's documented example payloads) ------------------
 def utc(when: datetime) -> datetime:
     """A time in UTC (a time without a zone is taken as UTC); PayloadError when it cannot be in UTC."""

@@ -8,6 +8,8 @@ from django.db import connection
 from contacts.models import ContactIdentity
 from interactions.models import Channel, Interaction, InteractionState, Message
 from social import ingest
+from social.ingest import dms, store
+from social.ingest.threads import dm_thread_key
 from social.integrations.x_client import DMEvent, Tweet, XUser
 from social.models import RejectedEvent
 from tests.factories import XAccountFactory
@@ -32,7 +34,7 @@ def dm(event_id, sender, text="Hello", other=BRAND):
         event_type="MessageCreate",
         text=text,
         sender_id=sender,
-        conversation_id=ingest.conversation_id_for(sender, other),
+        conversation_id=dm_thread_key(sender, other),
         created_at=WHEN,
         participant_ids=(sender, other),
     )
@@ -89,6 +91,22 @@ def test_brand_dms_sent_from_x_are_outbound_messages_not_work(account):
     assert Interaction.objects.count() == 1
     out = Message.objects.get(external_id="2000000000000000002")
     assert (out.direction, out.delivery) == ("out", "sent")
+
+
+def test_dms_whose_event_names_no_conversation_join_the_brands_thread_with_the_customer(account):
+    # Account Activity deliveries (and a v2 event without dm_conversation_id) name no conversation.
+    unnamed = [
+        DMEvent(id="2000000000000000002", event_type="MessageCreate", text="Any news?", sender_id=MAYA.id,
+                conversation_id="", created_at=WHEN, participant_ids=(MAYA.id, BRAND)),
+        DMEvent(id="2000000000000000003", event_type="MessageCreate", text="On it", sender_id=BRAND,
+                conversation_id="", created_at=WHEN, participant_ids=(BRAND, MAYA.id)),
+    ]  # fmt: skip
+    ingest.ingest_dm_events(account=account, events=[dm("2000000000000000001", MAYA.id)], users=USERS)
+    ingest.ingest_dm_events(account=account, events=unnamed[:1], users=USERS)  # the batch path
+    ingest.ingest_dm_events(account=account, events=unnamed[1:], users=USERS)  # the one-by-one path
+    interaction = Interaction.objects.get()
+    assert interaction.thread_key == dm_thread_key(BRAND, MAYA.id) == f"{BRAND}-{MAYA.id}"
+    assert interaction.messages.count() == 3
 
 
 def test_a_changed_handle_updates_the_identity(account):
@@ -185,12 +203,10 @@ def test_a_page_of_100_new_customers_costs_a_flat_number_of_queries(account, dja
 def test_a_page_whose_batch_meets_a_concurrent_writer_is_ingested_one_by_one(account, monkeypatch):
     from django.db import IntegrityError
 
-    from social import ingest_batch
-
     def concurrent_writer(**kwargs):  # injected fault: another worker stored one of these rows first
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(ingest_batch, "ingest_customer_dms", concurrent_writer)
+    monkeypatch.setattr(dms, "ingest_customer_dms", concurrent_writer)
     events = [dm("2000000000000000001", MAYA.id), dm("2000000000000000002", TOM.id, "Hi there")]
     result = ingest.ingest_dm_events(account=account, events=events, users=USERS)
     assert len(result.created) == 2 and Interaction.objects.count() == 2
@@ -215,9 +231,7 @@ def test_an_agents_own_reading_of_the_sentiment_stands_when_angrier_messages_arr
 def test_a_value_the_database_refuses_costs_only_its_own_event(account, monkeypatch):
     from django.db import DataError
 
-    from social import ingest_batch
-
-    identify = ingest.contact_identify_x_user
+    identify = store.contact_identify_x_user
 
     def refuses_maya(**person):  # injected fault: the database refuses a value of Maya's (as PostgreSQL does)
         if person["x_user_id"] == MAYA.id:
@@ -227,8 +241,8 @@ def test_a_value_the_database_refuses_costs_only_its_own_event(account, monkeypa
     def refuses_the_page(**kwargs):
         raise DataError("value too long for type character varying(100)")
 
-    monkeypatch.setattr(ingest_batch, "contacts_identify_x_users", refuses_the_page)
-    monkeypatch.setattr(ingest, "contact_identify_x_user", refuses_maya)
+    monkeypatch.setattr(store, "contacts_identify_x_users", refuses_the_page)
+    monkeypatch.setattr(store, "contact_identify_x_user", refuses_maya)
     events = [dm("2000000000000000001", MAYA.id), dm("2000000000000000002", TOM.id, "Hi there")]
     result = ingest.ingest_dm_events(account=account, events=events, users=USERS)
     assert (len(result.created), result.rejected) == (1, 1)
