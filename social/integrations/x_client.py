@@ -16,6 +16,7 @@ import tweepy
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from social import budget
 from social.integrations.x_errors import (  # noqa: F401  (re-exported: callers import errors from the client)
     XBadRequest,
     XError,
@@ -168,7 +169,6 @@ class XClient:
     @classmethod
     def for_account(cls, account) -> XClient:
         """Builds the client from a social.models.XAccount (decrypted tokens, its API base URL, its budget)."""
-        from social import budget
 
         def spend(endpoint: str):
             verdict = budget.spend(account, endpoint)
