@@ -7,10 +7,10 @@ can be retried. Sending itself (X calls, budget, reconciliation) lives in social
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
+from interactions.attachments import ImageRejected, PreparedImage, prepare_image
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Channel, Interaction, InteractionState, Message
 from interactions.text import TextRejected, sendable, validate_dm_text, validate_reply_text
-from social.media import ImageRejected, PreparedImage, prepare_image
 from workspace.audit import Verb, audit_record
 
 SENDABLE_STATES = (InteractionState.ACTIVE, InteractionState.ENDED)

@@ -15,11 +15,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from interactions.attachments import ImageRejected
 from interactions.models import Message
 from social import budget, ingest
 from social.alerts import alert_supervisors
 from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, XUnauthorized
-from social.media import MAX_DOWNLOAD_BYTES, ImageRejected, prepare_image
+from social.media import prepare_received
 from social.models import IngestCursor, XAccount
 from workspace.logs import log_event
 
@@ -148,7 +149,7 @@ def fetch_media(*, client: XClient, message_ids: list[int]) -> None:
             if item.get("file") or item.get("error") or not item.get("url"):
                 continue
             try:
-                image = prepare_image(client.fetch_media(item["url"]), max_bytes=MAX_DOWNLOAD_BYTES)
+                image = prepare_received(client.fetch_media(item["url"]))
             except (XError, ImageRejected) as exc:
                 item["error"] = f"image not fetched: {exc}" if isinstance(exc, XError) else f"image not shown: {exc}"
                 log_event(log, "media.not_fetched", level=logging.WARNING, message_id=message.pk, index=index,

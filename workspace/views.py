@@ -15,9 +15,9 @@ from contacts.selectors import contact_history
 from contacts.services import contact_update
 from interactions import outbox
 from interactions import services as interaction_services
+from interactions.attachments import stored_image_type
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
-from social.media import stored_image_type
 from workspace import selectors, services
 from workspace.forms import ContactForm, LikeForm, MarkDoneForm, PresenceForm, SendForm, SentimentForm
 from workspace.gone import gone_text
