@@ -4,7 +4,7 @@ Only what Pillow decodes as JPEG, PNG, GIF or WEBP within X's limits passes, and
 re-encoded from them, without EXIF, comments, XMP, text chunks, application extensions or a colour profile (applied
 to the pixels first), so nothing hidden in a file (a polyglot's <script>, a GPS position) survives. Its type and
 extension come from the decoder, never from a file name or a URL. The limits live here, once, for every caller
-(the composer's own check in the browser reads MAX_BYTES from the page); downloading from X is social's.
+(the composer's own check in the browser reads MAX_BYTES from the page); downloading from X is the X app's.
 """
 
 import io
