@@ -292,8 +292,10 @@ def mark_echoed(message: Message, *, external_id: str, at) -> bool:
 
 
 def _sent(external_id: str, at) -> dict:
-    fields = {"delivery": Message.Delivery.SENT, "external_id": external_id, "sent_at": at}
-    return {**fields, "send_after": None, "hold_reason": "", "last_error": ""}
+    return {
+        "delivery": Message.Delivery.SENT, "external_id": external_id, "sent_at": at, "send_after": None,
+        "hold_reason": "", "last_error": "",
+    }  # fmt: skip
 
 
 def fail(message: Message, detail: str) -> bool:
