@@ -1,4 +1,4 @@
-"""python -m bench.images — what preparing an image costs (social.media.prepare_image), at the edges of its limits.
+"""python -m bench.images — what preparing an image costs (interactions.attachments.prepare_image), at its limits.
 
 Each case runs in a forked child, so its time and peak memory are its own: the largest images Perch accepts (36
 megapixels as JPEG, PNG and WEBP; animated GIFs of 36 million pixels in all, with one palette and with a palette
@@ -40,7 +40,7 @@ def gif(frames: int, size: tuple[int, int], *, palettes: bool = False) -> bytes:
     frames stay palette images), or the second with a palette of its own (every frame decodes to RGB)."""
     from PIL import Image
 
-    from tests.social.test_media import gif_blocks
+    from tests.interactions.test_attachments import gif_blocks
 
     def encoded(index: int, palette: list[int]) -> tuple[bytes, bytes]:
         out = io.BytesIO()
@@ -82,7 +82,7 @@ CASES = [
 def _measure(name: str, make, plain: bool, results) -> None:
     from PIL import Image
 
-    from social.media import ImageRejected, prepare_image
+    from interactions.attachments import ImageRejected, prepare_image
 
     data = make()
     started = time.perf_counter()

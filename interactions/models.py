@@ -131,6 +131,14 @@ class Message(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
+    class HoldReason(models.TextChoices):
+        """Why a queued message is not on its way to X yet, in the words the agent reads beside it."""
+
+        RECONNECT = "reconnect", "Held until a supervisor reconnects the X account"  # X answered 401
+        RATE_LIMIT = "rate_limit", "Waiting for X's rate limit"  # the account's X budget is spent, or X said 429
+        BEHIND = "behind", "Waiting behind earlier messages"  # an older send of the same kind still waits
+        BACKOFF = "backoff", "Trying again shortly"  # X had a server error or did not answer
+
     interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="messages")
     x_account = models.ForeignKey("social.XAccount", null=True, blank=True, on_delete=models.PROTECT)
     direction = models.CharField(max_length=3, choices=Direction.choices)
@@ -160,12 +168,16 @@ class Message(models.Model):
     attachment = models.FileField(upload_to="outbox/%Y/%m/", blank=True, help_text="Image an agent attached.")
     x_media_id = models.CharField(max_length=32, blank=True, help_text="X's id of the uploaded attachment.")
     send_after = models.DateTimeField(null=True, blank=True, help_text="Held by the X budget until then.")
+    hold_reason = models.CharField(
+        max_length=16, choices=HoldReason.choices, blank=True,
+        help_text="Why it waits; empty once a worker takes it, and when it is sent or failed.",
+    )  # fmt: skip
     claimed_at = models.DateTimeField(
         null=True, blank=True,
         help_text="When a worker last called X with it; kept while X may have it, so the next try asks X first.",
     )  # fmt: skip
     attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
+    last_error = models.CharField(max_length=300, blank=True, help_text="What X said when it refused or failed.")
     created_at = models.DateTimeField(default=timezone.now, help_text="When it was written (X's time for inbound).")
     sent_at = models.DateTimeField(null=True, blank=True)
 

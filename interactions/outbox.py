@@ -1,29 +1,47 @@
 """The outbox: every DM, reply and Like an agent sends is a Message row first, sent by a worker after commit.
 
-queued → sending → sent | failed. The form's idempotency key makes a double-clicked Send one row; a failed row
-can be retried. Sending itself (X calls, budget, reconciliation) lives in social/sending.py.
+queued → sending → sent | failed, and every one of those moves is made here. The form's idempotency key makes a
+double-clicked Send one row; a failed row can be retried. The channel's sender (X's, registered in
+interactions.channels) talks to X and reports what happened through `claim`, `hold`, `mark_sent`, `mark_echoed` and
+`fail`; why a queued row waits is its `hold_reason`, and `last_error` keeps only what X said.
+
+A worker's claim is a lease: `claim` marks the row `sending` and stamps `claimed_at`, committed before X is called,
+and while the lease lasts no other worker takes the row. Every later move is one conditional UPDATE from the state
+(and claim) its caller last read: of two writers (ingest seeing X's copy, a worker hearing X's late answer) the
+second finds the row moved and changes nothing.
 """
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
+from interactions.attachments import ImageRejected, PreparedImage, prepare_image
+from interactions.channels import service_for
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Channel, Interaction, InteractionState, Message
 from interactions.text import TextRejected, sendable, validate_dm_text, validate_reply_text
-from social.media import ImageRejected, PreparedImage, prepare_image
 from workspace.agents.audit import Verb, audit_record
+from workspace.infra.push import notify_agent
 
 SENDABLE_STATES = (InteractionState.ACTIVE, InteractionState.ENDED)
+UNSENT = (Message.Delivery.QUEUED, Message.Delivery.SENDING, Message.Delivery.FAILED)
+ANY_CLAIM = object()
 
 
 class OutboxRefused(InteractionError):
     """The send cannot be queued (wrong interaction, bad text or image); the message tells the agent why."""
 
 
-def _dispatch(message_id: int) -> None:
-    from social.tasks import dispatch_send  # social depends on interactions, not the other way round at import
-
-    transaction.on_commit(lambda: dispatch_send(message_id))  # the broker down: the row waits for beat's sweep
+def _dispatch(message: Message) -> None:
+    """Asks the interaction's channel to send the row once it is committed (the broker down: it waits for beat's
+    sweep). A channel with no sender refuses the send before anything is committed."""
+    service = service_for(message.interaction.kind)
+    transaction.on_commit(lambda: service.dispatch_send(message.pk))
 
 
 def _interaction_for(*, interaction_id: int, agent, kind: str) -> Interaction:
@@ -85,7 +103,7 @@ def _create(*, interaction: Interaction, agent, idempotency_key: str, image: Pre
         return duplicate
     verb = Verb.LIKE if message.kind == Message.Kind.LIKE else Verb.SEND
     audit_record(actor=agent, verb=verb, obj=interaction, details={"message_id": message.pk, "kind": message.kind})
-    _dispatch(message.pk)
+    _dispatch(message)
     return message
 
 
@@ -160,5 +178,136 @@ def outbox_retry(*, message_id: int, agent) -> Message:
         raise OutboxRefused(f"Only a failed message can be retried; this one is {message.get_delivery_display()}.")
     message.delivery, message.last_error, message.send_after = Message.Delivery.QUEUED, "", None
     message.save(update_fields=["delivery", "last_error", "send_after"])
-    _dispatch(message.pk)
+    _dispatch(message)
     return message
+
+
+# --- Delivery: the sender's moves --------------------------------------------------------------------------
+@dataclass
+class Claim:
+    message: Message | None
+    ask_x_first: bool = False  # X may have it already (a worker died, or the last call got no answer)
+    in_flight: bool = False
+
+
+def _notify_status(message: Message) -> None:
+    agent_id = message.author_agent_id or message.interaction.agent_id
+    if agent_id:
+        notify_agent(
+            agent_id, "message.status", interaction_id=message.interaction_id, message_id=message.pk,
+            delivery=message.delivery,
+        )  # fmt: skip
+
+
+def _move(message: Message, *, expected: Iterable[str], claim=ANY_CLAIM, **fields) -> bool:
+    """A move of the row's delivery state (and what goes with it), only while the row is in a state the caller
+    expects and, for a worker, still under the claim it stamped. One conditional UPDATE, which takes the row lock.
+    False when the row had moved."""
+    rows = Message.objects.filter(pk=message.pk, delivery__in=list(expected))
+    if claim is not ANY_CLAIM:
+        rows = rows.filter(claimed_at=claim)  # None matches an unclaimed row
+    with transaction.atomic():
+        if not rows.update(**fields):
+            return False
+        for name, value in fields.items():
+            setattr(message, name, value)
+        _notify_status(message)
+    return True
+
+
+def _worker_move(message: Message, **fields) -> bool:
+    """A worker's move: from `sending`, under the claim it stamped (the message as `claim` returned it)."""
+    return _move(message, expected=[Message.Delivery.SENDING], claim=message.claimed_at, **fields)
+
+
+def claim(message_id: int, *, lease: timedelta) -> Claim:
+    """Marks the row `sending` and stamps the claim (committed before X is called), unless it is sent or failed,
+    another worker's lease on it lasts, its account needs reconnecting, it is not due, or an older send of the same
+    kind still waits (then it waits behind it)."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("interaction", "x_account", "interaction__contact")
+            .filter(pk=message_id, direction=Message.Direction.OUTBOUND)
+            .first()
+        )
+        if message is None or message.delivery in (Message.Delivery.SENT, Message.Delivery.FAILED):
+            return Claim(None)
+        if message.delivery == Message.Delivery.SENDING and message.claimed_at and message.claimed_at > now - lease:
+            return Claim(None, in_flight=True)  # another worker is calling X with it right now
+        if message.x_account.needs_reconnect:
+            message.hold_reason, message.last_error = Message.HoldReason.RECONNECT, ""
+            message.save(update_fields=["hold_reason", "last_error"])  # under the row lock; it goes once reconnected
+            return Claim(None)
+        if message.send_after and message.send_after > now:
+            return Claim(None)
+        as_read = {"expected": [message.delivery], "claim": message.claimed_at}
+        ahead = _held_ahead(message)
+        if ahead is not None:
+            # X's window reopened but the sweep has not released the earlier sends yet: this one goes after them.
+            _move(message, **as_read, send_after=max(ahead, now), hold_reason=Message.HoldReason.BEHIND, last_error="")
+            return Claim(None)
+        ask_x_first = message.delivery == Message.Delivery.SENDING or message.claimed_at is not None
+        claimed = _move(
+            message, **as_read, delivery=Message.Delivery.SENDING, claimed_at=now, attempts=message.attempts + 1,
+            hold_reason="",
+        )  # fmt: skip
+        return Claim(message if claimed else None, ask_x_first=ask_x_first)
+
+
+def _held_ahead(message: Message):
+    """When the earliest of this account's older sends of the same kind that still wait (budget, rate limit or
+    backoff) may go; None when none waits. Sends of one kind leave in the order agents wrote them."""
+    older = Q(created_at__lt=message.created_at) | Q(created_at=message.created_at, pk__lt=message.pk)
+    return (
+        Message.objects.filter(older, x_account_id=message.x_account_id, kind=message.kind)
+        .filter(direction=Message.Direction.OUTBOUND, delivery=Message.Delivery.QUEUED, send_after__isnull=False)
+        .order_by("send_after")
+        .values_list("send_after", flat=True)
+        .first()
+    )
+
+
+def hold(message: Message, reason: str, until=None, detail: str = "", *, ask_x_first: bool) -> bool:
+    """A worker gives its claimed row back to the queue: it waits for `reason` until `until` (None: until the cause
+    is fixed; the reconnect releases it). `detail` is what X said, if anything. With `ask_x_first` (X may have it:
+    the call got no answer, or an earlier one did not) the claim stays on the row and the next try asks X first."""
+    return _worker_move(
+        message, delivery=Message.Delivery.QUEUED, send_after=until, hold_reason=reason, last_error=detail[:300],
+        claimed_at=message.claimed_at if ask_x_first else None,
+    )  # fmt: skip
+
+
+def mark_sent(message: Message, *, external_id: str) -> bool:
+    """A worker's row went out (or was found at X): sent now, with X's id. Raises IntegrityError when X's id is
+    already another row's (the caller decides whether that row is X's copy of this one)."""
+    return _worker_move(message, **_sent(external_id, timezone.now()))
+
+
+def mark_echoed(message: Message, *, external_id: str, at) -> bool:
+    """X's copy of the row was read (a poll or a webhook): sent at X's time, from whatever unsent state it is in,
+    whoever holds it. A worker still calling X with it then finds it moved and changes nothing."""
+    return _move(message, expected=UNSENT, **_sent(external_id, at))
+
+
+def _sent(external_id: str, at) -> dict:
+    return {
+        "delivery": Message.Delivery.SENT, "external_id": external_id, "sent_at": at, "send_after": None,
+        "hold_reason": "", "last_error": "",
+    }  # fmt: skip
+
+
+def fail(message: Message, detail: str) -> bool:
+    """X refused the worker's row for good, or it gave up: failed with X's words; the agent may retry it."""
+    return _worker_move(message, delivery=Message.Delivery.FAILED, hold_reason="", last_error=detail[:300])
+
+
+def release_held(*, x_account_id: int, due) -> int:
+    """The account is reconnected: its sends held since the 401 are due at `due` (in the past, so beat's release
+    sweep takes them right away, in order)."""
+    held = Message.objects.filter(
+        x_account_id=x_account_id, direction=Message.Direction.OUTBOUND, delivery=Message.Delivery.QUEUED,
+        send_after__isnull=True,
+    )  # fmt: skip
+    return held.update(send_after=due)

@@ -9,6 +9,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contacts.models import Contact
+from interactions import outbox
+from interactions.channels import service_for
 from interactions.errors import InteractionError, InvalidTransition, NotYours
 from interactions.models import (
     ALLOWED_TRANSITIONS,
@@ -190,34 +192,12 @@ def interaction_set_sentiment(*, interaction_id: int, agent, sentiment: str) -> 
 
 
 # --- Continuing a conversation from the Communication tab -------------------------------------------------
-def _dm_thread_of(contact, account) -> str:
-    """X's 1:1 DM conversation id between the brand and the contact (lower user id, a dash, the higher)."""
-    identity = next((i for i in contact.identities.all() if i.channel == "twitter"), None)
-    if identity is None:
-        raise InteractionError(f"{contact.display_name} has no X identity: add their X id in the Contact tab first.")
-    low, high = sorted([identity.external_id, account.x_user_id], key=int)
-    return f"{low}-{high}"
-
-
-def _account_for(contact):
-    """The X account the contact last talked to, else the only connected one."""
-    from social.models import XAccount
-
-    last = contact.interactions.filter(x_account__isnull=False).select_related("x_account").order_by("-opened_at")
-    if last.first():
-        return last.first().x_account
-    accounts = list(XAccount.objects.order_by("pk")[:2])
-    if len(accounts) != 1:
-        raise InteractionError(f"Perch cannot tell which X account should write to {contact.display_name}.")
-    return accounts[0]
-
-
 def _open_chat_for(contact, agent) -> tuple[Interaction | None, object, str]:
     """The contact's open Chat interaction (if any), the X account and the DM thread. A conversation waiting in
     the queue (or offered to this agent) becomes this agent's through the usual offer → accept moves; one that
     another agent holds or is being offered is refused."""
-    account = _account_for(contact)
-    thread = _dm_thread_of(contact, account)
+    address = service_for(Channel.CHAT).address_dm(contact)
+    account, thread = address.x_account, address.thread_key
     current = (
         Interaction.objects.select_for_update()
         .filter(x_account=account, kind=Channel.CHAT, thread_key=thread, state__in=[*OPEN_STATES, "ended"])
@@ -270,8 +250,6 @@ def interaction_write_async(*, contact_id: int, agent, text: str, idempotency_ke
     live conversation. It joins the agent's open chat with the contact if there is one; otherwise it is kept in a
     Chat interaction of its own, done at once, so the customer's answer arrives as new work (sticky to the
     contact's agent, who gets "contact replied")."""
-    from interactions import outbox  # outbox imports social, which imports this module
-
     contact = _locked_contact(contact_id)  # first: a concurrent double-click waits here, then finds its twin
     existing = Message.objects.filter(idempotency_key=idempotency_key, author_agent=agent).first()
     if existing:

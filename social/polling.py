@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from interactions.attachments import ImageRejected
 from interactions.models import Message
 from social import budget, ingest
 from social.alerts import alert_supervisors
@@ -23,7 +24,7 @@ from social.ingest.tweets import PARENT_FETCH_DEPTH
 from social.integrations import x_activity
 from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, XUnauthorized
 from social.integrations.x_payloads import parse_each
-from social.media import MAX_DOWNLOAD_BYTES, ImageRejected, prepare_image
+from social.media import prepare_received
 from social.models import IngestCursor, XAccount
 from workspace.infra.logs import log_event
 
@@ -155,7 +156,7 @@ def fetch_media(*, client: XClient, message_ids: list[int]) -> None:
             if item.get("file") or item.get("error") or not item.get("url"):
                 continue
             try:
-                image = prepare_image(client.fetch_media(item["url"]), max_bytes=MAX_DOWNLOAD_BYTES)
+                image = prepare_received(client.fetch_media(item["url"]))
             except (XError, ImageRejected) as exc:
                 item["error"] = f"image not fetched: {exc}" if isinstance(exc, XError) else f"image not shown: {exc}"
                 log_event(log, "media.not_fetched", level=logging.WARNING, message_id=message.pk, index=index,

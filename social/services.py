@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from interactions import outbox
 from social.models import XAccount, new_webhook_token
 from workspace.agents.audit import Verb, audit_record
 
@@ -28,8 +29,7 @@ def xaccount_reconnected(*, account_id: int) -> XAccount:
     account = XAccount.objects.select_for_update().get(pk=account_id)
     account.needs_reconnect, account.last_error = False, ""
     account.save(update_fields=["needs_reconnect", "last_error"])
-    held = account.message_set.filter(direction="out", delivery="queued", send_after__isnull=True)
-    held.update(send_after=account.created_at)  # due now: picked up by the release sweep right away
+    outbox.release_held(x_account_id=account.pk, due=account.created_at)  # due now: the release sweep sends them
     transaction.on_commit(release_due_sends.delay)
     return account
 

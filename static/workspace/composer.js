@@ -1,9 +1,8 @@
 // The composer: Enter sends and Shift+Enter starts a new line; the emoji picker (offline data) inserts at the
-// caret; an attached image is checked (type, 5 MB, the browser can decode it) and previewed, with Remove, before
-// upload; Reply on a tweet targets it.
+// caret; an attached image is checked (type, the server's size limit from the input's data-max-bytes, the browser
+// can decode it) and previewed, with Remove, before upload; Reply on a tweet targets it.
 (function () {
   "use strict";
-  const MAX_IMAGE = 5 * 1024 * 1024;
   const TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
   function insertAtCaret(textarea, text) {
@@ -107,10 +106,9 @@
     form.dataset.hasImage = "false";
     form.querySelector(".composer-error").textContent = "";
     if (!file) { imageChanged(form); return; }
-    if (!TYPES.includes(file.type) || file.size > MAX_IMAGE) {
-      removeImage(form, input, file.size > MAX_IMAGE
-        ? "This image is over 5 MB; X accepts at most 5 MB."
-        : "Attach a JPEG, PNG, GIF or WEBP image.");
+    const tooBig = file.size > Number(input.dataset.maxBytes);
+    if (!TYPES.includes(file.type) || tooBig) {
+      removeImage(form, input, tooBig ? input.dataset.tooBig : "Attach a JPEG, PNG, GIF or WEBP image.");
       return;
     }
     decodes(file).then(function (ok) {

@@ -9,6 +9,7 @@ import requests
 from PIL import Image
 from playwright.sync_api import expect
 
+from interactions.attachments import MAX_BYTES, TOO_BIG
 from interactions.models import Interaction, Message
 from tests.e2e.helpers import accept_offer
 from tests.e2e.test_conversation import MAYA, accept_dm, customer_dm, demo, png_file, poll  # noqa: F401 (a fixture)
@@ -49,6 +50,13 @@ def test_a_file_that_is_no_image_is_refused_before_upload_and_an_image_can_be_re
     expect(error).to_have_text("This file is not an image we can send.")
     expect(composer.locator(".image-preview img")).to_have_count(0)
     assert file_input.evaluate("input => input.files.length") == 0  # nothing left to upload
+
+    # An image over the server's limit: refused in the server's words, before upload (the limit comes from the page).
+    big = tmp_path / "big.png"
+    big.write_bytes(png_file(tmp_path).read_bytes() + b"\0" * MAX_BYTES)
+    file_input.set_input_files(str(big))
+    expect(error).to_have_text(TOO_BIG)
+    assert file_input.evaluate("input => input.files.length") == 0
 
     # A real image: previewed, then removed before Send — the DM goes out without it.
     file_input.set_input_files(str(png_file(tmp_path)))

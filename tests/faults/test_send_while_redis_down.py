@@ -65,7 +65,7 @@ def test_a_worker_sending_while_redis_is_down_puts_the_row_back_in_the_queue(sim
     # The budget cannot be counted: X is not called; the row waits its backoff in the queue, not a lapsing claim.
     assert sending.send(message_id=row.pk) == sending.Outcome.RETRY
     row.refresh_from_db()
-    assert row.delivery == "queued" and "Trying again shortly" in row.last_error
+    assert (row.delivery, row.hold_reason) == ("queued", Message.HoldReason.BACKOFF)
     assert brand_dms_to(simulator, maya) == []
 
     broker_on_private_redis.start()

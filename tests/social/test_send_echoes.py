@@ -172,6 +172,7 @@ def test_a_worker_move_from_a_state_the_row_has_left_changes_nothing(simulator, 
     row.refresh_from_db()
     claim = timezone.now()
     # A worker that still believes the row is its own, sending: its timeout path would requeue it.
-    moved = sending.delivery_move(row, expected=["sending"], claim=claim, delivery="queued", send_after=claim)
+    row.delivery, row.claimed_at = "sending", claim
+    moved = outbox.hold(row, Message.HoldReason.BACKOFF, until=claim, ask_x_first=True)
     row.refresh_from_db()
     assert moved is False and (row.delivery, row.send_after) == ("sent", None)

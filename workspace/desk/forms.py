@@ -12,9 +12,9 @@ from django.core.validators import MaxLengthValidator
 
 from contacts.models import Contact, ContactIdentity, IdentityChannel
 from interactions.annotations import NOTE_MAX_LENGTH
+from interactions.attachments import MAX_BYTES, TOO_BIG
 from interactions.models import Channel, Label, Message
 from interactions.sentiment import BAND_SCORES
-from social.media import MAX_BYTES
 from workspace.agents.models import ChannelPresence
 from workspace.desk import selectors
 
@@ -94,7 +94,7 @@ class SendForm(RefusingForm):
         if image is None:
             return None
         if image.size > MAX_BYTES:
-            raise forms.ValidationError("The image is over 5 MB; X accepts at most 5 MB.")
+            raise forms.ValidationError(TOO_BIG)
         return image.read()
 
 

@@ -15,11 +15,11 @@ from django_htmx.http import push_url, reselect, reswap, retarget, trigger_clien
 from contacts.services import contact_update
 from interactions import outbox
 from interactions import services as interaction_services
+from interactions.attachments import stored_image_type
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
 from interactions.presence import presence_set
 from interactions.selectors import contact_history
-from social.media import stored_image_type
 from workspace.desk import selectors
 from workspace.desk.forms import ContactForm, LikeForm, MarkDoneForm, PresenceForm, SendForm, SentimentForm
 from workspace.gone import gone_text

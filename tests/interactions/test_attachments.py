@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
-from social.media import ImageRejected, prepare_image
+from interactions.attachments import ImageRejected, prepare_image
 
 
 def image_bytes(fmt="JPEG", size=(64, 48), exif=None) -> bytes:
