@@ -28,8 +28,10 @@ from django.utils import timezone
 
 from interactions.language import detect_language
 from interactions.models import Channel, Interaction, InteractionState, Message, Offer, RoutingRule
+from interactions.scheduling import request_routing
+from interactions.teams import offer_timeout, reoffer_cooldown, team_of
 from workspace.logs import log_event
-from workspace.models import AgentProfile, Team
+from workspace.models import AgentProfile
 from workspace.notifications import notify_agent, notify_board
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,6 @@ VIP_BOOST = 20
 BATCH = 200
 # Offers that end as these are an agent's "no" to that interaction: the re-offer cool-down applies to them.
 DECLINED = (Offer.State.REJECTED, Offer.State.EXPIRED)
-DEFAULT_REOFFER_COOLDOWN_SECONDS = 60  # no team: Team.reoffer_cooldown_seconds' default
 STRANDED_KEY = "perch:stranded"  # the last check's breaches, for the live board
 
 
@@ -48,32 +49,7 @@ def sticky_wait() -> timedelta:
     return timedelta(seconds=getattr(settings, "STICKY_WAIT_SECONDS", 300))
 
 
-def request_routing(interaction_ids: list[int] | None = None, *, again_in: float | None = None) -> None:
-    """Routes the queue once the current transaction commits; every event that can change the answer calls it.
-    `interaction_ids` are (re)prioritised first: they are new or have new customer messages. `again_in` seconds
-    later it routes once more: a decline's cool-down ends then, and the customer must not wait for beat."""
-    from interactions.tasks import route_queue
-
-    ids = sorted(set(interaction_ids or []))
-    # Robust: what committed stands if the broker is down; beat's next pass routes (and prioritises) it then.
-    transaction.on_commit(lambda: route_queue.delay(ids), robust=True)
-    if again_in is not None:
-        transaction.on_commit(lambda: route_queue.apply_async(([],), countdown=again_in), robust=True)
-    notify_board(queue_changed=True)  # the live board shows the queue
-
-
-# --- The re-offer rule -----------------------------------------------------------------------------------
-def team_of(interaction: Interaction) -> Team | None:
-    """The team that works this interaction: a routing rule's, else its X account's (None: anyone)."""
-    return interaction.team or (interaction.x_account.team if interaction.x_account_id else None)
-
-
-def reoffer_cooldown(interaction: Interaction) -> timedelta:
-    """How long an agent who declined this interaction waits before it is offered to them again."""
-    team = team_of(interaction)
-    return timedelta(seconds=team.reoffer_cooldown_seconds if team else DEFAULT_REOFFER_COOLDOWN_SECONDS)
-
-
+# --- The re-offer rule (the cool-down itself is the team's: interactions.teams.reoffer_cooldown) -------------
 def latest_declines(offers: Iterable[Offer]) -> dict[int, datetime]:
     """Agent id → when they last declined, from one interaction's offers (any states; only DECLINED count)."""
     declined: dict[int, datetime] = {}
@@ -226,11 +202,6 @@ def _agent_with_room(candidates: list[AgentProfile], channel: str) -> AgentProfi
     return None
 
 
-def _offer_timeout(interaction: Interaction) -> timedelta:
-    team = team_of(interaction)
-    return timedelta(seconds=team.offer_timeout_seconds if team else 30)
-
-
 class Routed(NamedTuple):
     offer: Offer | None
     nobody: bool  # no eligible agent had room (not: another worker holds it, or it left the queue)
@@ -256,7 +227,7 @@ def _route(interaction_id: int) -> Routed:
             return Routed(None, nobody=False)  # another worker is routing it, or it is no longer queued
         profile = _agent_with_room(eligible_agents(interaction), interaction.kind)
         if profile is not None:
-            timeout = _offer_timeout(interaction)
+            timeout = offer_timeout(interaction)
             offer = Offer.objects.create(
                 interaction=interaction, agent_id=profile.user_id, expires_at=timezone.now() + timeout
             )

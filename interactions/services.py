@@ -20,7 +20,8 @@ from interactions.models import (
     Message,
     Offer,
 )
-from interactions.routing import reoffer_cooldown, request_routing
+from interactions.scheduling import request_routing
+from interactions.teams import reoffer_cooldown
 from workspace.audit import Verb, audit_record
 from workspace.models import AgentProfile
 from workspace.notifications import notify_agent, notify_board

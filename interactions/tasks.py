@@ -3,9 +3,10 @@
 from celery import shared_task
 
 from interactions import routing, services
+from interactions.scheduling import ROUTE_QUEUE
 
 
-@shared_task(name="interactions.route_queue", ignore_result=True)
+@shared_task(name=ROUTE_QUEUE, ignore_result=True)
 def route_queue(prioritise_ids: list[int] | None = None) -> int:
     return routing.route_queue(prioritise_ids=prioritise_ids or [])
 

@@ -14,8 +14,8 @@ from django.db.models import JSONField, Value
 from django.utils import timezone
 
 from contacts.services import contact_identify_x_user
-from interactions import routing
 from interactions.models import OPEN_STATES, Channel, Interaction, Message
+from interactions.scheduling import request_routing
 from interactions.sentiment import sentiment_score
 from social import ingest_batch, sending
 from social.integrations.x_client import DMEvent, Tweet, XUser
@@ -163,7 +163,7 @@ def _dm_thread(account: XAccount, event: DMEvent) -> str:
 def _route_new_work(result: IngestResult) -> IngestResult:
     """Interactions that got customer messages are (re)prioritised and the queue routed, after commit."""
     if result.touched:
-        routing.request_routing(list(result.touched))
+        request_routing(list(result.touched))
     return result
 
 

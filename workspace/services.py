@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from interactions.routing import request_routing
+from interactions.scheduling import request_routing
 from workspace import live
 from workspace.models import AgentNotice, ChannelPresence
 from workspace.notifications import notify_agent, notify_board

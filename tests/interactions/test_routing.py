@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from interactions import routing, services
+from interactions import routing, services, teams
 from interactions.models import Interaction, InteractionState, Offer, RoutingRule
 from tests.factories import AgentFactory, ContactFactory, InteractionFactory, XAccountFactory
 from workspace.models import ChannelPresence, Skill, Team
@@ -112,7 +112,7 @@ def test_reject_goes_to_the_next_agent_and_back_only_after_the_cooldown():
     services.interaction_reject(interaction_id=interaction.pk, agent=second)
     routing.route_queue()
     assert offered_to(interaction) is None and Interaction.objects.get(pk=interaction.pk).state == "queued"
-    with time_machine.travel(timezone.now() + routing.reoffer_cooldown(interaction)):
+    with time_machine.travel(timezone.now() + teams.reoffer_cooldown(interaction)):
         routing.route_queue()
     assert offered_to(interaction) == first.pk  # everyone Ready said no: back to them, the first to decline first
 

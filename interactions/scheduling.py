@@ -1,0 +1,25 @@
+"""What a change to the queue asks of the workers once it commits: route the queue (now, and again when a cool-down
+ends).
+
+The task is sent by its name, as beat sends it: interactions.tasks runs routing and the lifecycle services, which
+call this module, so importing the tasks here would make an import cycle."""
+
+from celery import current_app
+from django.db import transaction
+
+from workspace.notifications import notify_board
+
+ROUTE_QUEUE = "interactions.route_queue"
+
+
+def request_routing(interaction_ids: list[int] | None = None, *, again_in: float | None = None) -> None:
+    """Routes the queue once the current transaction commits; every event that can change the answer calls it.
+    `interaction_ids` are (re)prioritised first: they are new or have new customer messages. `again_in` seconds
+    later it routes once more: a decline's cool-down ends then, and the customer must not wait for beat."""
+    ids = sorted(set(interaction_ids or []))
+    route_queue = current_app.signature(ROUTE_QUEUE)  # the registered task: eager in tests, like a direct call
+    # Robust: what committed stands if the broker is down; beat's next pass routes (and prioritises) it then.
+    transaction.on_commit(lambda: route_queue.delay(ids), robust=True)
+    if again_in is not None:
+        transaction.on_commit(lambda: route_queue.apply_async(([],), countdown=again_in), robust=True)
+    notify_board(queue_changed=True)  # the live board shows the queue
