@@ -12,6 +12,8 @@ it expire is not offered that interaction again until their team's cool-down (`T
 default 60 s) has passed since they declined; then they are eligible again. A decline keeps the customer's place in
 the queue. The invariant (`stranded_interactions`, checked by beat): no interaction waits longer than its team's
 cool-down while an eligible agent is Ready with room on its channel.
+
+Routing only decides who: the moves themselves (offer, expire, accept, ...) are interactions.services'.
 """
 
 import logging
@@ -26,13 +28,14 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from interactions import services
 from interactions.language import detect_language
 from interactions.models import Channel, Interaction, InteractionState, Message, Offer, RoutingRule
-from interactions.scheduling import request_routing
-from interactions.teams import offer_timeout, reoffer_cooldown, team_of
+from interactions.teams import reoffer_cooldown, team_of
 from workspace.logs import log_event
 from workspace.models import AgentProfile
 from workspace.notifications import notify_agent, notify_board
+from workspace.services import notice_add
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +138,11 @@ def _load(agent_ids, channel: str) -> dict[int, int]:
 
 
 def eligible_agents(interaction: Interaction) -> list[AgentProfile]:
-    """Agents who may be offered this interaction now, best first (unlocked: route_one rechecks under a lock)."""
+    """Agents who may be offered this interaction now, best first (unlocked: _route rechecks under a lock)."""
     channel = interaction.kind
     profiles = AgentProfile.objects.filter(
         user__is_active=True, user__presences__channel=channel, user__presences__ready=True
-    )
+    ).select_related("user")  # the one offered to is the offer's agent
     team = team_of(interaction)
     if team is not None:
         profiles = profiles.filter(teams=team)
@@ -207,14 +210,8 @@ class Routed(NamedTuple):
     nobody: bool  # no eligible agent had room (not: another worker holds it, or it left the queue)
 
 
-def route_one(interaction_id: int) -> Offer | None:
-    """Offers one queued interaction to the best eligible agent, or leaves it queued."""
-    return _route(interaction_id).offer
-
-
 def _route(interaction_id: int) -> Routed:
-    from interactions.tasks import expire_offer
-
+    """Offers one queued interaction to the best eligible agent, or leaves it queued."""
     skip_locked = connection.features.has_select_for_update_skip_locked
     with transaction.atomic():
         interaction = (
@@ -227,19 +224,11 @@ def _route(interaction_id: int) -> Routed:
             return Routed(None, nobody=False)  # another worker is routing it, or it is no longer queued
         profile = _agent_with_room(eligible_agents(interaction), interaction.kind)
         if profile is not None:
-            timeout = offer_timeout(interaction)
-            offer = Offer.objects.create(
-                interaction=interaction, agent_id=profile.user_id, expires_at=timezone.now() + timeout
-            )
-            interaction.state = InteractionState.OFFERED
-            interaction.save(update_fields=["state"])
+            offer = services.interaction_offer(interaction_id=interaction.pk, agent=profile.user)
+            # Who waited longest since their last offer comes first next time (eligible_agents' order).
             AgentProfile.objects.filter(pk=profile.pk).update(last_routed_at=timezone.now())
-            notify_agent(profile.user_id, "interaction.offered", interaction_id=interaction.pk, offer_id=offer.pk)
             fields = {"interaction_id": interaction.pk, "offer_id": offer.pk, "agent_id": profile.user_id}
             transaction.on_commit(lambda f=fields: log_event(log, "interaction.offered", **f))
-            notify_board(interaction_id=interaction.pk)
-            seconds = timeout.total_seconds()
-            transaction.on_commit(lambda o=offer.pk, s=seconds: expire_offer.apply_async((o,), countdown=s))
             return Routed(offer, nobody=False)
         _tell_owner_if_away(interaction)
     return Routed(None, nobody=True)
@@ -252,8 +241,6 @@ def _tell_owner_if_away(interaction: Interaction) -> None:
         return
     # Once per waiting interaction: the queue is routed often, the agent should hear it once.
     if cache.add(f"perch:replied:{interaction.pk}", 1, timeout=int(sticky_wait().total_seconds()) + 60):
-        from workspace.services import notice_add  # workspace.services imports this module
-
         notify_agent(owner, "contact.replied", contact_id=interaction.contact_id, interaction_id=interaction.pk)
         notice_add(agent_id=owner, kind="contact_replied", contact_id=interaction.contact_id,
                    interaction_id=interaction.pk, text=f"{interaction.contact.display_name} replied.")  # fmt: skip
@@ -317,41 +304,6 @@ def _queue_chunk(after: dict | None) -> list[dict]:
         row["kind_key"] = (row["kind"], team, frozenset(skills.get(row["pk"], ())))
         row["owner"], row["declined"] = row["contact__assigned_agent_id"], row["pk"] in declined
     return rows
-
-
-def expire(offer_id: int) -> bool:
-    """An offer nobody answered in time: the interaction goes back to the queue, to someone else (and to this agent
-    again after the cool-down, like a reject)."""
-    with transaction.atomic():
-        offer = Offer.objects.select_for_update().filter(pk=offer_id, state=Offer.State.OFFERED).first()
-        if offer is None or offer.expires_at > timezone.now():
-            return False
-        offer.state, offer.responded_at = Offer.State.EXPIRED, timezone.now()
-        offer.save(update_fields=["state", "responded_at"])
-        Interaction.objects.filter(pk=offer.interaction_id, state=InteractionState.OFFERED).update(
-            state=InteractionState.QUEUED
-        )
-        notify_agent(offer.agent_id, "interaction.withdrawn", interaction_id=offer.interaction_id, offer_id=offer.pk)
-        interaction = Interaction.objects.select_related("contact", "team", "x_account__team").get(
-            pk=offer.interaction_id
-        )
-        _notice_missed_offer(offer, interaction)
-        request_routing(again_in=reoffer_cooldown(interaction).total_seconds())
-    return True
-
-
-def _notice_missed_offer(offer: Offer, interaction: Interaction) -> None:
-    from workspace.services import notice_add  # workspace.services imports this module
-
-    text = f"You missed a {interaction.get_kind_display()} offer from {interaction.contact.display_name}."
-    notice_add(agent_id=offer.agent_id, kind="offer_missed", contact_id=interaction.contact_id,
-               interaction_id=interaction.pk, text=text)  # fmt: skip
-
-
-def expire_overdue() -> int:
-    """Safety sweep for offers whose timer task was lost."""
-    overdue = Offer.objects.filter(state=Offer.State.OFFERED, expires_at__lte=timezone.now())
-    return sum(1 for offer_id in list(overdue.values_list("pk", flat=True)) if expire(offer_id))
 
 
 def waiting(channel: str | None = None):
@@ -436,7 +388,7 @@ def heal_stranded() -> int:
             eligible_agents=len(breach.eligible),
             declined_by=len(breach.declined),
         )
-        route_one(breach.interaction.pk)
+        _route(breach.interaction.pk)
     remaining = {
         s.interaction.pk: {"eligible": len(s.eligible), "declined": len(s.declined)}
         for s in (stranded_interactions() if stranded else [])

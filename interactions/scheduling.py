@@ -1,8 +1,8 @@
 """What a change to the queue asks of the workers once it commits: route the queue (now, and again when a cool-down
-ends).
+ends), and expire an offer when its time is up.
 
-The task is sent by its name, as beat sends it: interactions.tasks runs routing and the lifecycle services, which
-call this module, so importing the tasks here would make an import cycle."""
+The tasks are sent by their names, as beat sends them: interactions.tasks runs routing and the lifecycle services,
+which call this module, so importing the tasks here would make an import cycle."""
 
 from celery import current_app
 from django.db import transaction
@@ -10,6 +10,7 @@ from django.db import transaction
 from workspace.notifications import notify_board
 
 ROUTE_QUEUE = "interactions.route_queue"
+EXPIRE_OFFER = "interactions.expire_offer"
 
 
 def request_routing(interaction_ids: list[int] | None = None, *, again_in: float | None = None) -> None:
@@ -23,3 +24,10 @@ def request_routing(interaction_ids: list[int] | None = None, *, again_in: float
     if again_in is not None:
         transaction.on_commit(lambda: route_queue.apply_async(([],), countdown=again_in), robust=True)
     notify_board(queue_changed=True)  # the live board shows the queue
+
+
+def expire_offer_when_due(offer_id: int, seconds: float) -> None:
+    """Starts the offer's timer once the offer commits: `seconds` later it expires, unless it was answered."""
+    expire_offer = current_app.signature(EXPIRE_OFFER)
+    # Robust: the offer stands if the broker is down; beat's sweep for overdue offers expires it then.
+    transaction.on_commit(lambda: expire_offer.apply_async((offer_id,), countdown=seconds), robust=True)

@@ -140,7 +140,7 @@ def test_an_expired_offer_counts_as_a_decline(clock):
     routing.route_queue()
     offer = Offer.objects.get(interaction=interaction)
     clock.move_to(offer.expires_at + timedelta(seconds=1))
-    assert routing.expire_overdue() == 1
+    assert services.offers_expire_overdue() == 1
     assert routing.declines(interaction) == {ana.pk: timezone.now()}
     routing.route_queue()
     assert offered_to(interaction) is None
@@ -196,7 +196,7 @@ def test_nothing_is_stranded_while_routing_works(clock):
                 services.interaction_end(interaction_id=working.pk, agent=working.agent)
         routing.route_queue()  # what each of those events asks for after commit
         clock.shift(timedelta(seconds=10))
-        routing.expire_overdue()
+        services.offers_expire_overdue()
         routing.route_queue()  # beat's pass, and the retries at the end of each cool-down
         assert routing.stranded_interactions() == []
     assert Offer.objects.filter(state=Offer.State.REJECTED).count() > 5  # the shift did decline things

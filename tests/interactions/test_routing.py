@@ -9,7 +9,8 @@ from django.utils import timezone
 from interactions import routing, services, teams
 from interactions.models import Interaction, InteractionState, Offer, RoutingRule
 from tests.factories import AgentFactory, ContactFactory, InteractionFactory, XAccountFactory
-from workspace.models import ChannelPresence, Skill, Team
+from tests.social.test_worker_death import wait_for
+from workspace.models import AgentNotice, ChannelPresence, Skill, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +127,7 @@ def test_an_unanswered_offer_expires_to_the_next_agent():
     offer = Offer.objects.get(interaction=interaction)
     assert offer.agent_id == first.pk
     with time_machine.travel(offer.expires_at + timedelta(seconds=1)):
-        assert routing.expire_overdue() == 1
+        assert services.offers_expire_overdue() == 1
         routing.route_queue()
     assert Offer.objects.get(pk=offer.pk).state == "expired"
     assert offered_to(interaction) == second.pk
@@ -210,3 +211,18 @@ def test_an_offer_lasts_the_teams_timeout():
     routing.route_queue()
     offer = Offer.objects.get(interaction=interaction)
     assert 9 <= (offer.expires_at - offer.created_at).total_seconds() <= 11
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offer_expires_by_its_own_timer(celery_worker):
+    """No beat runs here: only the timer the offer started as it committed (on a real worker, with the team's
+    timeout as its countdown) can expire it; the agent is told they missed it."""
+    quick = Team.objects.create(name="Quick", offer_timeout_seconds=1)
+    agent = ready(AgentFactory(), "chat")
+    agent.agent_profile.teams.add(quick)
+    interaction = queued(x_account=XAccountFactory(team=quick))
+    routing.route_queue()
+    offer = Offer.objects.get(interaction=interaction)
+    wait_for(lambda: Offer.objects.filter(pk=offer.pk, state=Offer.State.EXPIRED).exists(), 20, "the expiry")
+    assert Interaction.objects.get(pk=interaction.pk).state == InteractionState.QUEUED
+    assert AgentNotice.objects.filter(agent=agent, kind="offer_missed", interaction_id=interaction.pk).exists()
