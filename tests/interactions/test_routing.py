@@ -1,12 +1,16 @@
 """Routing table: who gets which interaction, and when nobody does."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.utils import timezone
 
-from interactions import routing, services, teams
+from interactions import routing, scheduling, services, teams
 from interactions.models import Interaction, InteractionState, Offer, RoutingRule
 from tests.factories import AgentFactory, ContactFactory, InteractionFactory, XAccountFactory
 from tests.social.test_worker_death import wait_for
@@ -226,3 +230,16 @@ def test_an_offer_expires_by_its_own_timer(celery_worker):
     wait_for(lambda: Offer.objects.filter(pk=offer.pk, state=Offer.State.EXPIRED).exists(), 20, "the expiry")
     assert Interaction.objects.get(pk=interaction.pk).state == InteractionState.QUEUED
     assert AgentNotice.objects.filter(agent=agent, kind="offer_missed", interaction_id=interaction.pk).exists()
+
+
+def test_a_process_that_never_imports_the_tasks_still_sends_them_by_name():
+    """A web process never imports interactions.tasks; routing requests and offer timers find their tasks by name in
+    the Celery app (registered as Django starts), so tests run them eagerly instead of leaving them on the broker."""
+    code = (
+        "import django; django.setup(); from celery import current_app; from interactions import scheduling; "
+        "print(sorted(n for n in (scheduling.ROUTE_QUEUE, scheduling.EXPIRE_OFFER) if n in current_app.tasks))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split("\n")[-2] == str(sorted([scheduling.EXPIRE_OFFER, scheduling.ROUTE_QUEUE])), done.stderr
