@@ -7,13 +7,15 @@ it, the last to decline last. The queue is worked by priority, then age. Interac
 LOCKED on PostgreSQL and agent rows are locked while their load is counted, so several workers never offer one
 interaction twice or push an agent over capacity.
 
-The re-offer rule (one owner: `declines`, `reoffer_cooldown`, `cooling_down`): an agent who rejected an offer or let
-it expire is not offered that interaction again until their team's cool-down (`Team.reoffer_cooldown_seconds`,
-default 60 s) has passed since they declined; then they are eligible again. A decline keeps the customer's place in
-the queue. The invariant (`stranded_interactions`, checked by beat): no interaction waits longer than its team's
-cool-down while an eligible agent is Ready with room on its channel.
+The re-offer rule (one owner: `declines`, `cooling_down`, and the cool-down's length, interactions.teams'
+`reoffer_cooldown`): an agent who rejected an offer or let it expire is not offered that interaction again until
+their team's cool-down (`Team.reoffer_cooldown_seconds`, default 60 s) has passed since they declined; then they are
+eligible again. A decline keeps the customer's place in the queue. The invariant (`stranded_interactions`, checked by
+beat): no interaction waits longer than its team's cool-down while an eligible agent is Ready with room on its
+channel.
 
-Routing only decides who: the moves themselves (offer, expire, accept, ...) are interactions.services'.
+Routing only decides who: every move of an interaction or an offer (offer, expire, accept, reject, ...) is made by
+interactions.services, the offer included (`_route` calls `services.interaction_offer`).
 """
 
 import logging

@@ -1,4 +1,5 @@
-"""The interaction lifecycle: queued → offered → active → ended → done. Every move is one function here."""
+"""The interaction lifecycle: queued → offered → active → ended → done. Every move of an interaction or of its offers
+is one function here (routing only chooses whom to offer to)."""
 
 from datetime import timedelta
 
