@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from interactions.routing import request_routing
+from interactions.scheduling import request_routing
 from workspace.agents.models import ChannelPresence
 from workspace.infra import tabs
 from workspace.infra.push import notify_agent, notify_board

@@ -7,11 +7,15 @@ it, the last to decline last. The queue is worked by priority, then age. Interac
 LOCKED on PostgreSQL and agent rows are locked while their load is counted, so several workers never offer one
 interaction twice or push an agent over capacity.
 
-The re-offer rule (one owner: `declines`, `reoffer_cooldown`, `cooling_down`): an agent who rejected an offer or let
-it expire is not offered that interaction again until their team's cool-down (`Team.reoffer_cooldown_seconds`,
-default 60 s) has passed since they declined; then they are eligible again. A decline keeps the customer's place in
-the queue. The invariant (`stranded_interactions`, checked by beat): no interaction waits longer than its team's
-cool-down while an eligible agent is Ready with room on its channel.
+The re-offer rule (one owner: `declines`, `cooling_down`, and the cool-down's length, interactions.teams'
+`reoffer_cooldown`): an agent who rejected an offer or let it expire is not offered that interaction again until
+their team's cool-down (`Team.reoffer_cooldown_seconds`, default 60 s) has passed since they declined; then they are
+eligible again. A decline keeps the customer's place in the queue. The invariant (`stranded_interactions`, checked by
+beat): no interaction waits longer than its team's cool-down while an eligible agent is Ready with room on its
+channel.
+
+Routing only decides who: every move of an interaction or an offer (offer, expire, accept, reject, ...) is made by
+interactions.services, the offer included (`_route` calls `services.interaction_offer`).
 """
 
 import logging
@@ -26,10 +30,13 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from interactions import services
 from interactions.language import detect_language
 from interactions.models import Channel, Interaction, InteractionState, Message, Offer, RoutingRule
 from interactions.sentiment import sentiment_band
-from workspace.agents.models import AgentProfile, Team
+from interactions.teams import reoffer_cooldown, team_of
+from workspace.agents.models import AgentProfile
+from workspace.agents.notices import notice_add
 from workspace.infra.logs import log_event
 from workspace.infra.push import notify_agent, notify_board
 
@@ -40,7 +47,6 @@ VIP_BOOST = 20
 BATCH = 200
 # Offers that end as these are an agent's "no" to that interaction: the re-offer cool-down applies to them.
 DECLINED = (Offer.State.REJECTED, Offer.State.EXPIRED)
-DEFAULT_REOFFER_COOLDOWN_SECONDS = 60  # no team: Team.reoffer_cooldown_seconds' default
 STRANDED_KEY = "perch:stranded"  # the last check's breaches, for the live board
 
 
@@ -48,32 +54,7 @@ def sticky_wait() -> timedelta:
     return timedelta(seconds=getattr(settings, "STICKY_WAIT_SECONDS", 300))
 
 
-def request_routing(interaction_ids: list[int] | None = None, *, again_in: float | None = None) -> None:
-    """Routes the queue once the current transaction commits; every event that can change the answer calls it.
-    `interaction_ids` are (re)prioritised first: they are new or have new customer messages. `again_in` seconds
-    later it routes once more: a decline's cool-down ends then, and the customer must not wait for beat."""
-    from interactions.tasks import route_queue
-
-    ids = sorted(set(interaction_ids or []))
-    # Robust: what committed stands if the broker is down; beat's next pass routes (and prioritises) it then.
-    transaction.on_commit(lambda: route_queue.delay(ids), robust=True)
-    if again_in is not None:
-        transaction.on_commit(lambda: route_queue.apply_async(([],), countdown=again_in), robust=True)
-    notify_board(queue_changed=True)  # the live board shows the queue
-
-
-# --- The re-offer rule -----------------------------------------------------------------------------------
-def team_of(interaction: Interaction) -> Team | None:
-    """The team that works this interaction: a routing rule's, else its X account's (None: anyone)."""
-    return interaction.team or (interaction.x_account.team if interaction.x_account_id else None)
-
-
-def reoffer_cooldown(interaction: Interaction) -> timedelta:
-    """How long an agent who declined this interaction waits before it is offered to them again."""
-    team = team_of(interaction)
-    return timedelta(seconds=team.reoffer_cooldown_seconds if team else DEFAULT_REOFFER_COOLDOWN_SECONDS)
-
-
+# --- The re-offer rule (the cool-down itself is the team's: interactions.teams.reoffer_cooldown) -------------
 def latest_declines(offers: Iterable[Offer]) -> dict[int, datetime]:
     """Agent id → when they last declined, from one interaction's offers (any states; only DECLINED count)."""
     declined: dict[int, datetime] = {}
@@ -159,11 +140,11 @@ def _load(agent_ids, channel: str) -> dict[int, int]:
 
 
 def eligible_agents(interaction: Interaction) -> list[AgentProfile]:
-    """Agents who may be offered this interaction now, best first (unlocked: route_one rechecks under a lock)."""
+    """Agents who may be offered this interaction now, best first (unlocked: _route rechecks under a lock)."""
     channel = interaction.kind
     profiles = AgentProfile.objects.filter(
         user__is_active=True, user__presences__channel=channel, user__presences__ready=True
-    )
+    ).select_related("user")  # the one offered to is the offer's agent
     team = team_of(interaction)
     if team is not None:
         profiles = profiles.filter(teams=team)
@@ -226,24 +207,13 @@ def _agent_with_room(candidates: list[AgentProfile], channel: str) -> AgentProfi
     return None
 
 
-def _offer_timeout(interaction: Interaction) -> timedelta:
-    team = team_of(interaction)
-    return timedelta(seconds=team.offer_timeout_seconds if team else 30)
-
-
 class Routed(NamedTuple):
     offer: Offer | None
     nobody: bool  # no eligible agent had room (not: another worker holds it, or it left the queue)
 
 
-def route_one(interaction_id: int) -> Offer | None:
-    """Offers one queued interaction to the best eligible agent, or leaves it queued."""
-    return _route(interaction_id).offer
-
-
 def _route(interaction_id: int) -> Routed:
-    from interactions.tasks import expire_offer
-
+    """Offers one queued interaction to the best eligible agent, or leaves it queued."""
     skip_locked = connection.features.has_select_for_update_skip_locked
     with transaction.atomic():
         interaction = (
@@ -256,19 +226,11 @@ def _route(interaction_id: int) -> Routed:
             return Routed(None, nobody=False)  # another worker is routing it, or it is no longer queued
         profile = _agent_with_room(eligible_agents(interaction), interaction.kind)
         if profile is not None:
-            timeout = _offer_timeout(interaction)
-            offer = Offer.objects.create(
-                interaction=interaction, agent_id=profile.user_id, expires_at=timezone.now() + timeout
-            )
-            interaction.state = InteractionState.OFFERED
-            interaction.save(update_fields=["state"])
+            offer = services.interaction_offer(interaction_id=interaction.pk, agent=profile.user)
+            # Who waited longest since their last offer comes first next time (eligible_agents' order).
             AgentProfile.objects.filter(pk=profile.pk).update(last_routed_at=timezone.now())
-            notify_agent(profile.user_id, "interaction.offered", interaction_id=interaction.pk, offer_id=offer.pk)
             fields = {"interaction_id": interaction.pk, "offer_id": offer.pk, "agent_id": profile.user_id}
             transaction.on_commit(lambda f=fields: log_event(log, "interaction.offered", **f))
-            notify_board(interaction_id=interaction.pk)
-            seconds = timeout.total_seconds()
-            transaction.on_commit(lambda o=offer.pk, s=seconds: expire_offer.apply_async((o,), countdown=s))
             return Routed(offer, nobody=False)
         _tell_owner_if_away(interaction)
     return Routed(None, nobody=True)
@@ -281,8 +243,6 @@ def _tell_owner_if_away(interaction: Interaction) -> None:
         return
     # Once per waiting interaction: the queue is routed often, the agent should hear it once.
     if cache.add(f"perch:replied:{interaction.pk}", 1, timeout=int(sticky_wait().total_seconds()) + 60):
-        from workspace.agents.notices import notice_add  # workspace.services imports this module
-
         notify_agent(owner, "contact.replied", contact_id=interaction.contact_id, interaction_id=interaction.pk)
         notice_add(agent_id=owner, kind="contact_replied", contact_id=interaction.contact_id,
                    interaction_id=interaction.pk, text=f"{interaction.contact.display_name} replied.")  # fmt: skip
@@ -346,41 +306,6 @@ def _queue_chunk(after: dict | None) -> list[dict]:
         row["kind_key"] = (row["kind"], team, frozenset(skills.get(row["pk"], ())))
         row["owner"], row["declined"] = row["contact__assigned_agent_id"], row["pk"] in declined
     return rows
-
-
-def expire(offer_id: int) -> bool:
-    """An offer nobody answered in time: the interaction goes back to the queue, to someone else (and to this agent
-    again after the cool-down, like a reject)."""
-    with transaction.atomic():
-        offer = Offer.objects.select_for_update().filter(pk=offer_id, state=Offer.State.OFFERED).first()
-        if offer is None or offer.expires_at > timezone.now():
-            return False
-        offer.state, offer.responded_at = Offer.State.EXPIRED, timezone.now()
-        offer.save(update_fields=["state", "responded_at"])
-        Interaction.objects.filter(pk=offer.interaction_id, state=InteractionState.OFFERED).update(
-            state=InteractionState.QUEUED
-        )
-        notify_agent(offer.agent_id, "interaction.withdrawn", interaction_id=offer.interaction_id, offer_id=offer.pk)
-        interaction = Interaction.objects.select_related("contact", "team", "x_account__team").get(
-            pk=offer.interaction_id
-        )
-        _notice_missed_offer(offer, interaction)
-        request_routing(again_in=reoffer_cooldown(interaction).total_seconds())
-    return True
-
-
-def _notice_missed_offer(offer: Offer, interaction: Interaction) -> None:
-    from workspace.agents.notices import notice_add  # workspace.services imports this module
-
-    text = f"You missed a {interaction.get_kind_display()} offer from {interaction.contact.display_name}."
-    notice_add(agent_id=offer.agent_id, kind="offer_missed", contact_id=interaction.contact_id,
-               interaction_id=interaction.pk, text=text)  # fmt: skip
-
-
-def expire_overdue() -> int:
-    """Safety sweep for offers whose timer task was lost."""
-    overdue = Offer.objects.filter(state=Offer.State.OFFERED, expires_at__lte=timezone.now())
-    return sum(1 for offer_id in list(overdue.values_list("pk", flat=True)) if expire(offer_id))
 
 
 def waiting(channel: str | None = None):
@@ -465,7 +390,7 @@ def heal_stranded() -> int:
             eligible_agents=len(breach.eligible),
             declined_by=len(breach.declined),
         )
-        route_one(breach.interaction.pk)
+        _route(breach.interaction.pk)
     remaining = {
         s.interaction.pk: {"eligible": len(s.eligible), "declined": len(s.declined)}
         for s in (stranded_interactions() if stranded else [])

@@ -1,4 +1,5 @@
-"""The interaction lifecycle: queued → offered → active → ended → done. Every move is one function here."""
+"""The interaction lifecycle: queued → offered → active → ended → done. Every move of an interaction or of its offers
+is one function here (routing only chooses whom to offer to)."""
 
 from datetime import timedelta
 
@@ -22,20 +23,20 @@ from interactions.models import (
     Message,
     Offer,
 )
-from interactions.routing import reoffer_cooldown, request_routing
+from interactions.scheduling import expire_offer_when_due, request_routing
 from interactions.sentiment import BAND_SCORES
+from interactions.teams import offer_timeout, reoffer_cooldown
 from workspace.agents.audit import Verb, audit_record
 from workspace.agents.models import AgentProfile
-from workspace.agents.notices import notices_clear
+from workspace.agents.notices import notice_add, notices_clear
 from workspace.infra.push import notify_agent, notify_board
 
-DEFAULT_OFFER_TIMEOUT = timedelta(seconds=30)
 
-
-def _locked(interaction_id: int) -> Interaction:
+def _locked(interaction_id: int, *related: str) -> Interaction:
+    """The interaction with its row locked until the transaction ends; `related` rows are read with it, unlocked."""
     # A missing id is answered like someone else's (404), so guessing ids tells nothing and never errors.
     try:
-        return Interaction.objects.select_for_update().get(pk=interaction_id)
+        return Interaction.objects.select_for_update(of=("self",)).select_related(*related).get(pk=interaction_id)
     except Interaction.DoesNotExist:
         raise NotYours(f"No such interaction #{interaction_id}.") from None
 
@@ -55,15 +56,53 @@ def _check_owner(interaction: Interaction, agent, *, action: str) -> None:
 
 
 @transaction.atomic
-def interaction_offer(*, interaction_id: int, agent, timeout: timedelta = DEFAULT_OFFER_TIMEOUT) -> Offer:
-    """Offers a queued interaction to one agent; the agent's browser is told once the offer is committed."""
-    interaction = _locked(interaction_id)
+def interaction_offer(*, interaction_id: int, agent) -> Offer:
+    """Offers a queued interaction to one agent (routing chose them) for their team's offer timeout. Once the offer
+    commits, the agent's browser shows it and its timer starts (offer_expire)."""
+    interaction = _locked(interaction_id, "team", "x_account__team")  # the team's timeout, in the same query
     _move(interaction, InteractionState.OFFERED, action="offer")
     interaction.save(update_fields=["state"])
+    timeout = offer_timeout(interaction)
     offer = Offer.objects.create(interaction=interaction, agent=agent, expires_at=timezone.now() + timeout)
     notify_agent(agent.pk, "interaction.offered", interaction_id=interaction.pk, offer_id=offer.pk)
     notify_board(interaction_id=interaction.pk)
+    expire_offer_when_due(offer.pk, timeout.total_seconds())
     return offer
+
+
+@transaction.atomic
+def offer_expire(*, offer_id: int) -> bool:
+    """An offer nobody answered in time: the interaction goes back to the queue, keeping its place, to someone else
+    now (and to this agent again after the cool-down, like a reject); the agent gets a missed-offer notice. False:
+    it was answered, withdrawn or already expired, or its time is not up."""
+    # The interaction's row first, then its offer's, as Accept and Reject lock them: an Accept clicked as the timer
+    # fires waits for the expiry (or the expiry for it) instead of deadlocking with it.
+    interaction = (
+        Interaction.objects.select_for_update(of=("self",))
+        .select_related("contact", "team", "x_account__team")
+        .filter(offers=offer_id)
+        .first()
+    )
+    offer = Offer.objects.select_for_update().filter(pk=offer_id, state=Offer.State.OFFERED).first()
+    if interaction is None or offer is None or offer.expires_at > timezone.now():
+        return False
+    offer.state, offer.responded_at = Offer.State.EXPIRED, timezone.now()
+    offer.save(update_fields=["state", "responded_at"])
+    if interaction.state == InteractionState.OFFERED:
+        _move(interaction, InteractionState.QUEUED, action="expire the offer of")
+        interaction.save(update_fields=["state"])
+    notify_agent(offer.agent_id, "interaction.withdrawn", interaction_id=offer.interaction_id, offer_id=offer.pk)
+    text = f"You missed a {interaction.get_kind_display()} offer from {interaction.contact.display_name}."
+    notice_add(agent_id=offer.agent_id, kind="offer_missed", contact_id=interaction.contact_id,
+               interaction_id=interaction.pk, text=text)  # fmt: skip
+    request_routing(again_in=reoffer_cooldown(interaction).total_seconds())
+    return True
+
+
+def offers_expire_overdue() -> int:
+    """Beat's sweep for offers whose timer task was lost (a worker restarted, the broker was down); how many."""
+    overdue = Offer.objects.filter(state=Offer.State.OFFERED, expires_at__lte=timezone.now())
+    return sum(1 for offer_id in list(overdue.values_list("pk", flat=True)) if offer_expire(offer_id=offer_id))
 
 
 def _close_live_offer(interaction: Interaction, *, agent, state: str) -> Offer:
@@ -221,8 +260,6 @@ def _open_chat_for(contact, agent) -> tuple[Interaction | None, object, str]:
 
 
 def _locked_contact(contact_id: int):
-    from contacts.models import Contact
-
     contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
     if contact is None:
         raise InteractionError(f"Contact #{contact_id} does not exist.")

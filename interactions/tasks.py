@@ -1,24 +1,26 @@
-"""Celery tasks for routing and presence: thin wrappers around interactions.routing, services and presence."""
+"""Celery tasks for routing, the offers' timers and presence: thin wrappers around interactions.routing,
+.services and .presence. interactions.scheduling sends the first two by their names."""
 
 from celery import shared_task
 
 from interactions import presence, routing, services
+from interactions.scheduling import EXPIRE_OFFER, ROUTE_QUEUE
 
 
-@shared_task(name="interactions.route_queue", ignore_result=True)
+@shared_task(name=ROUTE_QUEUE, ignore_result=True)
 def route_queue(prioritise_ids: list[int] | None = None) -> int:
     return routing.route_queue(prioritise_ids=prioritise_ids or [])
 
 
-@shared_task(name="interactions.expire_offer", ignore_result=True)
+@shared_task(name=EXPIRE_OFFER, ignore_result=True)
 def expire_offer(offer_id: int) -> bool:
-    return routing.expire(offer_id)
+    return services.offer_expire(offer_id=offer_id)
 
 
 @shared_task(name="interactions.expire_overdue_offers", ignore_result=True)
 def expire_overdue_offers() -> int:
     """Run by beat: offers whose own timer was lost (worker restart) still expire."""
-    return routing.expire_overdue()
+    return services.offers_expire_overdue()
 
 
 @shared_task(name="interactions.check_stranded", ignore_result=True)

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from contacts.models import ContactIdentity
 from contacts.services import contact_identify_x_user, contacts_identify_x_users
-from interactions import routing
 from interactions.models import OPEN_STATES, Interaction, Message
+from interactions.scheduling import request_routing
 from social.integrations.x_client import XUser
 from social.integrations.x_payloads import storable, storable_json
 from social.models import RejectedEvent, XAccount
@@ -265,5 +265,5 @@ def _keep_worst_sentiment(interactions, worst: dict[int, float]) -> None:
 def route_new_work(result: IngestResult) -> IngestResult:
     """Interactions that got customer messages are (re)prioritised and the queue routed, after commit."""
     if result.touched:
-        routing.request_routing(list(result.touched))
+        request_routing(list(result.touched))
     return result

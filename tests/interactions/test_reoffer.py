@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from interactions import routing, services, tasks
+from interactions import routing, services, tasks, teams
 from interactions.models import Interaction, InteractionState, Offer
 from tests.factories import AgentFactory, ContactFactory, InteractionFactory, XAccountFactory
 from tests.interactions.test_routing import offered_to, queued, ready
@@ -43,7 +43,7 @@ def test_everyone_ready_rejected_it_so_it_returns_to_them_after_the_cooldown_and
     assert offered_to(interaction) == ana.pk
     services.interaction_reject(interaction_id=interaction.pk, agent=ana)
 
-    cooldown = routing.reoffer_cooldown(interaction)
+    cooldown = teams.reoffer_cooldown(interaction)
     assert cooldown == timedelta(seconds=60)  # no team: the default
     routing.route_queue()
     assert offered_to(interaction) is None  # she just said no
@@ -75,7 +75,7 @@ def test_the_cooldown_is_the_teams(clock):
     ana = ready(AgentFactory(), "chat")
     ana.agent_profile.teams.add(care)
     interaction = queued(x_account=XAccountFactory(team=care))
-    assert routing.team_of(interaction) == care and routing.reoffer_cooldown(interaction) == timedelta(seconds=5)
+    assert teams.team_of(interaction) == care and teams.reoffer_cooldown(interaction) == timedelta(seconds=5)
     routing.route_queue()
     services.interaction_reject(interaction_id=interaction.pk, agent=ana)
     clock.shift(timedelta(seconds=4))
@@ -140,11 +140,11 @@ def test_an_expired_offer_counts_as_a_decline(clock):
     routing.route_queue()
     offer = Offer.objects.get(interaction=interaction)
     clock.move_to(offer.expires_at + timedelta(seconds=1))
-    assert routing.expire_overdue() == 1
+    assert services.offers_expire_overdue() == 1
     assert routing.declines(interaction) == {ana.pk: timezone.now()}
     routing.route_queue()
     assert offered_to(interaction) is None
-    clock.shift(routing.reoffer_cooldown(interaction))
+    clock.shift(teams.reoffer_cooldown(interaction))
     routing.route_queue()
     assert offered_to(interaction) == ana.pk
 
@@ -196,7 +196,7 @@ def test_nothing_is_stranded_while_routing_works(clock):
                 services.interaction_end(interaction_id=working.pk, agent=working.agent)
         routing.route_queue()  # what each of those events asks for after commit
         clock.shift(timedelta(seconds=10))
-        routing.expire_overdue()
+        services.offers_expire_overdue()
         routing.route_queue()  # beat's pass, and the retries at the end of each cool-down
         assert routing.stranded_interactions() == []
     assert Offer.objects.filter(state=Offer.State.REJECTED).count() > 5  # the shift did decline things

@@ -1,15 +1,20 @@
 """Routing table: who gets which interaction, and when nobody does."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.utils import timezone
 
-from interactions import routing, services
+from interactions import routing, scheduling, services, teams
 from interactions.models import Interaction, InteractionState, Offer, RoutingRule
 from tests.factories import AgentFactory, ContactFactory, InteractionFactory, XAccountFactory
-from workspace.agents.models import ChannelPresence, Skill, Team
+from tests.social.test_worker_death import wait_for
+from workspace.agents.models import AgentNotice, ChannelPresence, Skill, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +117,7 @@ def test_reject_goes_to_the_next_agent_and_back_only_after_the_cooldown():
     services.interaction_reject(interaction_id=interaction.pk, agent=second)
     routing.route_queue()
     assert offered_to(interaction) is None and Interaction.objects.get(pk=interaction.pk).state == "queued"
-    with time_machine.travel(timezone.now() + routing.reoffer_cooldown(interaction)):
+    with time_machine.travel(timezone.now() + teams.reoffer_cooldown(interaction)):
         routing.route_queue()
     assert offered_to(interaction) == first.pk  # everyone Ready said no: back to them, the first to decline first
 
@@ -126,7 +131,7 @@ def test_an_unanswered_offer_expires_to_the_next_agent():
     offer = Offer.objects.get(interaction=interaction)
     assert offer.agent_id == first.pk
     with time_machine.travel(offer.expires_at + timedelta(seconds=1)):
-        assert routing.expire_overdue() == 1
+        assert services.offers_expire_overdue() == 1
         routing.route_queue()
     assert Offer.objects.get(pk=offer.pk).state == "expired"
     assert offered_to(interaction) == second.pk
@@ -210,3 +215,31 @@ def test_an_offer_lasts_the_teams_timeout():
     routing.route_queue()
     offer = Offer.objects.get(interaction=interaction)
     assert 9 <= (offer.expires_at - offer.created_at).total_seconds() <= 11
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offer_expires_by_its_own_timer(celery_worker):
+    """No beat runs here: only the timer the offer started as it committed (on a real worker, with the team's
+    timeout as its countdown) can expire it; the agent is told they missed it."""
+    quick = Team.objects.create(name="Quick", offer_timeout_seconds=1)
+    agent = ready(AgentFactory(), "chat")
+    agent.agent_profile.teams.add(quick)
+    interaction = queued(x_account=XAccountFactory(team=quick))
+    routing.route_queue()
+    offer = Offer.objects.get(interaction=interaction)
+    wait_for(lambda: Offer.objects.filter(pk=offer.pk, state=Offer.State.EXPIRED).exists(), 20, "the expiry")
+    assert Interaction.objects.get(pk=interaction.pk).state == InteractionState.QUEUED
+    assert AgentNotice.objects.filter(agent=agent, kind="offer_missed", interaction_id=interaction.pk).exists()
+
+
+def test_a_process_that_never_imports_the_tasks_still_sends_them_by_name():
+    """A web process never imports interactions.tasks; routing requests and offer timers find their tasks by name in
+    the Celery app (registered as Django starts), so tests run them eagerly instead of leaving them on the broker."""
+    code = (
+        "import django; django.setup(); from celery import current_app; from interactions import scheduling; "
+        "print(sorted(n for n in (scheduling.ROUTE_QUEUE, scheduling.EXPIRE_OFFER) if n in current_app.tasks))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split("\n")[-2] == str(sorted([scheduling.EXPIRE_OFFER, scheduling.ROUTE_QUEUE])), done.stderr

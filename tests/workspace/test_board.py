@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from interactions import routing, services
+from interactions import routing, services, teams
 from interactions.models import Interaction, InteractionState
 from interactions.presence import presence_set
 from tests.factories import PASSWORD, AgentFactory, InteractionFactory
@@ -192,11 +192,11 @@ def test_the_board_says_who_declined_a_waiting_interaction_and_when_it_goes_back
         assert "Offered to Ana" in queue_row(client, "Maya Patel")
         services.interaction_reject(interaction_id=interaction.pk, agent=ana)
 
-        back = timezone.localtime(start + routing.reoffer_cooldown(interaction)).strftime("%H:%M:%S")
+        back = timezone.localtime(start + teams.reoffer_cooldown(interaction)).strftime("%H:%M:%S")
         row = queue_row(client, "Maya Patel")
         assert "declined by 1 agent, back to them at <time datetime=" in row and f">{back}</time>" in row
         assert "Stranded" not in row
-        clock.shift(routing.reoffer_cooldown(interaction))
+        clock.shift(teams.reoffer_cooldown(interaction))
         routing.route_queue()  # the retry at the end of her cool-down
         assert "Offered to Ana" in queue_row(client, "Maya Patel")
 

@@ -4,6 +4,7 @@ the transcript of all interactions (paginated, constant queries), Write a messag
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -253,11 +254,10 @@ def test_a_conversation_offered_to_another_agent_is_not_taken(client, ana):
 
 
 def test_a_missed_offer_is_kept_in_the_notifications(client, ana):
-    from interactions.models import Offer
-
-    interaction = InteractionFactory(contact=x_contact(), state="offered")
-    offer = Offer.objects.create(interaction=interaction, agent=ana, expires_at=timezone.now() - timedelta(seconds=1))
-    assert routing.expire(offer.pk)
+    interaction = InteractionFactory(contact=x_contact())
+    offer = interaction_services.interaction_offer(interaction_id=interaction.pk, agent=ana)
+    with time_machine.travel(offer.expires_at + timedelta(seconds=1)):
+        assert interaction_services.offer_expire(offer_id=offer.pk)  # its timer ran out
     html = client.get(reverse("workspace:notices"), headers=HX).content.decode()
     assert "You missed a Chat offer from <bdi>Maya Patel</bdi>." in html
 

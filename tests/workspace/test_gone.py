@@ -5,12 +5,15 @@ page swaps it where the agent looked), an action on one says it in the page's no
 interaction's URL is the workspace saying so, and an htmx request without a session sends the page to the login.
 Accept pushes the interaction's URL, Mark Done the workspace's."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from interactions import routing
-from interactions.models import Interaction, Label, Offer
+from interactions import routing, services
+from interactions.models import Label, Offer
 from tests.factories import PASSWORD, AgentFactory, ContactFactory, InboundDMFactory, InteractionFactory
 from tests.helpers import sign_in
 from workspace.agents.models import ChannelPresence
@@ -91,8 +94,8 @@ def test_accept_pushes_the_interaction_url_and_a_refusal_keeps_the_centre():
 
     routing.route_queue()
     expired = Offer.objects.get(interaction=second, agent=ana)
-    Offer.objects.filter(pk=expired.pk).update(state="expired")
-    Interaction.objects.filter(pk=second.pk).update(state="queued")
+    with time_machine.travel(expired.expires_at + timedelta(seconds=1)):
+        assert services.offer_expire(offer_id=expired.pk)
     refused = client.post(f"/workspace/offers/{expired.pk}/accept/", headers=HX)
     assert refused.status_code == 409 and refused["HX-Retarget"] == "#page-notice"
     assert "HX-Push-Url" not in refused
