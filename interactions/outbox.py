@@ -26,6 +26,7 @@ from interactions.errors import InteractionError, NotYours
 from interactions.models import Channel, Interaction, InteractionState, Message
 from interactions.text import TextRejected, sendable, validate_dm_text, validate_reply_text
 from workspace.agents.audit import Verb, audit_record
+from workspace.infra.events import MessageStatus
 from workspace.infra.push import notify_agent
 
 SENDABLE_STATES = (InteractionState.ACTIVE, InteractionState.ENDED)
@@ -194,9 +195,9 @@ def _notify_status(message: Message) -> None:
     agent_id = message.author_agent_id or message.interaction.agent_id
     if agent_id:
         notify_agent(
-            agent_id, "message.status", interaction_id=message.interaction_id, message_id=message.pk,
-            delivery=message.delivery,
-        )  # fmt: skip
+            agent_id,
+            MessageStatus(interaction_id=message.interaction_id, message_id=message.pk, delivery=message.delivery),
+        )
 
 
 def _move(message: Message, *, expected: Iterable[str], claim=ANY_CLAIM, **fields) -> bool:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from interactions.scheduling import request_routing
 from workspace.agents.models import ChannelPresence
 from workspace.infra import tabs
+from workspace.infra.events import BoardChanged, PresenceChanged
 from workspace.infra.push import notify_agent, notify_board
 
 
@@ -25,8 +26,8 @@ def presence_set(*, agent, channel: str, ready: bool, reason: str = "") -> Chann
     if not created and (presence.ready, presence.reason) != (ready, reason):
         presence.ready, presence.reason, presence.since = ready, reason, timezone.now()
         presence.save(update_fields=["ready", "reason", "since"])
-    notify_agent(agent.pk, "presence.changed", channel=channel, ready=ready)
-    notify_board(agent_id=agent.pk)
+    notify_agent(agent.pk, PresenceChanged(channel=channel, ready=ready))
+    notify_board(BoardChanged(agent_id=agent.pk))
     if ready:
         request_routing()
     return presence

@@ -37,8 +37,9 @@ from interactions.sentiment import sentiment_band
 from interactions.teams import reoffer_cooldown, team_of
 from workspace.agents.models import AgentProfile
 from workspace.agents.notices import notice_add
+from workspace.infra.events import BoardChanged
 from workspace.infra.logs import log_event
-from workspace.infra.push import notify_agent, notify_board
+from workspace.infra.push import notify_board
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +244,6 @@ def _tell_owner_if_away(interaction: Interaction) -> None:
         return
     # Once per waiting interaction: the queue is routed often, the agent should hear it once.
     if cache.add(f"perch:replied:{interaction.pk}", 1, timeout=int(sticky_wait().total_seconds()) + 60):
-        notify_agent(owner, "contact.replied", contact_id=interaction.contact_id, interaction_id=interaction.pk)
         notice_add(agent_id=owner, kind="contact_replied", contact_id=interaction.contact_id,
                    interaction_id=interaction.pk, text=f"{interaction.contact.display_name} replied.")  # fmt: skip
 
@@ -398,7 +398,7 @@ def heal_stranded() -> int:
     before = last_stranded()
     cache.set(STRANDED_KEY, remaining, timeout=60)  # a stopped beat must not leave old badges on the board
     if remaining != before:
-        notify_board(queue_changed=True)
+        notify_board(BoardChanged(queue_changed=True))
     return len(stranded)
 
 

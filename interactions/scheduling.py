@@ -8,6 +8,7 @@ here would make an import cycle."""
 from celery import current_app
 from django.db import transaction
 
+from workspace.infra.events import BoardChanged
 from workspace.infra.push import notify_board
 
 ROUTE_QUEUE = "interactions.route_queue"
@@ -27,7 +28,7 @@ def request_routing(interaction_ids: list[int] | None = None, *, again_in: float
     transaction.on_commit(lambda: _task(ROUTE_QUEUE).delay(ids), robust=True)
     if again_in is not None:
         transaction.on_commit(lambda: _task(ROUTE_QUEUE).apply_async(([],), countdown=again_in), robust=True)
-    notify_board(queue_changed=True)  # the live board shows the queue
+    notify_board(BoardChanged(queue_changed=True))  # the live board shows the queue
 
 
 def expire_offer_when_due(offer_id: int, seconds: float) -> None:

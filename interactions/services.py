@@ -29,6 +29,13 @@ from interactions.teams import offer_timeout, reoffer_cooldown
 from workspace.agents.audit import Verb, audit_record
 from workspace.agents.models import AgentProfile
 from workspace.agents.notices import notice_add, notices_clear
+from workspace.infra.events import (
+    BoardChanged,
+    InteractionEnded,
+    InteractionOffered,
+    InteractionsChanged,
+    InteractionWithdrawn,
+)
 from workspace.infra.push import notify_agent, notify_board
 
 
@@ -64,8 +71,8 @@ def interaction_offer(*, interaction_id: int, agent) -> Offer:
     interaction.save(update_fields=["state"])
     timeout = offer_timeout(interaction)
     offer = Offer.objects.create(interaction=interaction, agent=agent, expires_at=timezone.now() + timeout)
-    notify_agent(agent.pk, "interaction.offered", interaction_id=interaction.pk, offer_id=offer.pk)
-    notify_board(interaction_id=interaction.pk)
+    notify_agent(agent.pk, InteractionOffered(interaction_id=interaction.pk, offer_id=offer.pk))
+    notify_board(BoardChanged(interaction_id=interaction.pk))
     expire_offer_when_due(offer.pk, timeout.total_seconds())
     return offer
 
@@ -91,7 +98,7 @@ def offer_expire(*, offer_id: int) -> bool:
     if interaction.state == InteractionState.OFFERED:
         _move(interaction, InteractionState.QUEUED, action="expire the offer of")
         interaction.save(update_fields=["state"])
-    notify_agent(offer.agent_id, "interaction.withdrawn", interaction_id=offer.interaction_id, offer_id=offer.pk)
+    notify_agent(offer.agent_id, InteractionWithdrawn(interaction_id=offer.interaction_id, offer_id=offer.pk))
     text = f"You missed a {interaction.get_kind_display()} offer from {interaction.contact.display_name}."
     notice_add(agent_id=offer.agent_id, kind="offer_missed", contact_id=interaction.contact_id,
                interaction_id=interaction.pk, text=text)  # fmt: skip
@@ -129,7 +136,7 @@ def interaction_accept(*, interaction_id: int, agent) -> Interaction:
     Contact.objects.filter(pk=interaction.contact_id, assigned_agent__isnull=True).update(assigned_agent=agent)
     audit_record(actor=agent, verb=Verb.ACCEPT, obj=interaction)
     notices_clear(interaction_id=interaction.pk)  # "… replied — Show" is no longer true for anyone
-    notify_board(interaction_id=interaction.pk)
+    notify_board(BoardChanged(interaction_id=interaction.pk))
     return interaction
 
 
@@ -161,7 +168,7 @@ def interaction_end(*, interaction_id: int, agent=None, ended_by: str = Interact
         audit_record(actor=agent, verb=Verb.END, obj=interaction)
     request_routing()  # capacity freed
     if interaction.agent_id:
-        notify_agent(interaction.agent_id, "interaction.ended", interaction_id=interaction.pk)
+        notify_agent(interaction.agent_id, InteractionEnded(interaction_id=interaction.pk))
     return interaction
 
 
@@ -214,7 +221,7 @@ def interaction_mark_done(
         actor=agent, verb=Verb.MARK_DONE, obj=interaction, details={"disposition": str(disposition or ""), "note": note}
     )
     notices_clear(interaction_id=interaction.pk)
-    notify_board(interaction_id=interaction.pk)
+    notify_board(BoardChanged(interaction_id=interaction.pk))
     return interaction
 
 
@@ -313,7 +320,7 @@ def _withdraw_live_offer(interaction: Interaction) -> None:
     if offer is not None:
         offer.state, offer.responded_at = Offer.State.WITHDRAWN, timezone.now()
         offer.save(update_fields=["state", "responded_at"])
-        notify_agent(offer.agent_id, "interaction.withdrawn", interaction_id=interaction.pk, offer_id=offer.pk)
+        notify_agent(offer.agent_id, InteractionWithdrawn(interaction_id=interaction.pk, offer_id=offer.pk))
 
 
 def _supervisor_refuses(interaction: Interaction, action: str, states) -> None:
@@ -343,8 +350,8 @@ def interaction_reassign(*, interaction_id: int, to_agent, by) -> Interaction:
     )
     notices_clear(interaction_id=interaction.pk)
     for agent_id in {previous, to_agent.pk} - {None}:
-        notify_agent(agent_id, "interactions.changed", interaction_id=interaction.pk)
-    notify_board(interaction_id=interaction.pk)
+        notify_agent(agent_id, InteractionsChanged(interaction_id=interaction.pk))
+    notify_board(BoardChanged(interaction_id=interaction.pk))
     return interaction
 
 
@@ -359,7 +366,7 @@ def interaction_force_end(*, interaction_id: int, by) -> Interaction:
     interaction = interaction_end(interaction_id=interaction.pk, ended_by=Interaction.EndedBy.SUPERVISOR)
     audit_record(actor=by, verb=Verb.FORCE_END, obj=interaction, details={"agent_id": interaction.agent_id})
     notices_clear(interaction_id=interaction.pk)  # nobody can take it any more
-    notify_board(interaction_id=interaction.pk)
+    notify_board(BoardChanged(interaction_id=interaction.pk))
     return interaction
 
 
@@ -379,6 +386,6 @@ def interaction_requeue(*, interaction_id: int, by) -> Interaction:
     interaction.save(update_fields=["state", "agent", "queued_at"])
     audit_record(actor=by, verb=Verb.REQUEUE, obj=interaction, details={"from_agent_id": previous})
     if previous:
-        notify_agent(previous, "interactions.changed", interaction_id=interaction.pk)
+        notify_agent(previous, InteractionsChanged(interaction_id=interaction.pk))
     request_routing()
     return interaction

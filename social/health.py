@@ -19,6 +19,7 @@ from django.utils import timezone
 from interactions.models import Message
 from social.alerts import alert_supervisors
 from social.models import XAccount
+from workspace.infra.events import AccountRecovered, AccountSilent
 
 BUSY_WINDOW = timedelta(days=7)
 POLL_LATE_INTERVALS = 3
@@ -104,15 +105,13 @@ def accounts_check_silence(*, now: datetime | None = None) -> list[int]:
             unmarked = XAccount.objects.filter(pk=account.pk, silent_since__isnull=True)
             if health.silent and unmarked.update(silent_since=now):  # once per silence, however many beats
                 minutes = silence_minutes()
-                alert_supervisors(
-                    "account.silent",
-                    account_id=account.pk,
-                    account=str(account),
+                alert_supervisors(AccountSilent(
+                    account_id=account.pk, account=str(account),
                     message=f"{account} has had no events for {minutes} minutes while usually busy.",
-                )
+                ))  # fmt: skip
                 newly_silent.append(account.pk)
             elif not health.silent and XAccount.objects.filter(pk=account.pk, silent_since__isnull=False).update(
                 silent_since=None
             ):
-                alert_supervisors("account.recovered", account_id=account.pk, account=str(account))
+                alert_supervisors(AccountRecovered(account_id=account.pk, account=str(account)))
     return newly_silent

@@ -26,6 +26,7 @@ from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, X
 from social.integrations.x_payloads import parse_each
 from social.media import prepare_received
 from social.models import IngestCursor, XAccount
+from workspace.infra.events import AccountNeedsReconnect
 from workspace.infra.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
                 limited[stream] = exc  # the next stream is another endpoint at X, with its own limit
     except XUnauthorized as exc:
         XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
-        alert_supervisors("account.needs_reconnect", account_id=account.pk, account=str(account))
+        alert_supervisors(AccountNeedsReconnect(account_id=account.pk, account=str(account)))
         report.error = str(exc)
         log.error("account %s needs reconnecting: %s", account.pk, exc)
         return report

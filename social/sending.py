@@ -41,6 +41,7 @@ from social.integrations.x_client import (
     XUnauthorized,
 )
 from social.models import XAccount
+from workspace.infra.events import AccountNeedsReconnect
 from workspace.infra.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def _send(message: Message, ask_x_first: bool, client: XClient | None) -> Outcom
         moved = outbox.hold(message, Message.HoldReason.RATE_LIMIT, until=when, ask_x_first=ask_x_first)
     except XUnauthorized as exc:
         XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
-        alert_supervisors("account.needs_reconnect", account_id=account.pk, account=str(account))
+        alert_supervisors(AccountNeedsReconnect(account_id=account.pk, account=str(account)))
         outcome = Outcome.HELD
         moved = outbox.hold(message, Message.HoldReason.RECONNECT, ask_x_first=ask_x_first)
     except XTransient as exc:

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from interactions import outbox
 from social.models import XAccount, new_webhook_token
+from social.tasks import catch_up_account, release_due_sends
 from workspace.agents.audit import Verb, audit_record
 
 
@@ -11,8 +12,6 @@ from workspace.agents.audit import Verb, audit_record
 def xaccount_set_mode(*, account_id: int, mode: str) -> XAccount:
     """Switches polling ↔ webhook. A catch-up poll from the stored cursors runs on commit, so events that
     arrived during the switch are neither lost nor duplicated (the database refuses duplicates)."""
-    from social.tasks import catch_up_account
-
     account = XAccount.objects.select_for_update().get(pk=account_id)
     if account.mode != mode:
         account.mode = mode
@@ -24,8 +23,6 @@ def xaccount_set_mode(*, account_id: int, mode: str) -> XAccount:
 @transaction.atomic
 def xaccount_reconnected(*, account_id: int) -> XAccount:
     """New credentials were saved: polling resumes and the sends held since the 401 go out, in order."""
-    from social.tasks import release_due_sends
-
     account = XAccount.objects.select_for_update().get(pk=account_id)
     account.needs_reconnect, account.last_error = False, ""
     account.save(update_fields=["needs_reconnect", "last_error"])

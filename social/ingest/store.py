@@ -21,6 +21,7 @@ from interactions.scheduling import request_routing
 from social.integrations.x_client import XUser
 from social.integrations.x_payloads import storable, storable_json
 from social.models import RejectedEvent, XAccount
+from workspace.infra.events import MessageCreated
 from workspace.infra.logs import log_event
 from workspace.infra.push import notify_agent
 
@@ -144,7 +145,7 @@ def _after_store(interaction: Interaction, message: Message) -> None:
     }  # fmt: skip
     transaction.on_commit(lambda: log_event(log, "message.ingested", **fields))  # logged once it is stored for good
     if interaction.agent_id:
-        notify_agent(interaction.agent_id, "message.created", interaction_id=interaction.pk, message_id=message.pk)
+        notify_agent(interaction.agent_id, MessageCreated(interaction_id=interaction.pk, message_id=message.pk))
 
 
 def store_message(interaction: Interaction, result: IngestResult, **fields) -> Message:

@@ -89,7 +89,7 @@ def test_a_contact_writing_again_is_announced_to_their_own_agent_even_when_not_r
         return interaction, replied
 
     interaction, replied = async_to_sync(scenario)()
-    assert replied["type"] == "contact.replied" and replied["interaction_id"] == interaction.pk
+    assert replied["type"] == "notice.created" and replied["contact_id"] == interaction.contact_id
     assert not interaction.offers.exists()  # kept for the owner during the sticky wait, not given to `other`
 
 

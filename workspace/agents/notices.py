@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from workspace.agents.models import AgentNotice
+from workspace.infra.events import NoticeCreated, NoticesCleared
 from workspace.infra.push import notify_agent
 
 
@@ -11,7 +12,7 @@ def notice_add(*, agent_id: int, kind: str, text: str, contact_id=None, interact
     notice = AgentNotice.objects.create(
         agent_id=agent_id, kind=kind, text=text[:300], contact_id=contact_id, interaction_id=interaction_id
     )
-    notify_agent(agent_id, "notice.created", notice_id=notice.pk, contact_id=contact_id)
+    notify_agent(agent_id, NoticeCreated(notice_id=notice.pk, contact_id=contact_id))
     return notice
 
 
@@ -25,5 +26,5 @@ def notices_clear(*, interaction_id: int) -> int:
     told = list(pending.values_list("agent_id", "contact_id").distinct())
     cleared = pending.update(cleared_at=timezone.now())
     for agent_id, contact_id in told:
-        notify_agent(agent_id, "notices.cleared", interaction_id=interaction_id, contact_id=contact_id)
+        notify_agent(agent_id, NoticesCleared(interaction_id=interaction_id, contact_id=contact_id))
     return cleared

@@ -10,7 +10,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from interactions.presence import presence_grace_seconds
 from interactions.tasks import presence_ghost_check
-from workspace.infra import tabs
+from workspace.infra import events, tabs
 from workspace.infra.push import SUPERVISORS_GROUP, agent_group
 
 
@@ -57,19 +57,16 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     async def _seq(self) -> int:
         return await sync_to_async(tabs.current_seq)(agent_group(self.agent_id))
 
-    async def forward(self, event):
-        """Every push goes to the browser as-is: type, seq and ids; the page fetches what it shows."""
-        await self.send_json(event)
-
-    # Channels dispatches "interaction.offered" to interaction_offered(), etc.
-    interaction_offered = interaction_withdrawn = interaction_ended = forward
-    message_created = message_status = presence_changed = contact_replied = forward
-    notice_created = notices_cleared = forward
-    interactions_changed = forward
-    account_needs_reconnect = account_silent = account_recovered = forward  # to the supervisors group only
-
-    async def board_changed(self, event):
-        """Live-board hints reach staff through the supervisors group; the workspace page has no use for them."""
+    async def dispatch(self, message):
+        """Every registered push (workspace.infra.events) goes to the browser as-is: type, seq and ids; the page
+        fetches what it shows. The live board's hints reach staff through the supervisors group too, but carry the
+        board's own sequence numbers: the workspace page has no use for them. Anything else is Channels' own."""
+        kind = message.get("type", "")
+        if events.is_pushed(kind, events.AGENTS) or events.is_pushed(kind, events.SUPERVISORS):
+            if kind != events.BoardChanged.type:
+                await self.send_json(message)
+            return
+        await super().dispatch(message)
 
 
 class BoardConsumer(AsyncJsonWebsocketConsumer):
@@ -101,10 +98,12 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
     async def _seq(self) -> int:
         return await sync_to_async(tabs.current_seq)(SUPERVISORS_GROUP)
 
-    async def forward(self, event):
-        await self.send_json(event)
-
-    board_changed = account_needs_reconnect = account_silent = account_recovered = forward
+    async def dispatch(self, message):
+        """The supervisors' pushes (workspace.infra.events) go to the board as-is; anything else is Channels' own."""
+        if events.is_pushed(message.get("type", ""), events.SUPERVISORS):
+            await self.send_json(message)
+            return
+        await super().dispatch(message)
 
 
 class UnknownPathConsumer(AsyncJsonWebsocketConsumer):

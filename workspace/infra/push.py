@@ -10,6 +10,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from workspace.infra import tabs
+from workspace.infra.events import AGENTS, SUPERVISORS, BoardChanged, Event
 
 log = logging.getLogger(__name__)
 PUSH_TIMEOUT_SECONDS = 5
@@ -45,23 +46,37 @@ def agent_group(agent_id: int) -> str:
     return f"agent.{agent_id}"
 
 
-def _send(group: str, event_type: str, payload: dict) -> None:
+def _send(group: str, payload: dict) -> None:
     try:
         seq = tabs.next_seq(group)
-        group_send(group, {"type": event_type, "seq": seq, **payload})
+        group_send(group, {**payload, "seq": seq})
     except Exception:  # a lost push is recovered by the page's resync; the database already holds the fact
-        log.exception("push %s to %s failed", event_type, group)
+        log.exception("push %s to %s failed", payload["type"], group)
 
 
-def notify_agent(agent_id: int, event_type: str, **payload) -> None:
+def notify_agent(agent_id: int, event: Event) -> None:
     """Tells one agent's open tabs that something changed, once the current transaction has committed."""
-    transaction.on_commit(lambda: _send(agent_group(agent_id), event_type, payload))
+    if event.audience != AGENTS:
+        raise ValueError(f"{event.type} is not an agent's event")
+    payload = event.payload()
+    transaction.on_commit(lambda: _send(agent_group(agent_id), payload))
 
 
 SUPERVISORS_GROUP = "supervisors"
 
 
-def notify_board(**payload) -> None:
+def notify_board(event: BoardChanged) -> None:
     """Tells open live boards (the `supervisors` group) that the queue, an agent or an interaction changed, after
     commit. Carries ids and a sequence number of its own; the board re-fetches its partials."""
-    transaction.on_commit(lambda: _send(SUPERVISORS_GROUP, "board.changed", payload))
+    if not isinstance(event, BoardChanged):
+        raise ValueError(f"{event.type} is not the board's event")
+    payload = event.payload()
+    transaction.on_commit(lambda: _send(SUPERVISORS_GROUP, payload))
+
+
+def alert_supervisors_now(event: Event) -> None:
+    """An alert about an X account to every connected supervisor, at once and without a sequence number: it is a
+    notice to read, not a change a page must catch up with (the account row and the admin already say it)."""
+    if event.audience != SUPERVISORS:
+        raise ValueError(f"{event.type} is not a supervisors' event")
+    group_send(SUPERVISORS_GROUP, event.payload())
