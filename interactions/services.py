@@ -140,6 +140,25 @@ def interaction_accept(*, interaction_id: int, agent) -> Interaction:
     return interaction
 
 
+def offer_accept(*, offer_id: int, agent) -> Interaction:
+    """Accept on an offer's toast. When it does not take, the refusal says why in the agent's words: mostly an offer
+    that ran out, or was withdrawn, as it was clicked."""
+    offer = Offer.objects.filter(pk=offer_id, agent=agent).first()
+    if offer is None:
+        raise NotYours(f"Offer #{offer_id} is not yours.")
+    try:
+        return interaction_accept(interaction_id=offer.interaction_id, agent=agent)
+    except InteractionError as exc:
+        offer.refresh_from_db(fields=["state"])
+        if offer.state == Offer.State.EXPIRED:
+            raise InteractionError("That offer ran out before your Accept arrived; it went back to the queue.") from exc
+        if offer.state == Offer.State.WITHDRAWN:
+            raise InteractionError(
+                "That offer was withdrawn (a supervisor moved it, or it ended) before your Accept arrived."
+            ) from exc
+        raise
+
+
 @transaction.atomic
 def interaction_reject(*, interaction_id: int, agent) -> Interaction:
     """The agent declines the offer; the interaction goes back to the queue, keeping its place (queued_at), for

@@ -257,26 +257,14 @@ def _own_offer(request, offer_id: int) -> Offer:
     return get_object_or_404(Offer, pk=offer_id, agent=request.user)
 
 
-def _accept_refusal(offer: Offer, exc: InteractionError) -> str:
-    """Why Accept did not take, in the agent's words: mostly an offer that ran out as it was clicked."""
-    offer.refresh_from_db(fields=["state"])
-    if offer.state == Offer.State.EXPIRED:
-        return "That offer ran out before your Accept arrived; it went back to the queue."
-    if offer.state == Offer.State.WITHDRAWN:
-        return "That offer was withdrawn (a supervisor moved it, or it ended) before your Accept arrived."
-    return str(exc)
-
-
 @require_POST
 @agent_required
 def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = _own_offer(request, offer_id)
     try:
-        interaction_services.interaction_accept(interaction_id=offer.interaction_id, agent=request.user)
+        interaction_services.offer_accept(offer_id=offer.pk, agent=request.user)
     except InteractionError as exc:
-        response = render(
-            request, "workspace/partials/_notice.html", {"message": _accept_refusal(offer, exc)}, status=409
-        )
+        response = render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=409)
         # Said in the page's notice slot: the centre keeps the conversation the agent is working on.
         return trigger_client_event(reswap(retarget(response, "#page-notice"), "innerHTML"), "perch:offers.changed")
     if not request.htmx:
