@@ -3,17 +3,17 @@ Registered for both in SocialConfig.ready()."""
 
 from interactions.channels import Address
 from interactions.errors import InteractionError
+from social.ingest.threads import dm_thread_key
 from social.models import XAccount
 from social.tasks import dispatch_send
 
 
 def dm_thread_of(contact, account: XAccount) -> str:
-    """X's 1:1 DM conversation id between the brand and the contact (lower user id, a dash, the higher)."""
+    """X's 1:1 DM conversation id between the brand and the contact."""
     identity = next((i for i in contact.identities.all() if i.channel == "twitter"), None)
     if identity is None:
         raise InteractionError(f"{contact.display_name} has no X identity: add their X id in the Contact tab first.")
-    low, high = sorted([identity.external_id, account.x_user_id], key=int)
-    return f"{low}-{high}"
+    return dm_thread_key(identity.external_id, account.x_user_id)
 
 
 def account_for(contact) -> XAccount:
