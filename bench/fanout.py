@@ -71,7 +71,7 @@ def push_rounds(agent_ids: list[int], rounds: int) -> float:
     for r in range(rounds):
         for event_type in ("interaction.offered", "message.created"):
             for agent_id in agent_ids:
-                _send(agent_group(agent_id), event_type, {"interaction_id": r, "sent_at": time.time()})
+                _send(agent_group(agent_id), {"type": event_type, "interaction_id": r, "sent_at": time.time()})
     return time.perf_counter() - start
 
 

@@ -14,7 +14,8 @@ from interactions.models import InteractionState, Offer
 from social.models import XAccount
 from tests.e2e.helpers import in_worker_thread, sign_in
 from tests.factories import ContactFactory, InboundDMFactory, InteractionFactory
-from workspace.infra.push import _send, agent_group
+from workspace.infra.events import InteractionOffered, PresenceChanged
+from workspace.infra.push import agent_group, notify_agent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -37,14 +38,15 @@ def test_a_tab_resyncs_when_push_numbers_begin_again_after_a_redis_restart(live_
     store = redis.Redis.from_url(settings.REDIS_URL)
     store.set(f"perch:seq:{group}", 500)  # a Perch that has been up for a while
     sign_in(page, live_server_url, "ana")
-    in_worker_thread(lambda: _send(group, "presence.changed", {"agent_id": ana.pk}))  # the tab now stands at 501
+    not_ready = PresenceChanged(channel="chat", ready=False)
+    in_worker_thread(lambda: notify_agent(ana.pk, not_ready))  # the tab now stands at 501
     page.wait_for_timeout(300)
 
     store.delete(f"perch:seq:{group}")  # Redis came back empty; the offer below was made while it was down
     offer_to(ana, "Is anyone there?")
     assert not page.get_by_role("alertdialog").count()
 
-    in_worker_thread(lambda: _send(group, "presence.changed", {"agent_id": ana.pk}))  # numbered 1 again
+    in_worker_thread(lambda: notify_agent(ana.pk, not_ready))  # numbered 1 again
     toast = page.get_by_role("alertdialog", name="New Chat interaction from Ivy Quinn")
     expect(toast).to_be_visible(timeout=3000)
     expect(toast).to_contain_text("Is anyone there?")
@@ -70,7 +72,8 @@ def test_a_socket_that_dies_without_closing_is_replaced_and_the_tab_catches_up(
     sockets[0]["dead"] = True  # a proxy dropped the connection without a close: no pong, no push gets through
 
     interaction = offer_to(ana, "Hello? Anyone?")
-    in_worker_thread(lambda: _send(agent_group(ana.pk), "interaction.offered", {"interaction_id": interaction.pk}))
+    offered = InteractionOffered(interaction_id=interaction.pk, offer_id=interaction.offers.get().pk)
+    in_worker_thread(lambda: notify_agent(ana.pk, offered))
 
     toast = page.get_by_role("alertdialog", name="New Chat interaction from Ivy Quinn")
     expect(toast).to_be_visible(timeout=8000)  # the unanswered ping replaced the socket, and the tab resynced

@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from interactions import routing
+from interactions.teams import reoffer_cooldown
 from interactions.models import Channel, Interaction, InteractionState, Offer
 from workspace.agents.models import AgentProfile, ChannelPresence
 
@@ -100,7 +101,7 @@ def _queue_row(interaction: Interaction, now: datetime, stranded: dict[int, dict
         row.offered_to = live[0].agent
         return row
     declined = routing.latest_declines(offers)
-    cooling = routing.cooling_down(declined, routing.reoffer_cooldown(interaction), now)
+    cooling = routing.cooling_down(declined, reoffer_cooldown(interaction), now)
     row.declined_by, row.back_at = len(cooling), min(cooling.values(), default=None)
     row.stranded = stranded.get(interaction.pk)
     return row
