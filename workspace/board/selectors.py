@@ -8,8 +8,8 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from interactions import routing
-from interactions.teams import reoffer_cooldown
 from interactions.models import Channel, Interaction, InteractionState, Offer
+from interactions.teams import reoffer_cooldown
 from workspace.agents.models import AgentProfile, ChannelPresence
 
 QUEUE_ROWS_SHOWN = 100  # per channel; the count says how many more wait
