@@ -152,6 +152,8 @@ def offer_accept(*, offer_id: int, agent) -> Interaction:
         offer.refresh_from_db(fields=["state"])
         if offer.state == Offer.State.EXPIRED:
             raise InteractionError("That offer ran out before your Accept arrived; it went back to the queue.") from exc
+        if offer.state == Offer.State.REJECTED:
+            raise InteractionError("You rejected that offer; it went back to the queue.") from exc
         if offer.state == Offer.State.WITHDRAWN:
             raise InteractionError(
                 "That offer was withdrawn (a supervisor moved it, or it ended) before your Accept arrived."

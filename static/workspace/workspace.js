@@ -31,6 +31,16 @@
   }
   setInterval(tickCountdowns, 1000);
 
+  // Reject is the agent's last word on an offer: its toast goes at once, not when the list comes back, so a second
+  // click in that moment cannot land on the Accept of an offer already declined.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    const form = evt.detail.elt;
+    if (!form.matches || !form.matches(".toast form[data-offer-reject]")) return;
+    const toast = form.closest(".toast");
+    toast.dataset.gone = "1";
+    toast.hidden = true;
+  });
+
   function notify(title, body, onClick) {
     if (!("Notification" in window) || Notification.permission !== "granted" || !document.hidden) return false;
     const note = new Notification(title, { body: body, tag: title + body });

@@ -46,8 +46,14 @@ def test_an_interaction_everyone_ready_rejected_is_offered_again_after_the_coold
     in_worker_thread(lambda: polling.poll_account(account_id=account_id))
     toast = page.get_by_role("alertdialog", name="New Twitter interaction from Tom Becker")
     expect(toast).to_be_visible()
+    held = []  # the Reject request, held back: the toast must go before any answer comes
+    page.route("**/workspace/offers/*/reject/", lambda route: held.append(route))
     toast.get_by_role("button", name="Reject").click()
-    expect(toast).to_be_hidden()
+    expect(toast).to_be_hidden(timeout=1000)
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/workspace/offers/*/reject/")
+    expect(page.locator("#offers .toast")).to_have_count(0)  # hidden ones too: the server's list no longer has it
 
     interaction = Interaction.objects.get(contact__display_name="Tom Becker")
     rejected = Offer.objects.get(interaction=interaction, state=Offer.State.REJECTED)

@@ -54,6 +54,17 @@ def test_accepting_an_expired_offer_says_so():
     assert response.status_code == 409 and "That offer ran out before your Accept arrived" in response.content.decode()
 
 
+def test_accept_after_reject_says_the_agent_rejected_it():
+    """A second click on a toast already rejected (the shift test's step 70 once): refused in words, not with the
+    state machine's "it is queued"."""
+    ana = AgentFactory()
+    offer = offered(ana)
+    client = sign_in(ana.username, PASSWORD)
+    assert client.post(f"/workspace/offers/{offer.pk}/reject/", headers={"HX-Request": "true"}).status_code == 200
+    response = client.post(f"/workspace/offers/{offer.pk}/accept/", headers={"HX-Request": "true"})
+    assert response.status_code == 409 and "You rejected that offer" in response.content.decode()
+
+
 def test_reject_hands_it_on():
     ana, ben = AgentFactory(), AgentFactory()
     ChannelPresence.objects.create(agent=ben, channel="chat", ready=True, since=timezone.now())
