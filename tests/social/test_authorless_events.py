@@ -98,6 +98,7 @@ def test_a_polled_page_of_ten_peoples_mentions_without_authors_stores_no_contact
     errors = sorted(RejectedEvent.objects.filter(stream="mentions").values_list("error", flat=True))
     assert errors == sorted(NO_AUTHOR.format(t["id"]) for t in recorded["data"])
     assert IngestCursor.objects.get(account=account, stream="mentions").since_id == recorded["meta"]["newest_id"]
+    assert x.paths.count("/2/users/me") == 1  # whose credentials these are: asked once, before any timeline
 
 
 def test_a_webhook_delivery_whose_tweet_and_dm_name_no_author_stores_no_contact():
