@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class IdentityChannel(models.TextChoices):
@@ -38,7 +39,8 @@ class Contact(models.Model):
 
 
 class ContactIdentity(models.Model):
-    """One way to reach a contact. X user ids are strings: they exceed 2^53."""
+    """One way to reach a contact. X user ids are strings: they exceed 2^53. An identity without its id names
+    nobody: the database refuses it on every channel, or all such rows of a channel would be one "person"."""
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
     channel = models.CharField(max_length=16, choices=IdentityChannel.choices)
@@ -52,6 +54,11 @@ class ContactIdentity(models.Model):
         verbose_name_plural = "contact identities"
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_id"], name="identity_unique_per_channel"),
+            models.CheckConstraint(
+                condition=~Q(external_id=""),
+                name="identity_has_external_id",
+                violation_error_message="An identity needs its X user id, email address or phone number.",
+            ),
         ]
         indexes = [models.Index(fields=["channel", "handle"])]
 

@@ -6,13 +6,22 @@ from contacts.models import Contact, ContactIdentity, IdentityChannel
 from workspace.agents.audit import Verb, audit_record
 
 
+def check_x_user_id(x_user_id: str) -> None:
+    """Raises ValueError for an empty X user id: it names nobody, and every event filed under it would be one
+    made-up customer (the database refuses such an identity too)."""
+    if not x_user_id:
+        raise ValueError("An X identity needs the X user id: without it Perch cannot tell who the customer is.")
+
+
 def contact_identify_x_user(
     *, x_user_id: str, username: str = "", name: str = "", avatar_url: str = ""
 ) -> ContactIdentity:
     """The contact behind an X user id: found by the id (handles change, ids don't), created when new.
 
-    A changed handle, name or avatar updates the identity, so agents always see the current @handle.
+    A changed handle, name or avatar updates the identity, so agents always see the current @handle. An empty id
+    raises ValueError (check_x_user_id).
     """
+    check_x_user_id(x_user_id)
     identity = (
         ContactIdentity.objects.select_related("contact")
         .filter(channel=IdentityChannel.TWITTER, external_id=x_user_id)
@@ -56,7 +65,8 @@ def contact_update(*, contact: Contact, fields: dict, x_actor: dict | None = Non
 
 def contact_set_x_identity(*, contact: Contact, x_user_id: str, handle: str = "", name: str = "") -> ContactIdentity:
     """Sets the contact's X actor: adds it (a customer known by email writes on X too) or corrects it. The user id
-    is unique per channel: the caller checks it belongs to nobody else."""
+    is unique per channel: the caller checks it belongs to nobody else. An empty id raises ValueError."""
+    check_x_user_id(x_user_id)
     identity = contact.identities.filter(channel=IdentityChannel.TWITTER).first()
     if identity is None:
         return ContactIdentity.objects.create(
@@ -105,8 +115,10 @@ def contacts_identify_x_users(*, people: list[dict]) -> dict[str, ContactIdentit
     """Bulk contact_identify_x_user for one page of X events: a handful of queries however many people.
 
     `people` holds dicts with x_user_id, username, name, avatar_url. Raises IntegrityError when another worker
-    created one of them meanwhile; the caller then falls back to the one-by-one path.
+    created one of them meanwhile; the caller then falls back to the one-by-one path. An empty id raises ValueError.
     """
+    for person in people:
+        check_x_user_id(person["x_user_id"])
     by_id = {p["x_user_id"]: p for p in people}
     found = {
         i.external_id: i

@@ -126,7 +126,8 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and new_mode != obj.mode:
             services.xaccount_set_mode(account_id=obj.pk, mode=new_mode)
-        credentials_changed = set(form.changed_data) & {"consumer_key", *SECRET_FIELDS}
+        # What X's verdict depends on: a 401's token, or whose account the credentials are (social.credentials).
+        credentials_changed = set(form.changed_data) & {"consumer_key", "x_user_id", "api_base_url", *SECRET_FIELDS}
         if change and obj.needs_reconnect and credentials_changed:
             services.xaccount_reconnected(account_id=obj.pk)
 

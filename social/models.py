@@ -58,8 +58,12 @@ class XAccount(models.Model):
     )
     is_active = models.BooleanField(default=True)
     needs_reconnect = models.BooleanField(
-        default=False, help_text="X refused the credentials (401). Polling stops until they are replaced."
+        default=False,
+        help_text="X refused the credentials (401), or they belong to another X account (last error says which). "
+        "Polling stops until they are replaced.",
     )
+    # Fingerprint of the credentials X confirmed belong to this account (social.credentials): checked once each.
+    verified_credentials = models.CharField(max_length=64, blank=True, editable=False)
     rate_limited_until = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_poll_ok_at = models.DateTimeField("last successful poll or webhook", null=True, blank=True)

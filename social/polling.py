@@ -19,6 +19,7 @@ from interactions.attachments import ImageRejected
 from interactions.models import Message
 from social import budget, ingest
 from social.alerts import alert_supervisors
+from social.credentials import CredentialsOfAnotherAccount, credentials_verify
 from social.ingest.store import stored_ids
 from social.ingest.tweets import PARENT_FETCH_DEPTH
 from social.integrations import x_activity
@@ -173,7 +174,8 @@ def fetch_media(*, client: XClient, message_ids: list[int]) -> None:
 def poll_account(*, account_id: int, client: XClient | None = None, force: bool = False) -> PollReport:
     """Polls DMs and mentions of one account. A stream that meets a rate limit is left until its reset and the
     others are read; then PollRateLimited says when each may go again, so the caller can come back. Marks the
-    account "needs reconnect" on 401 and stops. Webhook accounts are polled only with force (catch-up)."""
+    account "needs reconnect" and stops on 401, and before reading anything when X says the credentials are
+    another X account's (asked once per credentials). Webhook accounts are polled only with force (catch-up)."""
     account = XAccount.objects.get(pk=account_id)
     report = PollReport(account_id=account_id)
     if not account.is_active or account.needs_reconnect:
@@ -186,12 +188,13 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
     XAccount.objects.filter(pk=account.pk).update(last_polled_at=timezone.now())
     limited: dict[str, XRateLimited] = {}
     try:
+        credentials_verify(client=client, account=account)  # never someone else's timeline
         for stream in streams_of(account):
             try:
                 poll_stream(client=client, account=account, stream=stream, report=report)
             except XRateLimited as exc:
                 limited[stream] = exc  # the next stream is another endpoint at X, with its own limit
-    except XUnauthorized as exc:
+    except (XUnauthorized, CredentialsOfAnotherAccount) as exc:
         XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
         alert_supervisors(AccountNeedsReconnect(account_id=account.pk, account=str(account)))
         report.error = str(exc)

@@ -1,5 +1,6 @@
 """Direct messages → Perch: a customer's DM goes to its thread's open Chat interaction or opens one; the brand's
-own DMs (sent from Perch or from X's app) are part of the conversation, never new work.
+own DMs (sent from Perch or from X's app) are part of the conversation, never new work; a DM X sent without its
+sender is kept as a RejectedEvent.
 
 Customer DMs of a page go in one batch, in a few queries instead of a few per event; the brand's own DMs, and
 every event of a page whose batch met a conflict, go one by one (each in its own savepoint), which settles each
@@ -24,6 +25,7 @@ from social.ingest.store import (
     store_message,
     store_page,
     unseen,
+    without_author,
 )
 from social.ingest.threads import dm_thread
 from social.integrations.x_client import DMEvent, XUser
@@ -37,7 +39,9 @@ def ingest_dm_events(*, account: XAccount, events: list[DMEvent], users: dict[st
     for event in sorted(events, key=lambda e: int(e.id)):
         if event.event_type != "MessageCreate":
             result.skipped += 1
-        elif event.sender_id and event.sender_id != account.x_user_id:
+        elif without_author(result, account, "dm_events", event, what="DM event", field="sender_id", name="sender"):
+            continue  # whose it is cannot be told, not even from a 1:1 conversation's id (it names both people)
+        elif event.sender_id != account.x_user_id:
             batch.append(event)
         else:
             one_by_one.append(event)
@@ -78,8 +82,6 @@ def ingest_customer_dms(
 
 
 def _ingest_dm(account: XAccount, event: DMEvent, users: dict[str, XUser], result: IngestResult) -> None:
-    if not event.sender_id:
-        raise ValueError("the DM event has no sender_id")
     thread = dm_thread(account, event)
     fields = _dm_fields(event, users)
     if event.sender_id == account.x_user_id:

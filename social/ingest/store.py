@@ -1,6 +1,9 @@
 """Writing what X events carry: the contact identified, the message stored once, the interaction opened or
 continued, and the events Perch could not understand kept as RejectedEvents.
 
+An event X sent without its author (a tweet without `author_id`, a DM without `sender_id`) is kept as a
+RejectedEvent that names the missing field: nobody can tell whose it is, so it is never anyone's.
+
 Each event runs in a savepoint: a duplicate (re-poll, overlap, webhook + poll) hits the message's unique constraint
 and is rolled back whole, interaction included; a malformed event, or one the database refuses (DataError), is kept
 as a RejectedEvent and skipped. A page's batch that meets either goes one by one, so one bad event never costs the
@@ -8,7 +11,7 @@ others.
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import JSONField, Value
@@ -178,6 +181,17 @@ def once(result: IngestResult, account, stream, payload, work) -> None:
     except (KeyError, ValueError, TypeError, DataError) as exc:
         result.rejected += 1
         reject(account=account, stream=stream, payload=payload, error=f"{exc.__class__.__name__}: {exc}")
+
+
+def without_author(result: IngestResult, account, stream: str, event, *, what: str, field: str, name: str) -> bool:
+    """True when X sent the event without its author (`field` empty): it is kept as a RejectedEvent that says so,
+    never filed under a made-up customer with an empty X id (every such event would be that one "person")."""
+    if getattr(event, field):
+        return False
+    result.rejected += 1
+    error = f"{what} {event.id} has no {field}: X sent it without the {name} field"
+    reject(account=account, stream=stream, payload=asdict(event), error=error)
+    return True
 
 
 # --- A page of customer messages at once ------------------------------------------------------------------

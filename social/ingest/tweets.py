@@ -1,5 +1,6 @@
 """Mentions and replies → Perch: a customer tweet goes to its branch's open Twitter interaction or opens one
-(threads.branch_for says which); retweets and the brand's own tweets never create work.
+(threads.branch_for says which); retweets and the brand's own tweets never create work, and a tweet X sent
+without its author is kept as a RejectedEvent.
 
 A page of customer tweets goes in one batch when it needs no fetched parents; a page with some, or one whose batch
 met a conflict, goes one by one (each in its own savepoint).
@@ -25,6 +26,7 @@ from social.ingest.store import (
     store_message,
     store_page,
     unseen,
+    without_author,
 )
 from social.ingest.threads import Branch, answered, branch_for, known_branches
 from social.integrations.x_client import Tweet, XUser
@@ -38,13 +40,19 @@ def ingest_tweets(
 ) -> IngestResult:
     """Ingests mentions (oldest first). `context` holds fetched parent tweets used to rebuild branches."""
     result = IngestResult()
-    context = dict(context or {})
+    # A parent X sent without its author cannot be shown as the brand's or the customer's: the reply goes in alone.
+    context = {
+        tweet_id: parent for tweet_id, parent in (context or {}).items() if not _without_author(result, account, parent)
+    }
     customer_tweets = []
     for tweet in sorted(tweets, key=lambda t: int(t.id)):
-        if tweet.is_retweet or tweet.author_id == account.x_user_id:
-            result.skipped += 1  # retweets and the brand's own tweets never create work
-            if not tweet.is_retweet:
-                _own_reply(account, tweet)  # a webhook delivers the brand's own replies: Perch's are sent
+        if tweet.is_retweet:
+            result.skipped += 1  # retweets never create work, whoever X says sent them
+        elif _without_author(result, account, tweet):
+            continue
+        elif tweet.author_id == account.x_user_id:
+            result.skipped += 1  # the brand's own tweets never create work
+            _own_reply(account, tweet)  # a webhook delivers the brand's own replies: Perch's are sent
         else:
             customer_tweets.append(tweet)
     # The batch path needs no fetched parents; a page with some (or a conflict) goes one by one.
@@ -60,6 +68,13 @@ def ingest_tweets(
             lambda t=tweet: _ingest_customer_tweet(account, t, users, context, result),
         )
     return route_new_work(result)
+
+
+def _without_author(result: IngestResult, account: XAccount, tweet: Tweet) -> bool:
+    """X sends `author_id` only when asked for it (its default fields, as in tweepy's recordings, leave it out).
+    Perch asks for it with the author expansion; a tweet that comes without it anyway matches none of the page's
+    `includes.users` either, so it is kept as a RejectedEvent and never filed under a customer."""
+    return without_author(result, account, "mentions", tweet, what="tweet", field="author_id", name="author")
 
 
 def _tweet_fields(tweet: Tweet, users: dict[str, XUser]) -> dict:

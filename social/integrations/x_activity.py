@@ -117,6 +117,9 @@ def parse_dm_event(data) -> DMEvent:
     create = object_at(data, "message_create")
     if not create:
         raise PayloadError("a DM event needs its message_create")
+    event_id = x_id(data.get("id"), "the DM event id")
+    if create.get("sender_id") in (None, ""):
+        raise PayloadError(f"DM event {event_id} has no sender_id: X sent it without the sender field")
     sender = x_id(create.get("sender_id"), "sender_id")
     recipient = x_id(object_at(create, "target").get("recipient_id"), "recipient_id")
     message = object_at(create, "message_data")
@@ -126,7 +129,7 @@ def parse_dm_event(data) -> DMEvent:
     if not isinstance(kind, str):
         raise PayloadError("a DM event needs a type")
     return DMEvent(
-        id=x_id(data.get("id"), "the DM event id"),
+        id=event_id,
         event_type="MessageCreate" if kind == "message_create" else kind,
         text=text(message.get("text")),
         sender_id=sender,
@@ -153,15 +156,18 @@ def parse_tweet(data) -> Tweet:
     body = extended.get("full_text") or data.get("full_text") or data.get("text")
     if not isinstance(body, str):
         raise PayloadError("a tweet needs a text")
+    tweet_id = x_id(data.get("id_str", data.get("id")), "the tweet id")
     author = data.get("user")
     if not isinstance(author, dict):
         raise PayloadError("a tweet needs its user")
+    if author.get("id_str", author.get("id")) in (None, ""):
+        raise PayloadError(f"tweet {tweet_id} has no user id: X sent it without the author's id")
     entities = object_at(extended, "extended_entities") or object_at(data, "extended_entities")
     body = text(body)
     replied_to = optional_x_id(data.get("in_reply_to_status_id_str"), "in_reply_to_status_id_str")
     shown = extended.get("display_text_range") if extended.get("full_text") else data.get("display_text_range")
     return Tweet(
-        id=x_id(data.get("id_str", data.get("id")), "the tweet id"),
+        id=tweet_id,
         text=body,
         author_id=x_id(author.get("id_str", author.get("id")), "the tweet's user id"),
         conversation_id="",

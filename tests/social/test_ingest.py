@@ -131,7 +131,44 @@ def test_a_malformed_event_is_kept_and_skipped_and_the_rest_flows(account):
     result = ingest.ingest_dm_events(account=account, events=[broken, good], users=USERS)
     assert result.rejected == 1 and len(result.created) == 1
     rejected = RejectedEvent.objects.get()
-    assert rejected.payload["id"] == "2000000000000000001" and "sender" in rejected.error
+    assert rejected.payload["id"] == "2000000000000000001"
+    assert rejected.error == "DM event 2000000000000000001 has no sender_id: X sent it without the sender field"
+    assert not ContactIdentity.objects.filter(external_id="").exists()
+
+
+NO_AUTHOR = "tweet {} has no author_id: X sent it without the author field"
+
+
+def test_tweets_x_sent_without_author_id_are_kept_as_rejected_never_filed_under_one_made_up_customer(account):
+    # X's default fields leave author_id out: two people's tweets used to become one contact whose X id was ''.
+    nobodys = [tweet("3000000000000000001", "", "@acme my bag is lost"), tweet("3000000000000000002", "")]
+    result = ingest.ingest_tweets(
+        account=account, tweets=[*nobodys, tweet("3000000000000000003", MAYA.id)], users=USERS
+    )
+    assert result.rejected == 2 and len(result.created) == 1
+    assert list(ContactIdentity.objects.values_list("external_id", flat=True)) == [MAYA.id]
+    assert Message.objects.get().external_id == "3000000000000000003"
+    rejected = RejectedEvent.objects.order_by("payload__id")
+    assert [(r.stream, r.error) for r in rejected] == [("mentions", NO_AUTHOR.format(t.id)) for t in nobodys]
+    assert rejected[0].payload["text"] == "@acme my bag is lost"
+
+
+def test_a_fetched_parent_without_author_id_is_rejected_and_the_reply_goes_in_without_it(account):
+    # The parent could be the brand's reply or the customer's own tweet: Perch cannot show it as either.
+    parent = tweet("3000000000000000010", "", "is the app down?")
+    known_parent = tweet("3000000000000000012", TOM.id, "@acme is the app down?")
+    child = tweet("3000000000000000011", MAYA.id, "@acme same here", replied_to=parent.id, conversation=parent.id)
+    other = tweet("3000000000000000013", MAYA.id, "@tom same", replied_to=known_parent.id, conversation=known_parent.id)
+    context = {parent.id: parent, known_parent.id: known_parent}  # the page goes one by one: it needs a parent
+    result = ingest.ingest_tweets(
+        account=account, tweets=[child, other, tweet("3000000000000000014", "")], users=USERS, context=context
+    )
+    assert result.rejected == 2 and len(result.created) == 3
+    assert sorted(RejectedEvent.objects.values_list("error", flat=True)) == [
+        NO_AUTHOR.format(parent.id), NO_AUTHOR.format("3000000000000000014")]  # fmt: skip
+    assert not Message.objects.filter(external_id=parent.id).exists()
+    assert Interaction.objects.get(thread_key=child.id).messages.get().external_id == child.id
+    assert not ContactIdentity.objects.filter(external_id="").exists()
 
 
 def test_retweets_and_the_brands_own_tweets_create_nothing(account):
