@@ -62,11 +62,10 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         fetches what it shows. The live board's hints reach staff through the supervisors group too, but carry the
         board's own sequence numbers: the workspace page has no use for them. Anything else is Channels' own."""
         kind = message.get("type", "")
-        if events.is_pushed(kind, events.AGENTS) or events.is_pushed(kind, events.SUPERVISORS):
-            if kind != events.BoardChanged.type:
-                await self.send_json(message)
-            return
-        await super().dispatch(message)
+        if kind not in events.REGISTRY:
+            await super().dispatch(message)
+        elif kind != events.BoardChanged.type:
+            await self.send_json(message)
 
 
 class BoardConsumer(AsyncJsonWebsocketConsumer):
