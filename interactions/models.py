@@ -180,6 +180,9 @@ class Message(models.Model):
     last_error = models.CharField(max_length=300, blank=True, help_text="What X said when it refused or failed.")
     created_at = models.DateTimeField(default=timezone.now, help_text="When it was written (X's time for inbound).")
     sent_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the customer read it (X's read receipt); outbound DMs only."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -1,6 +1,7 @@
 """Who may see what: one rule for contacts, and an interaction goes with its contact. Every screen, the API and the
 pages the websocket makes a browser fetch ask here."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,6 +43,24 @@ def visible_interactions_q(*, agent) -> Q:
     Communication tab show a visible contact's every interaction anyway, so the two rules cannot disagree. Seeing
     is not acting: only the interaction's own agent sends, ends or marks it done (interactions.services)."""
     return _contact_visibility(agent=agent, via="contact")
+
+
+def who_may_see(*, contact_id: int) -> list[int]:
+    """The same rule read the other way: the ids of the workspace's users (agents, and staff, as the workspace lets
+    them in) who may see the contact, and so its interactions. For a pushed hint that is meant for whoever may watch
+    (the customer is typing); tests/interactions/test_visibility_watchers.py checks it agrees with
+    visible_contacts_q case by case. An unassigned contact is in everyone's shared pool: everyone may."""
+    contact = Contact.objects.filter(pk=contact_id).values("assigned_agent_id").first()
+    if contact is None:
+        return []
+    users = get_user_model().objects.filter(is_active=True).filter(Q(agent_profile__isnull=False) | Q(is_staff=True))
+    if contact["assigned_agent_id"] is not None:
+        in_hand = Interaction.objects.filter(contact_id=contact_id, state__in=NOT_DONE).values("agent_id")
+        offered = Offer.objects.filter(
+            interaction__contact_id=contact_id, state=Offer.State.OFFERED, expires_at__gt=timezone.now()
+        ).values("agent_id")
+        users = users.filter(Q(pk=contact["assigned_agent_id"]) | Q(pk__in=in_hand) | Q(pk__in=offered))
+    return list(users.order_by("pk").values_list("pk", flat=True))
 
 
 def visible_contacts(*, agent):

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from social.sandbox import dms, media, simulator, tweets, users
+from social.sandbox import dms, indicators, media, simulator, tweets, users
 from social.sandbox.http import methods, unknown_route
 
 app_name = "x_sandbox"
@@ -31,6 +31,8 @@ urlpatterns = [
     path("simulator/api/users", simulator.users),
     path("simulator/api/brands", simulator.brands),
     path("simulator/api/dm", simulator.dm),
+    path("simulator/api/typing", indicators.typing),
+    path("simulator/api/read", indicators.read),
     path("simulator/api/tweet", simulator.tweet),
     path("simulator/api/retweet", simulator.retweet),
     path("simulator/api/activity", simulator.activity),

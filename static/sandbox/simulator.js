@@ -307,6 +307,15 @@
         clearImage();
       }, "DM sent.");
     });
+    // The customer's X app tells the brand they are typing, or that they read its DMs up to the last one.
+    $("dm-typing").addEventListener("click", () => act(async () => {
+      if (!state.persona || !state.brand) throw new Error("Pick a customer and a brand first.");
+      await call("typing", { sender_id: state.persona, recipient_id: state.brand });
+    }, "The brand sees you typing."));
+    $("dm-read").addEventListener("click", () => act(async () => {
+      if (!state.persona || !state.brand) throw new Error("Pick a customer and a brand first.");
+      await call("read", { sender_id: state.persona, recipient_id: state.brand });
+    }, "The brand's DMs are read."));
     $("tweet-form").addEventListener("submit", (e) => {
       e.preventDefault();
       act(async () => {

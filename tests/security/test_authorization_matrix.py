@@ -90,6 +90,8 @@ MATRIX = {
     "x-sandbox/simulator/api/users": ("GET", 200, 200, 200, 200),
     "x-sandbox/simulator/api/brands": ("GET", 200, 200, 200, 200),
     "x-sandbox/simulator/api/dm": ("GET", 405, 405, 405, 405),
+    "x-sandbox/simulator/api/typing": ("GET", 405, 405, 405, 405),
+    "x-sandbox/simulator/api/read": ("GET", 405, 405, 405, 405),
     "x-sandbox/simulator/api/tweet": ("GET", 405, 405, 405, 405),
     "x-sandbox/simulator/api/retweet": ("GET", 405, 405, 405, 405),
     "x-sandbox/simulator/api/activity": ("GET", 400, 400, 400, 400),

@@ -21,14 +21,17 @@ REGISTRY: dict[str, type["Event"]] = {}
 class Event:
     type: ClassVar[str]
     audience: ClassVar[str]
+    # A passing hint (someone is typing) goes without a sequence number: one that is lost leaves nothing for the
+    # page to catch up with, so it must never make a page resync.
+    passing: ClassVar[bool] = False
 
     def payload(self) -> dict:
         return {"type": self.type, **asdict(self)}
 
 
-def _registered(type_: str, audience: str = AGENTS):
+def _registered(type_: str, audience: str = AGENTS, *, passing: bool = False):
     def register(cls):
-        cls.type, cls.audience = type_, audience
+        cls.type, cls.audience, cls.passing = type_, audience, passing
         REGISTRY[type_] = cls
         return cls
 
@@ -78,6 +81,24 @@ class MessageStatus(Event):
     interaction_id: int
     message_id: int
     delivery: str
+
+
+@_registered("message.seen")
+@dataclass(frozen=True)
+class MessagesSeen(Event):
+    """The customer read the brand's DMs of the interaction up to `message_id` (X's read receipt): they show Seen."""
+
+    interaction_id: int
+    message_id: int
+
+
+@_registered("contact.typing", passing=True)
+@dataclass(frozen=True)
+class ContactTyping(Event):
+    """The customer of the interaction is typing (X says so every few seconds while they type): the page shows
+    "typing…" for a few seconds. Nothing is stored; a lost one only means the indicator shows a little later."""
+
+    interaction_id: int
 
 
 @_registered("presence.changed")

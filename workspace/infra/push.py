@@ -46,20 +46,22 @@ def agent_group(agent_id: int) -> str:
     return f"agent.{agent_id}"
 
 
-def _send(group: str, payload: dict) -> None:
+def _send(group: str, payload: dict, *, sequenced: bool = True) -> None:
     try:
-        seq = tabs.next_seq(group)
-        group_send(group, {**payload, "seq": seq})
+        if sequenced:
+            payload = {**payload, "seq": tabs.next_seq(group)}
+        group_send(group, payload)
     except Exception:  # a lost push is recovered by the page's resync; the database already holds the fact
         log.exception("push %s to %s failed", payload["type"], group)
 
 
 def notify_agent(agent_id: int, event: Event) -> None:
-    """Tells one agent's open tabs that something changed, once the current transaction has committed."""
+    """Tells one agent's open tabs that something changed, once the current transaction has committed. A passing
+    event (events.Event.passing: someone is typing) carries no sequence number: missing one is no gap."""
     if event.audience != AGENTS:
         raise ValueError(f"{event.type} is not an agent's event")
     payload = event.payload()
-    transaction.on_commit(lambda: _send(agent_group(agent_id), payload))
+    transaction.on_commit(lambda: _send(agent_group(agent_id), payload, sequenced=not event.passing))
 
 
 SUPERVISORS_GROUP = "supervisors"
