@@ -9,6 +9,7 @@ reschedules, instead of a worker slot sleeping for up to 15 minutes.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -422,7 +423,7 @@ class XClient:
                 "media_status", "GET", "/2/media/upload", deadline, params={"command": "STATUS", "media_id": media_id}
             )
             data = parse_media_upload(answer, media_id)
-        raise XTransient(f"X was still processing the image after {UPLOAD_DEADLINE_SECONDS} s.")
+        raise XTransient(f"X was still processing the image when the upload's {UPLOAD_DEADLINE_SECONDS} s were up.")
 
     def _upload_call(self, endpoint: str, method: str, path: str, deadline: float, **request) -> dict:
         """One call of an upload, within what is left of its deadline, counted and translated as every call is."""
@@ -481,6 +482,7 @@ def parse_media_upload(body: dict, media_id: str = "") -> dict:
 def _seconds(value) -> float:
     """X's check_after_secs, within reason (1 s when X leaves it out)."""
     try:
-        return min(max(float(value), 0.0), float(UPLOAD_DEADLINE_SECONDS))
+        seconds = float(value)
     except (TypeError, ValueError):
         return 1.0
+    return min(max(seconds, 0.0), float(UPLOAD_DEADLINE_SECONDS)) if math.isfinite(seconds) else 1.0

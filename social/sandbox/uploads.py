@@ -36,7 +36,7 @@ NOT_STORED = "The sandbox stores images and GIFs only (media_category tweet_imag
 
 
 def check_category(category, *, allowed: set[str], parameter: str = "media_category") -> str:
-    if category not in allowed:
+    if not isinstance(category, str) or category not in allowed:
         message = f"The `{parameter}` value [{category}] is not one of [{', '.join(sorted(allowed))}]"
         raise Problem.invalid(message, parameter, str(category))
     if category not in STORED_CATEGORIES:
@@ -63,7 +63,7 @@ def sandbox_upload_start(
 ) -> SandboxUpload:
     """INITIALIZE: an upload of `total_bytes` of `media_type`, checked against the category's size limit."""
     category = check_category(category, allowed=INITIALIZE_CATEGORIES)
-    if media_type not in MEDIA_TYPES:
+    if not isinstance(media_type, str) or media_type not in MEDIA_TYPES:
         message = f"The `media_type` value [{media_type}] is not one of [{', '.join(sorted(MEDIA_TYPES))}]"
         raise Problem.invalid(message, "media_type", str(media_type))
     if media_type not in IMAGE_MEDIA_TYPES:
