@@ -16,7 +16,7 @@ from PIL import Image
 
 from interactions import outbox, services
 from interactions.models import Message
-from social import sending
+from social import polling, sending
 from social.integrations.x_client import CHUNK_BYTES, ONE_SHOT_MAX_BYTES, XClient, XError
 from social.sandbox.models import SandboxMedia, SandboxUpload
 from tests.factories import AgentFactory
@@ -49,8 +49,6 @@ def photo_over_the_one_shot_size() -> bytes:
 
 def tweet_conversation(simulator, brand):
     """A customer tweets at the brand, Perch polls it, an agent accepts."""
-    from social import polling
-
     maya = simulator.user("maya", "Maya Patel")
     tweet = simulator.tweet(maya, "@acmecare the strap on my bag broke, look")
     polling.poll_account(account_id=brand.pk)
@@ -117,6 +115,10 @@ def test_a_gif_in_a_dm_goes_in_chunks_as_dm_gif_and_waits_for_x_to_process_it(si
     upload = SandboxUpload.objects.get(media_id=message.x_media_id)
     # FINALIZE said pending; Perch asked STATUS (in_progress, then succeeded) before it sent the DM.
     assert (upload.processed, upload.state, upload.segments, upload.media_type) == (True, "succeeded", 1, "image/gif")
+    # X's copy of the DM, read by the next poll, is this row's: the GIF is not stored a second time.
+    polling.poll_account(account_id=brand.pk)
+    outbound = Message.objects.filter(interaction=message.interaction, direction=Message.Direction.OUTBOUND)
+    assert list(outbound.values_list("pk", "external_id")) == [(message.pk, message.external_id)]
 
 
 def test_an_image_over_the_one_shot_size_in_a_reply_goes_in_chunks_as_tweet_image(simulator, brand):
