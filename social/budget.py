@@ -28,7 +28,11 @@ DEFAULT_LIMITS: dict[str, list[tuple[int, int]]] = {
     "tweet_lookup": [(900, 900)],
     "search": [(300, 900)],
     "users_me": [(75, 900)],
-    "media_upload": [(500, 900)],
+    "media_upload": [(500, 900)],  # POST /2/media/upload (one shot)
+    "media_status": [(1000, 900)],  # GET /2/media/upload?command=STATUS (chunked uploads X processes)
+    "media_initialize": [(1875, 900)],  # the chunked upload's POST /2/media/upload/initialize, /append, /finalize
+    "media_append": [(1875, 900)],
+    "media_finalize": [(1875, 900)],
 }
 
 _SPEND = """

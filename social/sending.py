@@ -27,11 +27,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from interactions import outbox
+from interactions.attachments import stored_image_type
 from interactions.models import Message
 from interactions.text import leading_mentions
 from social.alerts import alert_supervisors
-from social.integrations.x_client import TIMEOUT_SECONDS as UPLOAD_TIMEOUT_SECONDS
 from social.integrations.x_client import (
+    UPLOAD_DEADLINE_SECONDS,
     DMEvent,
     Sent,
     XClient,
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 RECONCILE_SKEW = timedelta(minutes=5)  # X's clock against ours
+MEDIA_KEPT = timedelta(hours=23)  # an uploaded image's id is reused this long (X: "available for 24 hours")
 _URL = re.compile(r"https?://\S+")
 
 
@@ -65,7 +67,7 @@ def send_lease() -> timedelta:
     """How long a claim keeps other workers off a row: the longest calls of one send (an upload, then the send)
     and a margin. X_SEND_LEASE_SECONDS overrides it."""
     seconds = getattr(settings, "X_SEND_LEASE_SECONDS", None)
-    return timedelta(seconds=seconds or UPLOAD_TIMEOUT_SECONDS + settings.X_API_TIMEOUT_SECONDS + 10)
+    return timedelta(seconds=seconds or UPLOAD_DEADLINE_SECONDS + settings.X_API_TIMEOUT_SECONDS + 10)
 
 
 def backoff(attempt: int) -> timedelta:
@@ -140,23 +142,39 @@ def _customer_x_id(message: Message) -> str:
     return identity.external_id
 
 
-def _upload(client: XClient, message: Message, category: str) -> str:
+def media_category(use: str, image_format: str) -> str:
+    """X's media_category for an image sent in a DM (`use` "dm") or a reply ("tweet"): `*_gif` for a GIF, which X
+    processes as an animation, `*_image` for JPEG, PNG and WEBP."""
+    return f"{use}_gif" if image_format == "GIF" else f"{use}_image"
+
+
+def _upload(client: XClient, message: Message, use: str) -> str:
+    """The X media id of the message's image, uploaded once: a retry reuses it while X still keeps it (X keeps media
+    24 hours; the upload was made after the row was written, so a row younger than MEDIA_KEPT has a live id)."""
     if not message.attachment:
         return ""
-    if not message.x_media_id:
-        with message.attachment.open("rb") as image:
-            media_id = client.upload_media(filename=message.attachment.name, content=image, category=category)
-        Message.objects.filter(pk=message.pk).update(x_media_id=media_id)  # a retry must not upload again
-        message.x_media_id = media_id
-    return message.x_media_id
+    if message.x_media_id and timezone.now() - message.created_at < MEDIA_KEPT:
+        return message.x_media_id
+    with message.attachment.open("rb") as file:
+        stored = stored_image_type(file)  # the type the decoder reads, as the image was prepared (never the name)
+        file.seek(0)
+        content = file.read()
+    if stored is None:
+        raise XError("The attached image cannot be read any more: attach it again.")
+    media_id = client.upload_media(
+        content=content, media_type=stored.content_type, category=media_category(use, stored.format)
+    )
+    Message.objects.filter(pk=message.pk).update(x_media_id=media_id)  # a retry must not upload again
+    message.x_media_id = media_id
+    return media_id
 
 
 def _perform(client: XClient, message: Message) -> Sent:
     if message.kind == Message.Kind.DM:
-        media_id = _upload(client, message, "dm_image")
+        media_id = _upload(client, message, "dm")
         return client.send_dm(participant_id=_customer_x_id(message), text=message.text, media_id=media_id)
     if message.kind == Message.Kind.TWEET:
-        media_id = _upload(client, message, "tweet_image")
+        media_id = _upload(client, message, "tweet")
         return client.post_tweet(
             text=message.text, in_reply_to_tweet_id=message.in_reply_to_external_id,
             media_ids=[media_id] if media_id else None,

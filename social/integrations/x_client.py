@@ -9,6 +9,8 @@ reschedules, instead of a worker slot sleeping for up to 15 minutes.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import dataclass
 
 import requests
@@ -49,7 +51,16 @@ log = logging.getLogger(__name__)
 
 X_API_HOST = "https://api.twitter.com"
 X_UPLOAD_HOST = "https://upload.twitter.com"
-TIMEOUT_SECONDS = 20  # uploads; media downloads: x_media; API reads and writes: settings.X_API_TIMEOUT_SECONDS
+TIMEOUT_SECONDS = 20  # each upload call; media downloads: x_media; API reads and writes: settings.X_API_TIMEOUT_SECONDS
+# v2 media upload (x-api/media/*): images up to ONE_SHOT_MAX_BYTES in one request, bigger ones and GIFs in chunks of
+# CHUNK_BYTES (the segment size of X's examples), so no request carries more than a megabyte.
+ONE_SHOT_MAX_BYTES = 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
+GIF_CATEGORIES = {"dm_gif", "tweet_gif"}
+UPLOAD_DEADLINE_SECONDS = 60  # one upload in all, X's processing included: sending's lease is longer than this
+MAX_STATUS_CHECKS = 30
+# processing_info states while X works (openapi.json); "uploading" is the state of X's own STATUS example.
+STILL_PROCESSING = {"pending", "in_progress", "uploading"}
 MEDIA_REDIRECTS = 3
 
 TWEET_FIELDS = (
@@ -161,8 +172,6 @@ class XClient:
             credentials.access_token,
             credentials.access_token_secret,
         )
-        self._api = tweepy.API(self._auth, wait_on_rate_limit=False, retry_count=0, timeout=TIMEOUT_SECONDS)
-        _mount(self._api.session, credentials.base_url)
         self._media_session = requests.Session()  # no host rewriting: media URLs are checked as they are
         self.last_rate_limit: RateLimit | None = None
 
@@ -203,7 +212,7 @@ class XClient:
         if self._observe and self.last_rate_limit:
             self._observe(endpoint, self.last_rate_limit)
 
-    def _call(self, endpoint: str, action: str, method, *args, **kwargs) -> dict:
+    def _respond(self, endpoint: str, action: str, method, *args, **kwargs) -> requests.Response:
         self._spend(endpoint, action)
         try:
             response = method(*args, **kwargs)
@@ -212,6 +221,10 @@ class XClient:
                 self._heard(endpoint, exc.response.headers)
             raise _translate(exc, action) from exc
         self._heard(endpoint, response.headers)
+        return response
+
+    def _call(self, endpoint: str, action: str, method, *args, **kwargs) -> dict:
+        response = self._respond(endpoint, action, method, *args, **kwargs)
         try:
             return response.json()
         except ValueError as exc:
@@ -357,11 +370,119 @@ class XClient:
     def like(self, *, tweet_id: str) -> None:
         self._call("like", "like the tweet", self._client.like, tweet_id=tweet_id)
 
-    def upload_media(self, *, filename: str, content, category: str) -> str:
-        """v1.1 simple upload (`dm_image` / `tweet_image`); returns the media id string."""
-        self._spend("media_upload", "upload the image")
+    # Media upload (X API v2) ----------------------------------------------------------------------------
+    def upload_media(self, *, content, media_type: str, category: str) -> str:
+        """Uploads an image with X's v2 media upload and returns its media id once X can attach it.
+
+        An image up to ONE_SHOT_MAX_BYTES goes in one multipart POST /2/media/upload; a bigger one, and every GIF
+        (`dm_gif`, `tweet_gif`: X processes those asynchronously), goes in chunks: initialize → append (segments of
+        CHUNK_BYTES) → finalize, then STATUS while X's processing_info is pending or in_progress, waiting as X's
+        check_after_secs says. The whole upload ends within UPLOAD_DEADLINE_SECONDS (the send lease covers it).
+        Never `shared`, no additional owners: a DM image is the brand's own, for one DM (X's rule for DM media). Raises
+        the XError of every call (budget, 429, 401, 4xx, 5xx); X failing to process the image is an XError too."""
+        data = content if isinstance(content, bytes) else content.read()
+        deadline = time.monotonic() + UPLOAD_DEADLINE_SECONDS
+        if len(data) <= ONE_SHOT_MAX_BYTES and category not in GIF_CATEGORIES:
+            # Multipart with the raw bytes, as X's examples send media: no base64 (a third larger) in a JSON body.
+            body = self._upload_call(
+                "media_upload", "POST", "/2/media/upload", deadline,
+                data={"media_category": category}, files={"media": ("media", data, media_type)},
+            )  # fmt: skip
+            return self._processed(parse_media_upload(body), deadline)
+        started = self._upload_call(
+            "media_initialize", "POST", "/2/media/upload/initialize", deadline,
+            json={"media_type": media_type, "total_bytes": len(data), "media_category": category},
+        )  # fmt: skip
+        media_id = parse_media_upload(started)["id"]
+        for index, start in enumerate(range(0, len(data), CHUNK_BYTES)):
+            self._upload_call(
+                "media_append", "POST", f"/2/media/upload/{media_id}/append", deadline,
+                data={"segment_index": str(index)},
+                files={"media": ("media", data[start : start + CHUNK_BYTES], "application/octet-stream")},
+            )  # fmt: skip
+        finished = self._upload_call("media_finalize", "POST", f"/2/media/upload/{media_id}/finalize", deadline)
+        return self._processed(parse_media_upload(finished, media_id), deadline)
+
+    def _processed(self, data: dict, deadline: float) -> str:
+        """The media id once X's processing of it succeeded (at once when X does not process it)."""
+        media_id = data["id"]
+        for _ in range(MAX_STATUS_CHECKS):
+            info = data.get("processing_info")
+            state = info.get("state") if isinstance(info, dict) else "succeeded"
+            if state == "succeeded":
+                return media_id
+            if state == "failed":
+                raise XError("X could not process the image (its processing failed): attach another image.")
+            if state not in STILL_PROCESSING:
+                raise XTransient(f"X answered an unknown processing state for the image ({str(state)[:20]}).")
+            wait = _seconds(info.get("check_after_secs"))
+            if time.monotonic() + wait >= deadline:
+                break
+            time.sleep(wait)
+            answer = self._upload_call(
+                "media_status", "GET", "/2/media/upload", deadline, params={"command": "STATUS", "media_id": media_id}
+            )
+            data = parse_media_upload(answer, media_id)
+        raise XTransient(f"X was still processing the image when the upload's {UPLOAD_DEADLINE_SECONDS} s were up.")
+
+    def _upload_call(self, endpoint: str, method: str, path: str, deadline: float, **request) -> dict:
+        """One call of an upload, within what is left of its deadline, counted and translated as every call is."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise XTransient(f"X took over {UPLOAD_DEADLINE_SECONDS} s to take the image.")
+        action = "upload the image"
+        response = self._respond(endpoint, action, self._signed, method, path, timeout=min(TIMEOUT_SECONDS, left),
+                                 **request)  # fmt: skip
+        if not response.content:
+            return {}  # an append may answer 2xx with an empty body (X's chunked-upload guide of 2025)
         try:
-            media = self._api.simple_upload(filename, file=content, media_category=category)
-        except _TRANSPORT_ERRORS as exc:
-            raise _translate(exc, "upload the image") from exc
-        return str(media.media_id_string)
+            body = response.json()
+        except ValueError as exc:
+            raise XTransient(f"X answered something that is not JSON while trying to {action}.") from exc
+        return body if isinstance(body, dict) else {}
+
+    def _signed(self, method: str, path: str, *, timeout: float, **request) -> requests.Response:
+        """A v2 call tweepy has no method for, made as tweepy.Client makes its own: on its session (whose adapter
+        sends X's host to the account's API base URL), signed with its OAuth 1.0a user context, X's error statuses
+        raised as tweepy's errors. Redirects are not followed: the signature goes to X's API host and nowhere else."""
+        response = self._client.session.request(
+            method, X_API_HOST + path, auth=self._auth.apply_auth(), headers={"User-Agent": self._client.user_agent},
+            timeout=timeout, allow_redirects=False, **request,
+        )  # fmt: skip
+        _raise_like_tweepy(response)
+        return response
+
+
+def _raise_like_tweepy(response: requests.Response) -> None:
+    """tweepy.Client.request's mapping of X's statuses to its errors (what `_translate` reads)."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    errors = {400: tweepy.errors.BadRequest, 401: tweepy.errors.Unauthorized, 403: tweepy.errors.Forbidden,
+              404: tweepy.errors.NotFound}  # fmt: skip
+    if status in errors:
+        raise errors[status](response)
+    if status == 429:
+        reset = response.headers.get("x-rate-limit-reset", "")
+        raise tweepy.errors.TooManyRequests(response, reset_time=int(reset) if reset.isdigit() else None)
+    if status >= 500:
+        raise tweepy.errors.TwitterServerError(response)
+    raise tweepy.errors.HTTPException(response)
+
+
+def parse_media_upload(body: dict, media_id: str = "") -> dict:
+    """The `data` of an upload answer, with the media id X gave it (digits: it goes into the next call's path)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    found = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(found, str) or not found.isdigit() or (media_id and found != media_id):
+        raise XTransient("X answered the image upload without its media id.")
+    return data
+
+
+def _seconds(value) -> float:
+    """X's check_after_secs, within reason (1 s when X leaves it out)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return 1.0
+    return min(max(seconds, 0.0), float(UPLOAD_DEADLINE_SECONDS)) if math.isfinite(seconds) else 1.0

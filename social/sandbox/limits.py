@@ -23,7 +23,11 @@ USER_LIMITS = {
     "tweet_delete": [(50, 900)],
     "like": [(50, 900)],
     "unlike": [(50, 900)],
-    "media_upload": [(500, 900)],
+    "media_upload": [(500, 900)],  # POST /2/media/upload (one shot)
+    "media_status": [(1000, 900)],  # GET /2/media/upload?command=STATUS
+    "media_initialize": [(1875, 900)],
+    "media_append": [(1875, 900)],
+    "media_finalize": [(1875, 900)],
 }
 # Per-app limits of the routes that accept a Bearer token.
 APP_LIMITS = {

@@ -58,6 +58,8 @@ class SandboxDMEvent(models.Model):
 
 
 class SandboxMedia(models.Model):
+    """An uploaded image X can attach: from a one-shot upload, a finished chunked one, or a simulated customer."""
+
     media_key = models.CharField(primary_key=True, max_length=40)
     media_id = models.CharField(max_length=32, unique=True)
     owner = models.ForeignKey(SandboxUser, on_delete=models.CASCADE)
@@ -66,7 +68,46 @@ class SandboxMedia(models.Model):
     image_type = models.CharField(max_length=20)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    # X's rules for DM media: only its uploader (and `additional_owners`) may attach it, and unless it was uploaded
+    # `shared` it goes in one DM only (`dm_event_id` is that DM).
+    shared = models.BooleanField(default=False)
+    additional_owners = models.JSONField(default=list, blank=True)
+    dm_event_id = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class SandboxUpload(models.Model):
+    """A chunked upload (POST /2/media/upload/initialize): its segments so far, then X's processing of it. Once
+    processed it is a SandboxMedia with the same id; the row stays, so STATUS keeps answering."""
+
+    class State(models.TextChoices):
+        UPLOADING = "uploading"  # initialized, segments being appended
+        PENDING = "pending"  # finalized, processing not started
+        IN_PROGRESS = "in_progress"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    media_id = models.CharField(primary_key=True, max_length=32)
+    media_key = models.CharField(max_length=40, unique=True)
+    owner = models.ForeignKey(SandboxUser, on_delete=models.CASCADE, related_name="uploads")
+    media_type = models.CharField(max_length=40)
+    category = models.CharField(max_length=20)
+    total_bytes = models.PositiveBigIntegerField()
+    shared = models.BooleanField(default=False)
+    additional_owners = models.JSONField(default=list, blank=True)
+    content = models.BinaryField(default=b"")
+    segments = models.PositiveIntegerField(default=0, help_text="Segments appended so far (the next index).")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.UPLOADING)
+    processed = models.BooleanField(default=False, help_text="X processes it after FINALIZE (GIFs, large images).")
+    fails = models.BooleanField(default=False, help_text="Its processing ends `failed` (an injected outcome).")
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class SandboxProcessingFault(models.Model):
+    """The next `times` uploads X processes (GIFs, large images) end `failed` instead of `succeeded`."""
+
+    times = models.PositiveIntegerField(default=1)
+    fired = models.PositiveIntegerField(default=0)
 
 
 class SandboxLike(models.Model):

@@ -18,14 +18,17 @@ from social.sandbox.models import (
     SandboxLike,
     SandboxLimit,
     SandboxMedia,
+    SandboxProcessingFault,
     SandboxRateWindow,
     SandboxTweet,
+    SandboxUpload,
     SandboxUser,
     SandboxWebhook,
 )
 from social.sandbox.selectors import MENTION, leading_mentions, users_named
 
-MAX_MEDIA_BYTES = 5 * 1024 * 1024
+MAX_MEDIA_BYTES = 5 * 1024 * 1024  # X's limits for uploads (x-api/media/introduction.mdx): an image
+MAX_GIF_BYTES = 15 * 1024 * 1024  # an animated GIF
 TOO_BIG = f"File size exceeds {MAX_MEDIA_BYTES} bytes."  # X's words for an image over 5 MB
 MAX_DM_CHARACTERS = 10_000
 TOO_LONG = (
@@ -83,34 +86,73 @@ def sandbox_user_revoke(*, user: SandboxUser) -> None:
 
 
 # --- Media ----------------------------------------------------------------------------------------------
-@transaction.atomic
-def sandbox_media_store(*, owner: SandboxUser, data: bytes, category: str = "") -> SandboxMedia:
-    """Stores an uploaded image after X's checks (an image Pillow can read, at most 5 MB)."""
+IMAGE_FORMATS = {"JPEG": "jpeg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}  # X's image types (best-practices.mdx)
+GIF_CATEGORIES = {"dm_gif", "tweet_gif"}
+MEDIA_LIFETIME = timedelta(seconds=86400)  # expires_after_secs; "Media is available for 24 hours after upload" (DMs)
+
+
+def max_bytes_for(category: str) -> int:
+    """X's size limit for an upload of this category: 15 MB for an animated GIF, 5 MB for an image."""
+    return MAX_GIF_BYTES if category in GIF_CATEGORIES else MAX_MEDIA_BYTES
+
+
+def too_big(category: str) -> str:
+    return f"File size exceeds {max_bytes_for(category)} bytes."
+
+
+def read_image(data: bytes, category: str = "") -> Image.Image:
+    """The image X would take: within the category's size, one Pillow can read, of X's image types (a GIF for a GIF
+    category). Raises X's 400 otherwise."""
     if not data:
-        raise Problem.v1(400, "media parameter is missing.", code=38)
-    if len(data) > MAX_MEDIA_BYTES:
-        raise Problem.v1(400, TOO_BIG, code=324)
+        raise Problem.invalid("media parameter is missing.", "media", "")
+    if len(data) > max_bytes_for(category):
+        raise Problem.invalid(too_big(category), "media", "")
     try:
         image = Image.open(io.BytesIO(data))
         image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise Problem.v1(400, "media type unrecognized.", code=324) from exc
-    media_id = new_id()
+        raise Problem.invalid("media type unrecognized.", "media", "") from exc
+    if image.format not in IMAGE_FORMATS or (category in GIF_CATEGORIES and image.format != "GIF"):
+        raise Problem.invalid("media type unrecognized.", "media", "")
+    return image
+
+
+@transaction.atomic
+def sandbox_media_store(
+    *,
+    owner: SandboxUser,
+    data: bytes,
+    category: str = "",
+    media_id: str = "",
+    shared: bool = False,
+    additional_owners=(),
+) -> SandboxMedia:
+    """Stores an uploaded image after X's checks (`read_image`): what a one-shot upload, a finished chunked one (with
+    its id) and a simulated customer's photo become."""  # fmt: skip
+    image = read_image(data, category)
+    media_id = media_id or new_id()
     return SandboxMedia.objects.create(
-        media_key=f"3_{media_id}",
+        media_key=f"{'16' if category in GIF_CATEGORIES else '3'}_{media_id}",  # X's prefixes: animated GIF, photo
         media_id=media_id,
         owner=owner,
         category=category,
         content=data,
-        image_type=(image.format or "png").lower(),
+        image_type=IMAGE_FORMATS[image.format],
         width=image.width,
         height=image.height,
+        shared=shared,
+        additional_owners=[str(user_id) for user_id in additional_owners],
     )
 
 
-def _own_media(owner: SandboxUser, media_id: str, parameter: str) -> SandboxMedia:
-    media = SandboxMedia.objects.filter(media_id=str(media_id), owner=owner).first()
-    if media is None:
+def _own_media(owner: SandboxUser, media_id: str, parameter: str, *, for_dm: bool = False) -> SandboxMedia:
+    """Media the acting user may attach, by X's rules: uploaded by them (or naming them in `additional_owners`) less
+    than 24 hours ago, and for a DM not already sent in another DM unless uploaded `shared`."""
+    media = SandboxMedia.objects.filter(media_id=str(media_id), created_at__gt=timezone.now() - MEDIA_LIFETIME).first()
+    usable = media is not None and (media.owner_id == owner.pk or owner.pk in (media.additional_owners or []))
+    if usable and for_dm and media.dm_event_id and not media.shared:
+        usable = False
+    if not usable:
         raise Problem.invalid("Your media IDs are invalid.", parameter, str(media_id))
     return media
 
@@ -257,7 +299,8 @@ def sandbox_dm_send(
 ) -> SandboxDMEvent:
     """Sends a 1:1 DM (text and/or one image) and delivers it to subscribed webhooks after commit."""
     text = text or ""
-    keys = [*media_keys, *(_own_media(sender, m, "attachments.media_id").media_key for m in media_ids)]
+    attached = [_own_media(sender, m, "attachments.media_id", for_dm=True) for m in media_ids]
+    keys = [*media_keys, *(media.media_key for media in attached)]
     if sender.pk == recipient.pk:
         raise Problem.invalid("You cannot send a direct message to yourself.", "participant_id", recipient.pk)
     if not text.strip() and not keys:
@@ -274,6 +317,7 @@ def sandbox_dm_send(
         text=text,
         media_keys=keys,
     )
+    SandboxMedia.objects.filter(pk__in=[m.pk for m in attached], shared=False).update(dm_event_id=event.pk)
     webhooks.deliver([sender.pk, recipient.pk], lambda for_user, origin: webhooks.dm_payload(for_user, event, origin))
     return event
 
@@ -281,13 +325,15 @@ def sandbox_dm_send(
 # --- Whole sandbox --------------------------------------------------------------------------------------
 @transaction.atomic
 def sandbox_reset() -> None:
-    """Wipes every user, tweet, DM, like, medium, rate window, limit override, fault and webhook."""
+    """Wipes every user, tweet, DM, like, medium, upload, rate window, limit override, fault and webhook."""
     for model in (
         SandboxWebhook,
         SandboxFault,
         SandboxLimit,
         SandboxRateWindow,
         SandboxLike,
+        SandboxProcessingFault,
+        SandboxUpload,
         SandboxMedia,
         SandboxDMEvent,
         SandboxTweet,

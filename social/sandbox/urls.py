@@ -18,9 +18,13 @@ urlpatterns = [
     path("2/dm_events", methods(GET=dms.dm_events)),
     path("2/dm_conversations/with/<str:participant_id>/dm_events", methods(GET=dms.conversation_events)),
     path("2/dm_conversations/with/<str:participant_id>/messages", methods(POST=dms.send_message)),
+    path("2/media/upload", methods(GET=media.upload_status, POST=media.upload)),
+    path("2/media/upload/initialize", methods(POST=media.initialize)),
+    path("2/media/upload/<str:media_id>/append", methods(POST=media.append)),
+    path("2/media/upload/<str:media_id>/finalize", methods(POST=media.finalize)),
     re_path(r"^2/", unknown_route),
-    # v1.1 media upload (host upload.twitter.com)
-    path("1.1/media/upload.json", methods(POST=media.upload)),
+    # v1.1 media upload (host upload.twitter.com): retired by X, answered with X's refusal
+    path("1.1/media/upload.json", methods(GET=media.retired_v1_upload, POST=media.retired_v1_upload)),
     re_path(r"^1\.1/", unknown_route),
     # Media and avatars the API's JSON links to
     path("media/<str:media_key>", media.media_file, name="media"),
@@ -39,6 +43,7 @@ urlpatterns = [
     path("simulator/api/webhooks", simulator.webhook),
     path("simulator/api/faults", simulator.faults),
     path("simulator/api/limits", simulator.limits),
+    path("simulator/api/media_processing", media.processing),
     path("simulator/api/revoke", simulator.revoke),
     path("simulator/api/reset", simulator.reset),
 ]

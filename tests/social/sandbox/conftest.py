@@ -50,6 +50,14 @@ def png(size=(80, 32), color=(0, 128, 255)) -> bytes:
     return out.getvalue()
 
 
+def gif(size=(48, 32), frames=3) -> bytes:
+    """A small animated GIF."""
+    out = io.BytesIO()
+    images = [Image.new("P", size, n * 40) for n in range(frames)]
+    images[0].save(out, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    return out.getvalue()
+
+
 class X:
     """Raw HTTP as a user of the sandbox (OAuth header present, signature not checked, as documented)."""
 

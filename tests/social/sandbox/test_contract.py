@@ -2,9 +2,9 @@
 
 import pytest
 
-from social.integrations.x_client import parse_dm_events, parse_tweets
+from social.integrations.x_client import parse_dm_events, parse_media_upload, parse_tweets
 from tests.social.conftest import png as small_png
-from tests.social.sandbox.conftest import assert_same_keys, example, png, shape
+from tests.social.sandbox.conftest import assert_same_keys, example, gif, png, shape
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # Parts of X's DM example this sandbox does not produce (DMs that link tweets, user descriptions) or that
@@ -30,6 +30,9 @@ def test_our_client_parses_x_documented_examples():
     tweets, users, rejected = parse_tweets(example("mentions_example.json"))
     assert tweets[0].replied_to_id == "1375152449148964864" and tweets[0].in_reply_to_user_id == "2244994945"
     assert tweets[1].replied_to_id == "" and users["6253282"].name == "Twitter API"
+    for name in ("one_shot", "initialize", "finalize", "status"):
+        assert parse_media_upload(example(f"media_upload_{name}_example.json"))["id"].isdigit()
+    assert parse_media_upload(example("media_upload_finalize_example.json"))["processing_info"]["state"] == "pending"
 
 
 def test_users_me_and_ids_are_strings_beyond_2_53(people):
@@ -134,12 +137,27 @@ def test_errors_have_x_bodies(simulator, people, app_only):
     assert people[3].get("/2/users/me").json() == example("error_401_example.json")
 
 
-def test_media_upload_answers_v1_shapes(people):
+def test_media_upload_answers_x_documented_shapes(people):
     *_, as_brand, _ = people
-    upload = as_brand.post(
-        "/1.1/media/upload.json", files={"media": ("a.png", png())}, data={"media_category": "dm_image"}
+    one_shot = as_brand.post("/2/media/upload", files={"media": ("a.png", png())}, data={"media_category": "dm_image"})
+    assert one_shot.status_code == 200
+    assert_same_keys(one_shot.json(), example("media_upload_one_shot_example.json"))
+    animation = gif()
+    started = as_brand.post(
+        "/2/media/upload/initialize",
+        {"media_type": "image/gif", "total_bytes": len(animation), "media_category": "dm_gif"},
     )
-    assert upload.status_code == 200
-    assert_same_keys(upload.json(), example("media_upload_example.json"))
-    fake = as_brand.post("/1.1/media/upload.json", files={"media": ("a.png", b"not an image")})
-    assert fake.status_code == 400 and shape(fake.json()) == shape(example("media_upload_error_example.json"))
+    assert started.status_code == 200
+    assert_same_keys(started.json(), example("media_upload_initialize_example.json"))
+    media_id = started.json()["data"]["id"]
+    appended = as_brand.post(
+        f"/2/media/upload/{media_id}/append", files={"media": ("blob", animation)}, data={"segment_index": "0"}
+    )
+    assert appended.status_code == 200
+    assert_same_keys(appended.json(), example("media_upload_append_example.json"))
+    finished = as_brand.post(f"/2/media/upload/{media_id}/finalize")
+    assert_same_keys(finished.json(), example("media_upload_finalize_example.json"))
+    status = as_brand.get("/2/media/upload", command="STATUS", media_id=media_id)
+    assert_same_keys(status.json(), example("media_upload_status_example.json"))
+    retired = as_brand.post("/1.1/media/upload.json", files={"media": ("a.png", png())})
+    assert retired.status_code == 410 and retired.json() == example("media_upload_retired_example.json")

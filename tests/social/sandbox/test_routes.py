@@ -195,25 +195,24 @@ def test_likes_are_idempotent_and_undone(simulator, people):
 
 def test_direct_messages_with_an_uploaded_image(simulator, people):
     brand, maya, as_brand, as_maya = people
-    upload = as_brand.post(
-        "/1.1/media/upload.json", files={"media": ("a.png", png())}, data={"media_category": "dm_image"}
-    )
+    upload = as_brand.post("/2/media/upload", files={"media": ("a.png", png())}, data={"media_category": "dm_image"})
+    media = upload.json()["data"]
     sent = as_brand.post(
         f"/2/dm_conversations/with/{maya['id']}/messages",
-        {"text": "Here is your label", "attachments": [{"media_id": upload.json()["media_id_string"]}]},
+        {"text": "Here is your label", "attachments": [{"media_id": media["id"]}]},
     )
     assert sent.status_code == 201
     event = as_maya.get("/2/dm_events", **{"dm_event.fields": "attachments,sender_id,participant_ids"}).json()["data"][
         0
     ]
     assert event["id"] == sent.json()["data"]["dm_event_id"] and event["sender_id"] == brand["id"]
-    assert event["attachments"]["media_keys"] == [upload.json()["media_key"]]
+    assert event["attachments"]["media_keys"] == [media["media_key"]]
     assert sorted(event["participant_ids"]) == sorted([brand["id"], maya["id"]])
     image_only = as_maya.post(f"/2/dm_conversations/with/{brand['id']}/messages", {"text": ""})
     assert image_only.status_code == 400  # neither text nor attachment
     foreign_media = as_maya.post(
         f"/2/dm_conversations/with/{brand['id']}/messages",
-        {"text": "x", "attachments": [{"media_id": upload.json()["media_id_string"]}]},
+        {"text": "x", "attachments": [{"media_id": media["id"]}]},
     )
     assert foreign_media.status_code == 400  # media belongs to the uploader
     assert as_brand.post("/2/dm_conversations/with/1234/messages", {"text": "hi"}).status_code == 400
@@ -221,18 +220,20 @@ def test_direct_messages_with_an_uploaded_image(simulator, people):
 
 def test_media_upload_checks(people):
     *_, as_brand, _ = people
-    as_base64 = as_brand.post("/1.1/media/upload.json", data={"media_data": base64.b64encode(png()).decode()})
-    assert as_base64.status_code == 200 and as_base64.json()["image"] == {"image_type": "image/png", "w": 80, "h": 32}
-    assert isinstance(as_base64.json()["media_id"], int) and int(as_base64.json()["media_id_string"]) > 2**53
-    big = as_brand.post("/1.1/media/upload.json", files={"media": ("big.png", b"\x89PNG" + b"0" * (5 * 1024 * 1024))})
-    assert big.status_code == 400 and big.json()["errors"][0]["code"] == 324
-    assert as_brand.post("/1.1/media/upload.json", data={}).status_code == 400
-    unauthorised = requests.post(
-        f"{as_brand.base}/1.1/media/upload.json", files={"media": ("a.png", png())}, timeout=10
+    as_base64 = as_brand.post(
+        "/2/media/upload", {"media": base64.b64encode(png()).decode(), "media_category": "tweet_image"}
     )
-    assert unauthorised.status_code == 401 and unauthorised.json() == {
-        "errors": [{"code": 32, "message": "Could not authenticate you."}]
-    }
+    assert as_base64.status_code == 200
+    assert as_base64.json()["data"]["image"] == {"image_type": "image/png", "w": 80, "h": 32}
+    assert isinstance(as_base64.json()["data"]["id"], str) and int(as_base64.json()["data"]["id"]) > 2**53
+    big = as_brand.post(
+        "/2/media/upload", files={"media": ("big.png", b"\x89PNG" + b"0" * (5 * 1024 * 1024))},
+        data={"media_category": "dm_image"},
+    )  # fmt: skip
+    assert big.status_code == 400 and big.json()["errors"][0]["message"] == "File size exceeds 5242880 bytes."
+    assert as_brand.post("/2/media/upload", data={"media_category": "dm_image"}).status_code == 400
+    unauthorised = requests.post(f"{as_brand.base}/2/media/upload", files={"media": ("a.png", png())}, timeout=10)
+    assert unauthorised.status_code == 401 and unauthorised.json()["title"] == "Unauthorized"
 
 
 def test_media_needs_the_oauth_header(simulator, people):

@@ -1,9 +1,8 @@
-"""tweepy itself against the sandbox: its v2 Client (OAuth 1.0a user context) and v1.1 API parse our answers.
+"""tweepy itself against the sandbox: its v2 Client (OAuth 1.0a user context) parses our answers, and its signed
+session carries the v2 media upload tweepy has no method for (as Perch's client does).
 
 Only the host is rewritten, by a requests adapter mounted on tweepy's sessions (as Perch's client does).
 """
-
-import io
 
 import pytest
 import tweepy
@@ -40,11 +39,17 @@ def client_for(user: dict, base: str) -> tweepy.Client:
     return client
 
 
-def api_for(user: dict, base: str) -> tweepy.API:
-    auth = tweepy.OAuth1UserHandler("sandbox-key", "sandbox-secret", user["access_token"], "sandbox-token-secret")
-    api = tweepy.API(auth)
-    mount(api.session, base)
-    return api
+def upload_v2(client: tweepy.Client, image: bytes, category: str) -> dict:
+    """POST /2/media/upload on the client's own session, signed with its OAuth 1.0a user context."""
+    auth = tweepy.OAuth1UserHandler(
+        client.consumer_key, client.consumer_secret, client.access_token, client.access_token_secret
+    ).apply_auth()
+    response = client.session.post(
+        "https://api.twitter.com/2/media/upload", auth=auth, data={"media_category": category},
+        files={"media": ("label.png", image, "image/png")}, timeout=10,
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
 
 
 def test_tweepy_reads_and_writes_through_the_sandbox(simulator):
@@ -90,9 +95,9 @@ def test_tweepy_reads_and_writes_through_the_sandbox(simulator):
     # The brand answers: likes the tweet, replies, DMs back with an uploaded image.
     assert as_brand.like(tweet.data["id"]).data == {"liked": True}
     reply = as_brand.create_tweet(text="@maya so sorry! DM us the tag?", in_reply_to_tweet_id=tweet.data["id"])
-    media = api_for(brand, simulator.base).simple_upload("label.png", file=io.BytesIO(png()), media_category="dm_image")
-    assert media.image == {"image_type": "image/png", "w": 80, "h": 32}
-    dm = as_brand.create_direct_message(participant_id=maya["id"], text="Found it!", media_id=media.media_id_string)
+    media = upload_v2(as_brand, png(), "dm_image")
+    assert media["image"] == {"image_type": "image/png", "w": 80, "h": 32}
+    dm = as_brand.create_direct_message(participant_id=maya["id"], text="Found it!", media_id=media["id"])
     low, high = sorted([brand["id"], maya["id"]], key=int)
     assert dm.data["dm_conversation_id"] == f"{low}-{high}"
 
