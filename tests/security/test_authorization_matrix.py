@@ -80,7 +80,11 @@ MATRIX = {
     "x-sandbox/2/dm_conversations/with/<str:participant_id>/dm_events": ("GET", 401, 401, 401, 401),
     "x-sandbox/2/dm_conversations/with/<str:participant_id>/messages": ("POST", 401, 401, 401, 401),
     "x-sandbox/^2/": ("GET", 404, 404, 404, 404),
-    "x-sandbox/1.1/media/upload.json": ("POST", 401, 401, 401, 401),
+    "x-sandbox/2/media/upload": ("POST", 401, 401, 401, 401),
+    "x-sandbox/2/media/upload/initialize": ("POST", 401, 401, 401, 401),
+    "x-sandbox/2/media/upload/<str:media_id>/append": ("POST", 401, 401, 401, 401),
+    "x-sandbox/2/media/upload/<str:media_id>/finalize": ("POST", 401, 401, 401, 401),
+    "x-sandbox/1.1/media/upload.json": ("POST", 410, 410, 410, 410),  # retired: X answers 410 before any auth
     "x-sandbox/^1\\.1/": ("GET", 404, 404, 404, 404),
     "x-sandbox/media/<str:media_key>": ("GET", 401, 401, 401, 401),  # X's media URLs want OAuth too
     "x-sandbox/avatars/<str:name>": ("GET", 200, 200, 200, 200),
@@ -98,6 +102,7 @@ MATRIX = {
     "x-sandbox/simulator/api/webhooks": ("GET", 405, 405, 405, 405),
     "x-sandbox/simulator/api/faults": ("GET", 200, 200, 200, 200),
     "x-sandbox/simulator/api/limits": ("GET", 200, 200, 200, 200),
+    "x-sandbox/simulator/api/media_processing": ("GET", 200, 200, 200, 200),
     "x-sandbox/simulator/api/revoke": ("GET", 405, 405, 405, 405),
     "x-sandbox/simulator/api/reset": ("GET", 405, 405, 405, 405),
 }
