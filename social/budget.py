@@ -29,6 +29,9 @@ DEFAULT_LIMITS: dict[str, list[tuple[int, int]]] = {
     "search": [(300, 900)],
     "users_me": [(75, 900)],
     "media_upload": [(500, 900)],
+    # X Activity API, counted per app at X (the same app may serve several accounts: these leave room for that).
+    "webhooks": [(450, 900)],
+    "activity_subscriptions": [(500, 900)],
 }
 
 _SPEND = """
