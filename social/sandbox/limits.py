@@ -24,6 +24,9 @@ USER_LIMITS = {
     "like": [(50, 900)],
     "unlike": [(50, 900)],
     "media_upload": [(500, 900)],
+    # X counts the X Activity API per app only; the sandbox counts a user-context call per user, at the same rate.
+    "webhooks": [(450, 900)],
+    "activity_subscriptions": [(500, 900)],
 }
 # Per-app limits of the routes that accept a Bearer token.
 APP_LIMITS = {
@@ -31,6 +34,8 @@ APP_LIMITS = {
     "mentions": [(450, 900)],
     "tweet_lookup": [(450, 900)],
     "search": [(450, 900)],
+    "webhooks": [(450, 900)],
+    "activity_subscriptions": [(500, 900)],
 }
 LIMITS = USER_LIMITS  # the endpoint names the simulator's limits API accepts
 

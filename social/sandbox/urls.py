@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from social.sandbox import dms, media, simulator, tweets, users
+from social.sandbox import activity, dms, media, simulator, tweets, users
 from social.sandbox.http import methods, unknown_route
 
 app_name = "x_sandbox"
@@ -18,6 +18,13 @@ urlpatterns = [
     path("2/dm_events", methods(GET=dms.dm_events)),
     path("2/dm_conversations/with/<str:participant_id>/dm_events", methods(GET=dms.conversation_events)),
     path("2/dm_conversations/with/<str:participant_id>/messages", methods(POST=dms.send_message)),
+    path("2/webhooks", methods(GET=activity.list_webhooks, POST=activity.create_webhook)),
+    path("2/webhooks/<str:webhook_id>", methods(PUT=activity.validate_webhook, DELETE=activity.delete_webhook)),
+    path(
+        "2/activity/subscriptions",
+        methods(GET=activity.list_subscriptions, POST=activity.create_subscription),
+    ),
+    path("2/activity/subscriptions/<str:subscription_id>", methods(DELETE=activity.delete_subscription)),
     re_path(r"^2/", unknown_route),
     # v1.1 media upload (host upload.twitter.com)
     path("1.1/media/upload.json", methods(POST=media.upload)),
@@ -34,7 +41,7 @@ urlpatterns = [
     path("simulator/api/tweet", simulator.tweet),
     path("simulator/api/retweet", simulator.retweet),
     path("simulator/api/activity", simulator.activity),
-    path("simulator/api/webhooks", simulator.webhook),
+    path("simulator/api/apps", simulator.apps),
     path("simulator/api/faults", simulator.faults),
     path("simulator/api/limits", simulator.limits),
     path("simulator/api/revoke", simulator.revoke),
