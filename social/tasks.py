@@ -130,23 +130,24 @@ def check_account_silence() -> None:
 ACTIVITY_RETRIES = 8
 
 
-def _activity_task(self, step, account_id: int) -> None:
-    """Runs a connect or disconnect step; X's 429 and 5xx (and a busy lock) come back later, its 4xx stay failed
-    with X's words for the supervisor (who can start it again from the admin)."""
-    final = self.request.retries >= ACTIVITY_RETRIES
-    outcome = step(account_id=account_id, attempt=self.request.retries, final=final)
+def _activity_step(task, step, account_id: int, attempt: int) -> None:
+    """Runs a connect or disconnect step. X's 429 and 5xx (and a step under way elsewhere) bring the task back when
+    X says, as a new task (like a send's backoff); its 4xx stay failed with X's words for the supervisor, who can
+    start it again from the admin."""
+    final = attempt >= ACTIVITY_RETRIES
+    outcome = step(account_id=account_id, attempt=attempt, final=final)
     if outcome.retry_at and not final:
         countdown = max(1, int((outcome.retry_at - timezone.now()).total_seconds()))
-        raise self.retry(countdown=countdown)
+        task.apply_async((account_id,), {"attempt": attempt + 1}, countdown=countdown)
 
 
-@shared_task(bind=True, name="social.connect_webhook", ignore_result=True, max_retries=ACTIVITY_RETRIES)
-def connect_webhook(self, account_id: int) -> None:
+@shared_task(name="social.connect_webhook", ignore_result=True)
+def connect_webhook(account_id: int, attempt: int = 0) -> None:
     """Registers the account's webhook at X and subscribes it to the events Perch needs (social.activity)."""
-    _activity_task(self, activity.connect, account_id)
+    _activity_step(connect_webhook, activity.connect, account_id, attempt)
 
 
-@shared_task(bind=True, name="social.disconnect_webhook", ignore_result=True, max_retries=ACTIVITY_RETRIES)
-def disconnect_webhook(self, account_id: int) -> None:
+@shared_task(name="social.disconnect_webhook", ignore_result=True)
+def disconnect_webhook(account_id: int, attempt: int = 0) -> None:
     """Deletes the account's subscriptions and webhook at X after it went back to polling."""
-    _activity_task(self, activity.disconnect, account_id)
+    _activity_step(disconnect_webhook, activity.disconnect, account_id, attempt)

@@ -16,6 +16,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import urlencode, urlsplit
 
@@ -38,7 +39,7 @@ from social.sandbox.models import (
     SandboxTweet,
     SandboxUser,
 )
-from social.sandbox.wire import TWEET_EXPANSIONS, Renderer
+from social.sandbox.wire import TWEET_EXPANSIONS, Renderer, iso
 
 log = logging.getLogger(__name__)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -148,6 +149,22 @@ def dm_payload(event: SandboxDMEvent, origin: str) -> dict:
     }  # fmt: skip
 
 
+def _as_xaa_post(data: dict, tweet: SandboxTweet) -> dict:
+    """A v2 post with what XAA adds to it (event-payloads.mdx): metrics with their `_str` twins (a new post has
+    none), edit controls, reply settings, paid partnership, and `start_str` / `end_str` beside mention offsets."""
+    metrics = ("retweet", "reply", "like", "quote", "bookmark", "impression")
+    data["public_metrics"] = {
+        key: value for m in metrics for key, value in ((f"{m}_count", 0), (f"{m}_count_str", "0"))
+    }
+    data["edit_controls"] = {"edits_remaining": 5, "edits_remaining_str": "5", "is_edit_eligible": True,
+                             "editable_until": iso(tweet.created_at + timedelta(hours=1))}  # fmt: skip
+    data["reply_settings"] = "everyone"
+    data["paid_partnership"] = False
+    for mention in data.get("entities", {}).get("mentions", []):
+        mention["start_str"], mention["end_str"] = str(mention["start"]), str(mention["end"])
+    return data
+
+
 def post_payload(tweet: SandboxTweet, origin: str, *, event_type: str) -> tuple[dict, dict]:
     """post.*: the post as a v2 object; `includes` as X's examples carry them — the author and the users it
     names, for a mention the post itself, for a reply the post it answers."""
@@ -155,13 +172,16 @@ def post_payload(tweet: SandboxTweet, origin: str, *, event_type: str) -> tuple[
     if event_type != "post.mention.create":
         expansions += ",referenced_tweets.id"
     renderer = _renderer(origin, expansions=expansions)
-    payload = renderer.tweet(tweet)
-    payload["reply_settings"] = "everyone"
+    payload = _as_xaa_post(renderer.tweet(tweet), tweet)
     if tweet.replied_to_id:
         payload["in_reply_to_tweet_id"] = tweet.replied_to_id
     includes = renderer.includes()
     if event_type == "post.mention.create":
         includes["tweets"] = [renderer.tweet(tweet, expand=False)]
+    related = SandboxTweet.objects.in_bulk([t["id"] for t in includes.get("tweets", [])])
+    includes["tweets"] = [_as_xaa_post(t, related[t["id"]]) for t in includes.get("tweets", []) if t["id"] in related]
+    if not includes["tweets"]:
+        del includes["tweets"]
     return payload, includes
 
 
