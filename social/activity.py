@@ -130,16 +130,18 @@ def _soon() -> datetime:
 
 def _register(client: XClient, hook: XWebhook) -> None:
     """The webhook at X, for the URL Perch wants (a rotated secret changes it: the old one is deleted first), and
-    valid (a CRC passed)."""
+    valid: a webhook X has already is checked again (PUT: a new CRC, which re-enables it at X when it passes)."""
     if hook.x_webhook_id and hook.registered_url != hook.url:
         _remove_at_x(client, hook)
-    if hook.x_webhook_id and not hook.crc_valid:
+    if hook.x_webhook_id:
         try:
             hook.crc_valid = client.validate_webhook(webhook_id=hook.x_webhook_id)
         except (XBadRequest, XNotFound) as exc:
             if "WebhookIdInvalid" not in str(exc) and not isinstance(exc, XNotFound):
+                hook.crc_valid = False if "CrcValidationFailed" in str(exc) else hook.crc_valid
+                hook.save(update_fields=["crc_valid", "updated_at"])
                 raise
-            _forget(hook)  # deleted at X meanwhile: registered again below
+            _forget(client, hook)  # deleted at X meanwhile: registered again below
         else:
             hook.save(update_fields=["crc_valid", "updated_at"])
     if not hook.x_webhook_id:
@@ -155,13 +157,12 @@ def _register(client: XClient, hook: XWebhook) -> None:
         hook.save(update_fields=["x_webhook_id", "registered_url", "crc_valid", "updated_at"])
 
 
-def _forget(hook: XWebhook) -> None:
-    """X no longer has the webhook: nor the subscriptions that delivered to it."""
+def _forget(client: XClient, hook: XWebhook) -> None:
+    """X no longer has the webhook: its subscriptions, which delivered to it, are deleted at X too (they would
+    deliver nowhere and count against the app's limit), to be made again for the new one."""
+    _delete_subscriptions(client, hook.account_id)
     hook.x_webhook_id, hook.registered_url, hook.crc_valid = "", "", None
     hook.save(update_fields=["x_webhook_id", "registered_url", "crc_valid", "updated_at"])
-    XSubscription.objects.filter(account_id=hook.account_id).update(
-        x_subscription_id="", state=XSubscription.State.PENDING, error=""
-    )
 
 
 def _subscribe(client: XClient, account: XAccount, hook: XWebhook) -> list[str]:
@@ -169,6 +170,14 @@ def _subscribe(client: XClient, account: XAccount, hook: XWebhook) -> list[str]:
     of one (X's 400, 403) does not stop the others; a 429, 5xx or 401 stops them all (raised)."""
     rows = {s.event_type: s for s in XSubscription.objects.filter(account=account)}
     user_id, listed, failed = account.x_user_id, None, []
+    if any(row.state == XSubscription.State.ACTIVE for row in rows.values()):
+        # Made before: X may have dropped some since (a revoked and reconnected account); those are made again.
+        listed = client.subscriptions()
+        at_x = {s.id for s in listed}
+        for row in rows.values():
+            if row.state == XSubscription.State.ACTIVE and row.x_subscription_id not in at_x:
+                row.state, row.x_subscription_id = XSubscription.State.PENDING, ""
+                row.save(update_fields=["state", "x_subscription_id", "updated_at"])
     for event_type in EVENT_TYPES:
         row = rows.get(event_type) or XSubscription.objects.create(account=account, event_type=event_type)
         if row.state == XSubscription.State.ACTIVE and row.x_subscription_id:
@@ -219,16 +228,21 @@ def disconnect(*, account_id: int, attempt: int = 0, final: bool = False) -> Out
         cache.delete(_lock(account_id))
 
 
-def _remove_at_x(client: XClient, hook: XWebhook) -> None:
-    """Deletes the subscriptions (X wants the Bearer token for it), then the webhook; each row forgets its X id as
-    soon as X confirmed, so a retry does not ask again."""
-    for row in XSubscription.objects.filter(account_id=hook.account_id).exclude(x_subscription_id=""):
+def _delete_subscriptions(client: XClient, account_id: int) -> None:
+    """Deletes the account's subscriptions at X (X wants the Bearer token for it); each row goes as soon as X
+    confirmed (or no longer had it), so a retry does not ask again."""
+    for row in XSubscription.objects.filter(account_id=account_id).exclude(x_subscription_id=""):
         try:
             client.delete_subscription(subscription_id=row.x_subscription_id)
         except XNotFound:
             pass  # deleted at X already
         row.delete()
-    XSubscription.objects.filter(account_id=hook.account_id).delete()
+    XSubscription.objects.filter(account_id=account_id).delete()
+
+
+def _remove_at_x(client: XClient, hook: XWebhook) -> None:
+    """Deletes the subscriptions, then the webhook, at X."""
+    _delete_subscriptions(client, hook.account_id)
     if hook.x_webhook_id:
         try:
             client.delete_webhook(webhook_id=hook.x_webhook_id)

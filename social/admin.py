@@ -171,6 +171,8 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and new_mode != obj.mode:
             services.xaccount_set_mode(account_id=obj.pk, mode=new_mode, public_url=request.build_absolute_uri("/"))
+        elif not change and obj.mode == XAccount.Mode.WEBHOOK:  # a new account in webhook mode: connect it at X
+            services.xaccount_connect_again(account_id=obj.pk, public_url=request.build_absolute_uri("/"))
         # What X's verdict depends on: a 401's token, or whose account the credentials are (social.credentials).
         credentials_changed = set(form.changed_data) & {"consumer_key", "x_user_id", "api_base_url", *SECRET_FIELDS}
         if change and obj.needs_reconnect and credentials_changed:

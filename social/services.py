@@ -59,14 +59,17 @@ def _webhook_wanted(account: XAccount, *, public_url: str) -> None:
 
 @transaction.atomic
 def xaccount_connect_again(*, account_id: int, public_url: str = "", by=None) -> XAccount:
-    """The supervisor's "Connect webhook again": a webhook account's webhook and subscriptions are set up at X from
-    where the last try stopped; a polling account's leftovers at X are removed again."""
+    """The supervisor's "Connect webhook again" (and a new account created in webhook mode): a webhook account's
+    webhook and subscriptions are set up at X from where the last try stopped, the webhook's CRC checked again; a
+    polling account's leftovers at X are removed again."""
     account = XAccount.objects.select_for_update().get(pk=account_id)
     if account.mode == XAccount.Mode.WEBHOOK:
         _webhook_wanted(account, public_url=public_url)
     elif XWebhook.objects.filter(account=account).update(state=XWebhook.State.REMOVING, error="", retry_at=None):
         transaction.on_commit(lambda: disconnect_webhook.delay(account.pk))
-    audit_record(actor=by, verb=Verb.SETTINGS_CHANGE, obj=account, details={"changes": "Webhook set up at X again."})
+    if by is not None:
+        changes = {"changes": "Webhook set up at X again."}
+        audit_record(actor=by, verb=Verb.SETTINGS_CHANGE, obj=account, details=changes)
     return account
 
 

@@ -252,3 +252,51 @@ def test_without_the_bearer_token_removal_says_what_x_wants_and_connect_again_fi
     supervisor.post("/admin/social/xaccount/", {"action": "connect_webhook_again", "_selected_action": [brand.pk]})
     assert not SandboxWebhook.objects.exists() and not SandboxSubscription.objects.exists()
     assert not XWebhook.objects.filter(account=brand).exists()
+
+
+def test_connect_again_repairs_what_x_lost_a_webhook_and_a_subscription(supervisor, simulator, brand, public_url):
+    hook = connect(supervisor, brand).webhook
+    client = XClient.for_account(brand)
+    dropped = XSubscription.objects.get(account=brand, event_type="dm.received").x_subscription_id
+    client.delete_subscription(subscription_id=dropped)  # gone at X, behind Perch's back
+    connect_again = {"action": "connect_webhook_again", "_selected_action": [brand.pk]}
+    supervisor.post("/admin/social/xaccount/", connect_again)
+    made_again = XSubscription.objects.get(account=brand, event_type="dm.received")
+    assert made_again.state == "active" and made_again.x_subscription_id not in ("", dropped)
+    assert SandboxSubscription.objects.count() == len(EVENT_TYPES)
+
+    client.delete_webhook(webhook_id=hook.x_webhook_id)  # and the webhook too
+    supervisor.post("/admin/social/xaccount/", connect_again)
+    hook.refresh_from_db()
+    assert hook.state == XWebhook.State.CONNECTED and SandboxWebhook.objects.get().pk == hook.x_webhook_id
+    assert sorted(
+        SandboxSubscription.objects.filter(webhook_id=hook.x_webhook_id).values_list("event_type", flat=True)
+    ) == sorted(EVENT_TYPES)
+
+
+def test_a_new_account_added_in_webhook_mode_is_connected_at_x(supervisor, simulator, brand, public_url):
+    other = simulator.user("acmebikes", "Acme Bikes")
+    supervisor.post("/admin/social/xaccount/add/", {
+        "name": "Acme Bikes", "handle": "acmebikes", "x_user_id": other["id"], "mode": "webhook",
+        "poll_interval_seconds": 60, "budget_overrides": "{}", "api_base_url": simulator.base,
+        "consumer_key": brand.consumer_key, "consumer_secret": brand.consumer_secret,
+        "access_token": other["access_token"], "access_token_secret": "s", "bearer_token": brand.bearer_token,
+        "is_active": "on", "cursors-TOTAL_FORMS": 0, "cursors-INITIAL_FORMS": 0,
+    })  # fmt: skip
+    account = XAccount.objects.get(handle="acmebikes")
+    assert account.webhook.state == XWebhook.State.CONNECTED
+    assert SandboxSubscription.objects.filter(user_id=other["id"]).count() == len(EVENT_TYPES)
+
+
+def test_a_new_webhook_url_is_registered_at_x_in_place_of_the_old_one(supervisor, simulator, brand, public_url):
+    old = connect(supervisor, brand).webhook
+    old_id, old_url = old.x_webhook_id, old.url
+    supervisor.post("/admin/social/xaccount/", {"action": "rotate_webhook_url", "_selected_action": [brand.pk]})
+    hook = XWebhook.objects.get(account=brand)
+    brand.refresh_from_db()
+    assert hook.url == f"{public_url}{brand.webhook_path}" != old_url and hook.state == XWebhook.State.CONNECTED
+    assert list(SandboxWebhook.objects.values_list("pk", "url")) == [(hook.x_webhook_id, hook.url)]
+    assert hook.x_webhook_id != old_id
+    assert set(SandboxSubscription.objects.values_list("webhook_id", flat=True)) == {hook.x_webhook_id}
+    simulator.dm(simulator.user("maya", "Maya Patel"), brand.x_user_id, "Still there?")
+    wait_for(lambda: Message.objects.filter(text="Still there?").exists(), 10, "a delivery at the new URL")
