@@ -93,11 +93,17 @@ def revoke(*, account: XAccount, delivery: Delivery) -> ingest.IngestResult:
 
 
 def indicate(*, account: XAccount, delivery: Delivery) -> ingest.IngestResult:
-    """dm.read and dm.indicate_typing: shown live, never stored as messages."""
+    """dm.read and dm.indicate_typing: shown live, never stored as messages. A payload social.ingest.indicators
+    cannot understand is kept as a RejectedEvent (X gets its 200: delivering it again would not help)."""
     envelope = delivery.envelope
-    indicators.receive(
-        account=account, event_type=envelope.event_type, payload=envelope.payload, includes=envelope.includes
-    )
+    try:
+        with transaction.atomic():  # all of it or nothing
+            indicators.receive(
+                account=account, event_type=envelope.event_type, payload=envelope.payload, includes=envelope.includes
+            )
+    except PayloadError as exc:
+        ingest.reject(account=account, stream="webhook", payload=envelope.payload, error=f"PayloadError: {exc}")
+        return ingest.IngestResult(rejected=1)
     return ingest.IngestResult()
 
 

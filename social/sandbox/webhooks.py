@@ -31,7 +31,6 @@ from django.utils.crypto import constant_time_compare
 
 from social import webhooks as perch_webhooks
 from social.sandbox.models import (
-    SandboxApp,
     SandboxDelivery,
     SandboxDMEvent,
     SandboxMedia,
@@ -46,8 +45,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 REFUSED = "The sandbox delivers only to Perch's own webhook URLs"
 TIMEOUT_SECONDS = 10  # X waits this long for an answer to a delivery or a CRC check
 SANDBOX_PATH = "/x-sandbox"
-# Payload builders: (the subscription's user, the webhook's origin, the app) → payload, or (payload, includes).
-Build = Callable[[SandboxUser, str, SandboxApp], "dict | tuple[dict, dict | None]"]
+# Payload builders: (the subscription's user, the webhook's origin) → payload, or (payload, includes).
+Build = Callable[[SandboxUser, str], "dict | tuple[dict, dict | None]"]
 
 
 # --- Where the sandbox may send anything ----------------------------------------------------------------------
@@ -185,8 +184,9 @@ def post_payload(tweet: SandboxTweet, origin: str, *, event_type: str) -> tuple[
     return payload, includes
 
 
-def revoke_payload(user: SandboxUser, app: SandboxApp) -> dict:
-    return {"date_time": timezone.now().isoformat(timespec="seconds"), "user_id": user.pk, "app_id": app.pk}
+def revoke_payload(user: SandboxUser) -> dict:
+    """oauth.revoke: when and who; `app_id`, the app whose access was revoked, is the subscription's (deliver)."""
+    return {"date_time": timezone.now().isoformat(timespec="seconds"), "user_id": user.pk}
 
 
 # --- Delivering ---------------------------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ def new_event_uuid() -> str:
 
 def deliver(user_ids, event_type: str, build_payload: Build) -> list[SandboxDelivery]:
     """Emits one event: for each webhook with a subscription to `event_type` for one of `user_ids` (oauth.revoke:
-    also app-wide ones), `build_payload(user, origin, app)` is wrapped in X's envelope, logged, and POSTed after
+    also app-wide ones), `build_payload(user, origin)` is wrapped in X's envelope, logged, and POSTed after
     commit. `build_payload` returns the payload, or `(payload, includes)`; the origin is the webhook's (the built-in
     sandbox is served by the server it delivers to, so its media URLs are reachable from there). A user who revoked
     the app gets nothing more but the oauth.revoke itself."""
@@ -221,8 +221,10 @@ def deliver(user_ids, event_type: str, build_payload: Build) -> list[SandboxDeli
 
 def _log(subscription: SandboxSubscription, user: SandboxUser, event_type: str, build: Build) -> SandboxDelivery:
     hook = subscription.webhook
-    built = build(user, _origin(hook.url), subscription.app)
+    built = build(user, _origin(hook.url))
     payload, includes = built if isinstance(built, tuple) else (built, None)
+    if event_type == "oauth.revoke":
+        payload = {**payload, "app_id": subscription.app_id}  # the app whose access was revoked
     data = {
         "event_uuid": new_event_uuid(),
         # X's oauth.revoke example carries an empty filter: the user is in the payload.
@@ -294,8 +296,8 @@ def _send_in_background(delivery_id: int) -> None:
 # --- What the sandbox's X emits ---------------------------------------------------------------------------------
 def dm_created(event: SandboxDMEvent) -> None:
     """A DM: dm.sent for its sender (the brand from Perch or from its own app), dm.received for its recipient."""
-    deliver([event.sender_id], "dm.sent", lambda user, origin, app: dm_payload(event, origin))
-    deliver([event.recipient_id], "dm.received", lambda user, origin, app: dm_payload(event, origin))
+    deliver([event.sender_id], "dm.sent", lambda user, origin: dm_payload(event, origin))
+    deliver([event.recipient_id], "dm.received", lambda user, origin: dm_payload(event, origin))
 
 
 def tweet_created(tweet: SandboxTweet, *, mentioned: list[str]) -> None:
@@ -304,7 +306,7 @@ def tweet_created(tweet: SandboxTweet, *, mentioned: list[str]) -> None:
     author of the post it answers, quotes or reposts (direct ones only: X fires nothing for replies to replies)."""
 
     def build(event_type):
-        return lambda user, origin, app: post_payload(tweet, origin, event_type=event_type)
+        return lambda user, origin: post_payload(tweet, origin, event_type=event_type)
 
     deliver([tweet.author_id], "post.create", build("post.create"))
     deliver([pk for pk in mentioned if pk != tweet.author_id], "post.mention.create", build("post.mention.create"))
@@ -316,4 +318,4 @@ def tweet_created(tweet: SandboxTweet, *, mentioned: list[str]) -> None:
 
 def user_revoked(user: SandboxUser) -> None:
     """oauth.revoke for the apps subscribed to it."""
-    deliver([user.pk], "oauth.revoke", lambda for_user, origin, app: revoke_payload(user, app))
+    deliver([user.pk], "oauth.revoke", lambda for_user, origin: revoke_payload(user))
