@@ -1,6 +1,6 @@
 """python -m bench.latency [N] — a customer's DM to an offer on the agent's screen, end to end, N times.
 
-Each event: the X Account Activity webhook POST (signed, one DM from a new customer) to Perch on a live Daphne
+Each event: the X Activity API webhook POST (signed, one dm.received from a new customer) to Perch on a live Daphne
 process → ingest in the request → on commit a routing task through Redis to a real Celery worker (prefork, one
 child) → Offer to the one Ready agent → on commit the push through the channel layer → the agent's websocket,
 opened with a signed-in session. The clock stops when the websocket hears `interaction.offered`. A thread then
@@ -30,17 +30,19 @@ TARGET_P95_MS = 300
 
 
 def dm_delivery(*, brand: str, customer: str, event_id: str, text: str) -> bytes:
-    """An Account Activity delivery as X sends it: one message_create event and its users."""
-    return json.dumps({
-        "for_user_id": brand,
-        "direct_message_events": [{
-            "type": "message_create", "id": event_id, "created_timestamp": str(int(time.time() * 1000)),
-            "message_create": {"target": {"recipient_id": brand}, "sender_id": customer,
-                               "message_data": {"text": text, "entities": {}}},
-        }],
-        "users": {customer: {"id": customer, "id_str": customer, "name": f"Customer {customer[-4:]}",
-                             "screen_name": f"cust{customer[-6:]}"}},
-    }).encode()  # fmt: skip
+    """A dm.received delivery as X sends it: the envelope, one message_create event and its users."""
+    return json.dumps({"data": {
+        "event_uuid": f"-{event_id[-18:]}", "filter": {"user_id": brand}, "event_type": "dm.received",
+        "payload": {
+            "direct_message_events": [{
+                "type": "message_create", "id": event_id, "created_timestamp": str(int(time.time() * 1000)),
+                "message_create": {"target": {"recipient_id": brand}, "sender_id": customer,
+                                   "message_data": {"text": text, "entities": {}}},
+            }],
+            "users": {customer: {"data": {"id": customer, "name": f"Customer {customer[-4:]}",
+                                          "username": f"cust{customer[-6:]}"}}},
+        },
+    }}).encode()  # fmt: skip
 
 
 def raw_pubsub(n: int) -> list[float]:

@@ -5,7 +5,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from social import budget, services
-from social.models import IngestCursor, RejectedEvent, XAccount
+from social.models import IngestCursor, RejectedEvent, XAccount, XSubscription, XWebhook
 from workspace.agents.admin_audit import AuditedAdminMixin
 
 SECRET_FIELDS = ["consumer_secret", "access_token", "access_token_secret", "bearer_token"]
@@ -58,11 +58,11 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["team"]
     search_fields = ["name", "handle", "x_user_id"]
     inlines = [IngestCursorInline]
-    actions = ["rotate_webhook_url"]
+    actions = ["connect_webhook_again", "rotate_webhook_url"]
     health_fields = [
         "needs_reconnect", "last_polled_at", "last_poll_ok_at", "silent_since", "rate_limited_until", "last_error",
     ]  # fmt: skip
-    readonly_fields = [*health_fields, "budget_use"]
+    readonly_fields = [*health_fields, "budget_use", "activity_api", "last_delivery_at"]
     fieldsets = [
         (None, {"fields": ["name", "handle", "x_user_id", "team", "is_active"]}),
         ("Ingestion", {"fields": ["mode", "poll_interval_seconds", "keywords", "api_base_url"]}),
@@ -72,31 +72,76 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     ]
 
     def get_fieldsets(self, request, obj=None):
-        """The webhook URL to register with X, as this server is reached (read-only: rotate it with the action)."""
+        """The webhook's state at X and the URL Perch registers there, as this server is reached (read-only: rotate
+        it with the action)."""
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or not obj.pk:
             return fieldsets
-        url = request.build_absolute_uri(obj.webhook_path)
+        url = services.public_webhook_url(obj, public_url=request.build_absolute_uri("/"))
         description = format_html(
-            "In webhook mode, register this URL with X (which wants HTTPS and no port): "
+            "In webhook mode Perch registers this URL at X and subscribes to the account's events (X wants HTTPS and "
+            "no port; set PERCH_PUBLIC_URL when X reaches this server at another address): "
             '<code class="webhook-url">{}</code><br>It contains a secret: to replace it, use the action “{}” in '
             "the list of X accounts.",
             url,
             self.rotate_webhook_url.short_description,
         )
         after = [name for name, _ in fieldsets].index("Ingestion") + 1
-        return [*fieldsets[:after], ("Webhook", {"fields": [], "description": description}), *fieldsets[after:]]
+        fields = {"fields": ["activity_api", "last_delivery_at"], "description": description}
+        webhook = ("Webhook (X Activity API)", fields)
+        return [*fieldsets[:after], webhook, *fieldsets[after:]]
+
+    @admin.display(description="At X")
+    def activity_api(self, account: XAccount) -> str:
+        """The webhook as X has it (registered, CRC valid, or what X refused, in its words) and each subscription."""
+        hook = XWebhook.objects.filter(account=account).first() if account.pk else None
+        if hook is None:
+            return "Not registered: the account polls." if account.mode == XAccount.Mode.POLLING else "Not registered."
+        crc = {True: "CRC valid", False: "CRC failing", None: "CRC not checked yet"}[hook.crc_valid]
+        at_x = format_html(" · X's webhook id {} · {}", hook.x_webhook_id, crc) if hook.x_webhook_id else ""
+        lines = [format_html('<p class="webhook-state webhook-{}"><strong>{}</strong>{}</p>', hook.state,
+                             hook.get_state_display(), at_x)]  # fmt: skip
+        if hook.error:
+            lines.append(format_html('<p class="webhook-error">X said: {}</p>', hook.error))
+        if hook.retry_at:
+            lines.append(format_html("<p>Trying again at {} UTC.</p>", f"{hook.retry_at:%H:%M:%S}"))
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (s.event_type, s.x_subscription_id or "—", s.get_state_display(), s.error)
+                for s in XSubscription.objects.filter(account=account)
+            ),
+        )
+        head = mark_safe("<tr><th>Event</th><th>X's id</th><th>State</th><th>X said</th></tr>")  # constant
+        lines.append(format_html('<table class="subscriptions"><thead>{}</thead><tbody>{}</tbody></table>', head, rows))
+        return format_html_join("", "{}", ((line,) for line in lines))
+
+    @admin.action(description="Connect webhook again (polling accounts: remove it at X again)")
+    def connect_webhook_again(self, request, queryset):
+        for account in queryset:
+            services.xaccount_connect_again(
+                account_id=account.pk, public_url=request.build_absolute_uri("/"), by=request.user
+            )
+            verb = "being connected at X" if account.mode == XAccount.Mode.WEBHOOK else "being removed at X"
+            self.message_user(request, f"{account}: the webhook is {verb}; its state shows on the account's page.")
 
     @admin.action(description="Give the selected accounts a new webhook URL")
     def rotate_webhook_url(self, request, queryset):
         for account in queryset:
             account = services.xaccount_rotate_webhook_token(account_id=account.pk, by=request.user)
+            then = (
+                "Perch registers the new one at X"
+                if account.mode == XAccount.Mode.WEBHOOK
+                else "the new one is registered at X when the account switches to webhook mode"
+            )
             self.message_user(
                 request,
                 format_html(
-                    "{}: the old webhook URL no longer answers. Register the new one with X: <code>{}</code>",
+                    "{}: the old webhook URL no longer answers; {}: <code>{}</code>",
                     account,
-                    request.build_absolute_uri(account.webhook_path),
+                    then,
+                    services.public_webhook_url(account, public_url=request.build_absolute_uri("/")),
                 ),
                 messages.WARNING,
             )
@@ -125,7 +170,9 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
             obj.mode = XAccount.objects.get(pk=obj.pk).mode
         super().save_model(request, obj, form, change)
         if change and new_mode != obj.mode:
-            services.xaccount_set_mode(account_id=obj.pk, mode=new_mode)
+            services.xaccount_set_mode(account_id=obj.pk, mode=new_mode, public_url=request.build_absolute_uri("/"))
+        elif not change and obj.mode == XAccount.Mode.WEBHOOK:  # a new account in webhook mode: connect it at X
+            services.xaccount_connect_again(account_id=obj.pk, public_url=request.build_absolute_uri("/"))
         # What X's verdict depends on: a 401's token, or whose account the credentials are (social.credentials).
         credentials_changed = set(form.changed_data) & {"consumer_key", "x_user_id", "api_base_url", *SECRET_FIELDS}
         if change and obj.needs_reconnect and credentials_changed:

@@ -33,6 +33,9 @@ DEFAULT_LIMITS: dict[str, list[tuple[int, int]]] = {
     "media_initialize": [(1875, 900)],  # the chunked upload's POST /2/media/upload/initialize, /append, /finalize
     "media_append": [(1875, 900)],
     "media_finalize": [(1875, 900)],
+    # X Activity API, counted per app at X (the same app may serve several accounts: these leave room for that).
+    "webhooks": [(450, 900)],
+    "activity_subscriptions": [(500, 900)],
 }
 
 _SPEND = """

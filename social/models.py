@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from social.fields import EncryptedTextField
 
@@ -18,7 +19,7 @@ class XAccount(models.Model):
 
     class Mode(models.TextChoices):
         POLLING = "polling", "Polling"
-        WEBHOOK = "webhook", "Account Activity webhook"
+        WEBHOOK = "webhook", "X Activity API webhook"
 
     name = models.CharField(max_length=100, help_text="How agents and supervisors see this account.")
     handle = models.CharField(max_length=50, help_text="@username on X, without the @.")
@@ -67,6 +68,8 @@ class XAccount(models.Model):
     rate_limited_until = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_poll_ok_at = models.DateTimeField("last successful poll or webhook", null=True, blank=True)
+    # When X's last webhook delivery reached Perch (a repeat included): replay after downtime asks X from here.
+    last_delivery_at = models.DateTimeField("last webhook delivery", null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     silent_since = models.DateTimeField(
         null=True, blank=True, help_text="Set when supervisors were alerted that a usually busy account went quiet."
@@ -82,7 +85,7 @@ class XAccount(models.Model):
 
     @property
     def webhook_path(self) -> str:
-        """Where X delivers this account's Account Activity (register it with X with this server's origin)."""
+        """Where X delivers this account's X Activity API events (Perch registers it with this server's origin)."""
         return reverse("x_webhook", args=[self.pk, self.webhook_token])
 
     @property
@@ -127,3 +130,73 @@ class RejectedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream}: {self.error}"
+
+
+class XWebhook(models.Model):
+    """Perch's webhook registered at X (POST /2/webhooks) for an account in webhook mode, and how that went:
+    social.activity registers it and its subscriptions, and removes them when the account goes back to polling."""
+
+    class State(models.TextChoices):
+        CONNECTING = "connecting", "Connecting…"
+        CONNECTED = "connected", "Registered"
+        FAILED = "failed", "Failed"
+        REMOVING = "removing", "Removing…"
+
+    account = models.OneToOneField(XAccount, on_delete=models.CASCADE, related_name="webhook")
+    url = models.URLField("URL to register", max_length=500)
+    x_webhook_id = models.CharField("X's webhook id", max_length=32, blank=True)
+    registered_url = models.URLField(max_length=500, blank=True, help_text="The URL X has for this webhook id.")
+    crc_valid = models.BooleanField("CRC valid", null=True, help_text="X's `valid`: the last CRC check passed.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.CONNECTING)
+    error = models.CharField(max_length=400, blank=True, help_text="What X said when it last refused, in its words.")
+    retry_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "X webhook"
+
+    def __str__(self) -> str:
+        return f"{self.account} webhook {self.x_webhook_id or '(not registered)'}: {self.get_state_display()}"
+
+
+class XSubscription(models.Model):
+    """One X Activity API subscription of an account (an event type for its user id, delivered to its webhook)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACTIVE = "active", "Active"
+        FAILED = "failed", "Failed"
+
+    account = models.ForeignKey(XAccount, on_delete=models.CASCADE, related_name="subscriptions")
+    event_type = models.CharField(max_length=64)
+    x_subscription_id = models.CharField("X's subscription id", max_length=32, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    error = models.CharField(max_length=400, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "X subscription"
+        ordering = ["account", "event_type"]
+        constraints = [models.UniqueConstraint(fields=["account", "event_type"], name="one_subscription_per_type")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.event_type}: {self.get_state_display()}"
+
+
+class XDelivery(models.Model):
+    """An X Activity API delivery Perch received, by X's event_uuid: written in the same transaction as what it
+    carried, so the same delivery again (X's retry, a replay) is answered 200 and stored nothing."""
+
+    account = models.ForeignKey(XAccount, on_delete=models.CASCADE, related_name="deliveries")
+    event_uuid = models.CharField(max_length=64)  # opaque: X's examples include negative numbers
+    event_type = models.CharField(max_length=64)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "X delivery"
+        verbose_name_plural = "X deliveries"
+        constraints = [models.UniqueConstraint(fields=["account", "event_uuid"], name="one_delivery_per_event")]
+        indexes = [models.Index(fields=["account", "received_at"], name="delivery_account_received")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_uuid}"

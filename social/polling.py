@@ -105,9 +105,9 @@ def missing_parents(client: XClient, account: XAccount, tweets: list[Tweet]) -> 
 def ingest_replies(*, account: XAccount, raw_tweets: list, raw_users, client: XClient | None) -> ingest.IngestResult:
     """Replies delivered by webhook to tweets Perch had not seen, stored as a poll stores them: with their parents
     fetched from X, so the agent sees what is being answered; without them when `client` is None (X kept failing)."""
-    tweets, _ = parse_each(raw_tweets, x_activity.parse_tweet)  # read once already: the delivery kept the others
+    tweets, _ = parse_each(raw_tweets, x_activity.parse_post)  # read once already: the delivery kept the others
     context, context_users = missing_parents(client, account, tweets) if client else ({}, {})
-    users = {**context_users, **x_activity.parse_users(raw_users, raw_tweets)}
+    users = {**context_users, **x_activity.parse_users(raw_users)}
     with transaction.atomic():
         return ingest.ingest_tweets(account=account, tweets=tweets, users=users, context=context)
 

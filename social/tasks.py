@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from social import health, polling, sending
+from social import activity, health, polling, sending
 from social.integrations.x_client import XClient, XRateLimited, XTransient
 from social.models import XAccount
 from workspace.infra.logs import log_event
@@ -92,9 +92,9 @@ def release_due_sends() -> None:
 
 
 @shared_task(bind=True, name="social.ingest_webhook_replies", ignore_result=True, max_retries=5)
-def ingest_webhook_replies(self, account_id: int, raw_tweets: list, raw_users: dict) -> None:
-    """Replies delivered by webhook to tweets Perch had not seen: their parents are fetched from X first. If X keeps
-    failing, they are stored without them rather than not at all."""
+def ingest_webhook_replies(self, account_id: int, raw_tweets: list, raw_users: list) -> None:
+    """Replies delivered by webhook (v2 posts and X's `includes.users`) to tweets Perch had not seen: their parents
+    are fetched from X first. If X keeps failing, they are stored without them rather than not at all."""
     account = XAccount.objects.get(pk=account_id)
     client = XClient.for_account(account) if self.request.retries < self.max_retries else None
     try:
@@ -125,3 +125,29 @@ def catch_up_account(account_id: int) -> None:
 def check_account_silence() -> None:
     """Run by beat every minute: a usually busy account that fell silent is reported to supervisors."""
     health.accounts_check_silence()
+
+
+ACTIVITY_RETRIES = 8
+
+
+def _activity_step(task, step, account_id: int, attempt: int) -> None:
+    """Runs a connect or disconnect step. X's 429 and 5xx (and a step under way elsewhere) bring the task back when
+    X says, as a new task (like a send's backoff); its 4xx stay failed with X's words for the supervisor, who can
+    start it again from the admin."""
+    final = attempt >= ACTIVITY_RETRIES
+    outcome = step(account_id=account_id, attempt=attempt, final=final)
+    if outcome.retry_at and not final:
+        countdown = max(1, int((outcome.retry_at - timezone.now()).total_seconds()))
+        task.apply_async((account_id,), {"attempt": attempt + 1}, countdown=countdown)
+
+
+@shared_task(name="social.connect_webhook", ignore_result=True)
+def connect_webhook(account_id: int, attempt: int = 0) -> None:
+    """Registers the account's webhook at X and subscribes it to the events Perch needs (social.activity)."""
+    _activity_step(connect_webhook, activity.connect, account_id, attempt)
+
+
+@shared_task(name="social.disconnect_webhook", ignore_result=True)
+def disconnect_webhook(account_id: int, attempt: int = 0) -> None:
+    """Deletes the account's subscriptions and webhook at X after it went back to polling."""
+    _activity_step(disconnect_webhook, activity.disconnect, account_id, attempt)

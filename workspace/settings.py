@@ -33,6 +33,9 @@ if not FIELD_ENCRYPTION_KEY:
 
 X_API_BASE_URL = env.str("X_API_BASE_URL", default="https://api.twitter.com")
 X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20)  # an X call slower than this is retried
+# Where X reaches this server (https://care.example.com): the webhook URL Perch registers at X starts with it. Empty:
+# the address the admin was reached at when a supervisor switched an account to webhook mode.
+PERCH_PUBLIC_URL = env.str("PERCH_PUBLIC_URL", default="")
 # How long a worker's claim on an outgoing message keeps others off it (default: the upload and send timeouts + 10 s).
 X_SEND_LEASE_SECONDS = env.float("X_SEND_LEASE_SECONDS", default=0) or None
 # Where the images of incoming messages may be downloaded from (social/integrations/x_client.py media_access): X's

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.utils.crypto import constant_time_compare
 
 from social.sandbox.errors import Problem
-from social.sandbox.models import SandboxUser
+from social.sandbox.models import SandboxApp, SandboxUser
 
 OAUTH_TOKEN = re.compile(r'oauth_token="([^"]+)"')
+OAUTH_CONSUMER_KEY = re.compile(r'oauth_consumer_key="([^"]+)"')
 SIMULATOR_TOKEN_HEADER = "X-Sandbox-Token"
 SIMULATOR_REFUSED = (
     "The customer simulator needs a staff login (sign in at /admin/) or the sandbox's token (X_SANDBOX_TOKEN) in "
@@ -55,3 +56,17 @@ def acting_user(request, *, app_allowed: bool) -> SandboxUser | None:
     if user is None or user.revoked or not constant_time_compare(user.access_token, token):
         raise Problem(401)
     return user
+
+
+def calling_app(request) -> SandboxApp:
+    """The developer app a call comes from: its Bearer token, or the consumer key of its OAuth 1.0a header (the
+    user's token is checked by `acting_user`). An app the sandbox did not issue is X's 401."""
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    app = None
+    if scheme == "Bearer" and credentials.strip():
+        app = SandboxApp.objects.filter(bearer_token=credentials.strip()).first()
+    elif scheme == "OAuth" and (match := OAUTH_CONSUMER_KEY.search(credentials)):
+        app = SandboxApp.objects.filter(consumer_key=unquote(match.group(1))).first()
+    if app is None:
+        raise Problem(401)
+    return app

@@ -63,6 +63,29 @@ class Problem(Exception):
         return cls(403, detail, body=body)
 
     @classmethod
+    def app_only_authentication(cls) -> "Problem":
+        """X's 403 for a user-context call to a route that takes only the app's Bearer token."""
+        detail = (
+            "Authenticating with OAuth 1.0a User Context is forbidden for this endpoint.  Supported authentication "
+            "types are [OAuth 2.0 Application-Only]."
+        )
+        body = {
+            "title": "Unsupported Authentication",
+            "detail": detail,
+            "type": f"{PROBLEMS}/unsupported-authentication",
+            "status": 403,
+        }
+        return cls(403, detail, body=body)
+
+    @classmethod
+    def not_found(cls, *, resource_type: str, parameter: str, value: str) -> "Problem":
+        """X's 404 for an id it does not have (ResourceNotFoundProblem)."""
+        detail = f"Could not find {resource_type} with {parameter}: [{value}]."
+        body = {**not_found_error(value=value, resource_type=resource_type, parameter=parameter, detail=detail),
+                "status": 404}  # fmt: skip
+        return cls(404, detail, body=body)
+
+    @classmethod
     def v1(cls, status: int, message: str = "", code: int | None = None) -> "Problem":
         default_code, default_message = V1_CODES.get(status, (131, "Internal error"))
         error = {"code": code or default_code, "message": message or default_message}

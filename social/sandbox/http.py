@@ -20,8 +20,9 @@ def base_url(request) -> str:
     return request.build_absolute_uri("/x-sandbox").rstrip("/")
 
 
-def x_endpoint(endpoint: str, *, app_allowed: bool = False, v1: bool = False):
-    """Wraps one (method, route) of the X API; `endpoint` names its rate limit."""
+def x_endpoint(endpoint: str, *, app_allowed: bool = False, app_only: bool = False, v1: bool = False):
+    """Wraps one (method, route) of the X API; `endpoint` names its rate limit. `app_allowed`: a Bearer token may
+    call it too; `app_only`: only a Bearer token may."""
 
     def decorate(view):
         @wraps(view)
@@ -29,7 +30,9 @@ def x_endpoint(endpoint: str, *, app_allowed: bool = False, v1: bool = False):
             path = request.path.split("/x-sandbox", 1)[-1]
             headers: dict = {}
             try:
-                user = acting_user(request, app_allowed=app_allowed)
+                user = acting_user(request, app_allowed=app_allowed or app_only)
+                if app_only and user is not None:
+                    raise Problem.app_only_authentication()
                 who, app = (user.pk, False) if user else ("app", True)
                 fault = faults.next_fault(request.method, path)
                 if fault and fault.status == 200:

@@ -28,6 +28,9 @@ USER_LIMITS = {
     "media_initialize": [(1875, 900)],
     "media_append": [(1875, 900)],
     "media_finalize": [(1875, 900)],
+    # X counts the X Activity API per app only; the sandbox counts a user-context call per user, at the same rate.
+    "webhooks": [(450, 900)],
+    "activity_subscriptions": [(500, 900)],
 }
 # Per-app limits of the routes that accept a Bearer token.
 APP_LIMITS = {
@@ -35,6 +38,8 @@ APP_LIMITS = {
     "mentions": [(450, 900)],
     "tweet_lookup": [(450, 900)],
     "search": [(450, 900)],
+    "webhooks": [(450, 900)],
+    "activity_subscriptions": [(500, 900)],
 }
 LIMITS = USER_LIMITS  # the endpoint names the simulator's limits API accepts
 

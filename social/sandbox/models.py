@@ -150,9 +150,65 @@ class SandboxFault(models.Model):
     fired = models.PositiveIntegerField(default=0)
 
 
-class SandboxWebhook(models.Model):
-    """Where the sandbox delivers Account Activity events of one user, signed with the app's consumer secret."""
+class SandboxApp(models.Model):
+    """A developer app, as X's Developer Console issues them: its consumer key and secret (the secret answers CRC
+    checks and signs webhook deliveries) and its app-only Bearer token."""
 
-    user = models.OneToOneField(SandboxUser, on_delete=models.CASCADE, related_name="webhook")
-    url = models.URLField(max_length=500)
+    id = models.CharField(primary_key=True, max_length=32)
+    consumer_key = models.CharField(max_length=200, unique=True)
     consumer_secret = models.CharField(max_length=200)
+    bearer_token = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"app {self.pk} ({self.consumer_key})"
+
+
+class SandboxWebhook(models.Model):
+    """A webhook an app registered (POST /2/webhooks); `valid` is X's: the last CRC check passed."""
+
+    id = models.CharField(primary_key=True, max_length=32)
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=200)
+    valid = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["app", "url"], name="sandbox_one_webhook_per_url")]
+
+
+class SandboxSubscription(models.Model):
+    """An X Activity API subscription: one event type, for one user (`filter.user_id`), delivered to a webhook."""
+
+    id = models.CharField(primary_key=True, max_length=32)
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="subscriptions")
+    webhook = models.ForeignKey(SandboxWebhook, null=True, on_delete=models.SET_NULL, related_name="subscriptions")
+    event_type = models.CharField(max_length=64)
+    user = models.ForeignKey(SandboxUser, null=True, on_delete=models.CASCADE, related_name="subscriptions")
+    tag = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+
+class SandboxDelivery(models.Model):
+    """Every delivery the sandbox made or meant to make to a webhook, with its envelope as sent and how it went:
+    what replay (POST /2/webhooks/replay) sends again."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    event_uuid = models.CharField(max_length=24)
+    webhook = models.ForeignKey(SandboxWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(SandboxSubscription, null=True, on_delete=models.SET_NULL)
+    event_type = models.CharField(max_length=64)
+    envelope = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]

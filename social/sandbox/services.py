@@ -2,6 +2,7 @@
 views (as the acting user) and by the customer simulator (as any user). Refusals raise `Problem`s shaped as X's."""
 
 import io
+import secrets
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,8 @@ from social.sandbox import webhooks
 from social.sandbox.errors import Problem
 from social.sandbox.ids import conversation_id, new_id
 from social.sandbox.models import (
+    SandboxApp,
+    SandboxDelivery,
     SandboxDMEvent,
     SandboxFault,
     SandboxLike,
@@ -20,6 +23,7 @@ from social.sandbox.models import (
     SandboxMedia,
     SandboxProcessingFault,
     SandboxRateWindow,
+    SandboxSubscription,
     SandboxTweet,
     SandboxUpload,
     SandboxUser,
@@ -80,9 +84,27 @@ def sandbox_token_reissue(*, user: SandboxUser) -> SandboxUser:
 
 @transaction.atomic
 def sandbox_user_revoke(*, user: SandboxUser) -> None:
-    """The user's tokens answer 401 from now on (the user revoked the app)."""
+    """The user's tokens answer 401 from now on (the user revoked the app), and subscribed apps hear oauth.revoke."""
     user.revoked = True
     user.save(update_fields=["revoked"])
+    webhooks.user_revoked(user)
+
+
+# --- Apps ---------------------------------------------------------------------------------------------------
+@transaction.atomic
+def sandbox_app_ensure(*, consumer_key: str, consumer_secret: str, bearer_token: str = "") -> SandboxApp:
+    """The developer app with this consumer key, created or given this secret (and Bearer token, when one is
+    given; a new app gets a fresh one), as the Developer Console issues them."""
+    app = SandboxApp.objects.select_for_update().filter(consumer_key=consumer_key).first()
+    if app is None:
+        return SandboxApp.objects.create(
+            id=new_id(), consumer_key=consumer_key, consumer_secret=consumer_secret,
+            bearer_token=bearer_token or f"AAAAAAAAAAAAAAAAAAAAA{secrets.token_urlsafe(40)}",
+        )  # fmt: skip
+    app.consumer_secret = consumer_secret
+    app.bearer_token = bearer_token or app.bearer_token
+    app.save(update_fields=["consumer_secret", "bearer_token"])
+    return app
 
 
 # --- Media ----------------------------------------------------------------------------------------------
@@ -158,11 +180,12 @@ def _own_media(owner: SandboxUser, media_id: str, parameter: str, *, for_dm: boo
 
 
 # --- Tweets ---------------------------------------------------------------------------------------------
-def _announce(tweet: SandboxTweet, also: list[str] = ()) -> None:
-    # Account Activity carries a user's own posts and replies too ("Posts (by user)", "Replies (to or from user)").
-    mentioned = list(users_named(MENTION.findall(tweet.text)).values_list("pk", flat=True))
-    targets = [pk for pk in dict.fromkeys([tweet.author_id, *mentioned, tweet.in_reply_to_user_id, *also]) if pk]
-    webhooks.deliver(targets, lambda for_user, origin: webhooks.tweet_payload(for_user, tweet, origin))
+def _announce(tweet: SandboxTweet) -> None:
+    """The X Activity API events of a new post: only the @mentions the author wrote count as mentions (X fires
+    none for the ones it puts in front of a reply, nor for a repost's)."""
+    written = "" if tweet.retweeted_id else tweet.text[tweet.display_start :]
+    mentioned = list(users_named(MENTION.findall(written)).values_list("pk", flat=True))
+    webhooks.tweet_created(tweet, mentioned=mentioned)
 
 
 def _reply_mentions(parent: SandboxTweet, author: SandboxUser, exclude: set[str]) -> list[SandboxUser]:
@@ -265,7 +288,7 @@ def sandbox_retweet_create(*, user: SandboxUser, tweet_id: str) -> SandboxTweet:
         conversation_id=new,
         retweeted_id=original.pk,
     )
-    _announce(retweet, also=[original.author_id])
+    _announce(retweet)
     return retweet
 
 
@@ -297,7 +320,7 @@ def sandbox_like_set(*, user: SandboxUser, tweet_id: str, liked: bool) -> None:
 def sandbox_dm_send(
     *, sender: SandboxUser, recipient: SandboxUser, text: str, media_ids=(), media_keys=()
 ) -> SandboxDMEvent:
-    """Sends a 1:1 DM (text and/or one image) and delivers it to subscribed webhooks after commit."""
+    """Sends a 1:1 DM (text and/or one image); dm.sent and dm.received go to subscribed webhooks after commit."""
     text = text or ""
     attached = [_own_media(sender, m, "attachments.media_id", for_dm=True) for m in media_ids]
     keys = [*media_keys, *(media.media_key for media in attached)]
@@ -318,16 +341,20 @@ def sandbox_dm_send(
         media_keys=keys,
     )
     SandboxMedia.objects.filter(pk__in=[m.pk for m in attached], shared=False).update(dm_event_id=event.pk)
-    webhooks.deliver([sender.pk, recipient.pk], lambda for_user, origin: webhooks.dm_payload(for_user, event, origin))
+    webhooks.dm_created(event)
     return event
 
 
 # --- Whole sandbox --------------------------------------------------------------------------------------
 @transaction.atomic
 def sandbox_reset() -> None:
-    """Wipes every user, tweet, DM, like, medium, upload, rate window, limit override, fault and webhook."""
+    """Wipes every user, tweet, DM, like, medium, upload, rate window, limit override, fault, app, webhook,
+    subscription and delivery."""
     for model in (
+        SandboxDelivery,
+        SandboxSubscription,
         SandboxWebhook,
+        SandboxApp,
         SandboxFault,
         SandboxLimit,
         SandboxRateWindow,

@@ -20,11 +20,12 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from social.models import XAccount
-from social.sandbox import services, webhooks
+from social.sandbox import services
 from social.sandbox.auth import SIMULATOR_REFUSED, simulator_access
 from social.sandbox.errors import Problem
 from social.sandbox.limits import LIMITS
 from social.sandbox.models import (
+    SandboxApp,
     SandboxDMEvent,
     SandboxFault,
     SandboxLike,
@@ -32,7 +33,6 @@ from social.sandbox.models import (
     SandboxMedia,
     SandboxTweet,
     SandboxUser,
-    SandboxWebhook,
 )
 from social.sandbox.wire import display_text_range, iso, references
 
@@ -272,17 +272,33 @@ def activity(request, body):
 
 
 # --- Controlling the sandbox ----------------------------------------------------------------------------
-@simulator_api("POST")
-def webhook(request, body):
-    """{"user_id", "url", "consumer_secret"}: deliver the user's Account Activity to a webhook, signed. Only Perch's
-    own webhook URLs are accepted (webhooks.perch_webhook_refusal)."""
-    user, url = _user(body["user_id"]), str(body["url"])
-    if refusal := webhooks.perch_webhook_refusal(url, request=request):
-        raise Problem(400, refusal)
-    SandboxWebhook.objects.update_or_create(
-        user=user, defaults={"url": url, "consumer_secret": str(body["consumer_secret"])}
-    )
-    return {"subscribed": user.pk, "url": url}
+@simulator_api("GET", "POST")
+def apps(request, body):
+    """POST {"consumer_key", "consumer_secret", "bearer_token"?}: the developer app with these keys, as X's
+    Developer Console issues them (its consumer secret answers CRC checks and signs deliveries), created or updated;
+    its Bearer token is shown on a DEBUG checkout only. GET: the apps, their webhooks and subscriptions."""
+    if request.method == "GET":
+        return {"apps": [_app_json(app) for app in SandboxApp.objects.order_by("created_at", "pk")]}
+    key, secret = str(body["consumer_key"]).strip(), str(body["consumer_secret"])
+    if not key or not secret:
+        raise Problem(400, "An app has a consumer key and a consumer secret.")
+    bearer = str(body.get("bearer_token") or "")
+    return _app_json(services.sandbox_app_ensure(consumer_key=key, consumer_secret=secret, bearer_token=bearer))
+
+
+def _app_json(app: SandboxApp) -> dict:
+    found = {
+        "app_id": app.pk,
+        "consumer_key": app.consumer_key,
+        "webhooks": [{"id": h.pk, "url": h.url, "valid": h.valid} for h in app.webhooks.order_by("pk")],
+        "subscriptions": [
+            {"subscription_id": s.pk, "event_type": s.event_type, "user_id": s.user_id, "webhook_id": s.webhook_id}
+            for s in app.subscriptions.order_by("pk")
+        ],
+    }
+    if settings.X_SANDBOX_OPEN:
+        found["bearer_token"] = app.bearer_token
+    return found
 
 
 @simulator_api("GET", "POST")

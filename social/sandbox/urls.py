@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from social.sandbox import dms, indicators, media, simulator, tweets, users
+from social.sandbox import activity, dms, indicators, media, simulator, tweets, users
 from social.sandbox.http import methods, unknown_route
 
 app_name = "x_sandbox"
@@ -22,6 +22,13 @@ urlpatterns = [
     path("2/media/upload/initialize", methods(POST=media.initialize)),
     path("2/media/upload/<str:media_id>/append", methods(POST=media.append)),
     path("2/media/upload/<str:media_id>/finalize", methods(POST=media.finalize)),
+    path("2/webhooks", methods(GET=activity.list_webhooks, POST=activity.create_webhook)),
+    path("2/webhooks/<str:webhook_id>", methods(PUT=activity.validate_webhook, DELETE=activity.delete_webhook)),
+    path(
+        "2/activity/subscriptions",
+        methods(GET=activity.list_subscriptions, POST=activity.create_subscription),
+    ),
+    path("2/activity/subscriptions/<str:subscription_id>", methods(DELETE=activity.delete_subscription)),
     re_path(r"^2/", unknown_route),
     # v1.1 media upload (host upload.twitter.com): retired by X, answered with X's refusal
     path("1.1/media/upload.json", methods(GET=media.retired_v1_upload, POST=media.retired_v1_upload)),
@@ -40,7 +47,7 @@ urlpatterns = [
     path("simulator/api/tweet", simulator.tweet),
     path("simulator/api/retweet", simulator.retweet),
     path("simulator/api/activity", simulator.activity),
-    path("simulator/api/webhooks", simulator.webhook),
+    path("simulator/api/apps", simulator.apps),
     path("simulator/api/faults", simulator.faults),
     path("simulator/api/limits", simulator.limits),
     path("simulator/api/media_processing", media.processing),

@@ -22,6 +22,7 @@ from social.sandbox.indicators import read_payload, typing_payload
 from social.sandbox.models import SandboxDMEvent, SandboxUser
 from tests.conftest import ARTIFACTS
 from tests.e2e.helpers import accept_offer, in_worker_thread, sign_in
+from tests.social.conftest import switch_to_webhook
 from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -130,16 +131,10 @@ def test_the_agent_sees_the_customer_typing_then_seen(demo, page):
     snapshot(page, "seen-receipt")
 
 
-@pytest.mark.skip(reason="needs the XAA webhook branch i16-xaa")
 def test_the_simulator_drives_typing_and_seen_through_perchs_webhook(demo, page, live_server_url):
     """The acceptance test of issue 16's item 3, end to end: the simulator's typing and read actions → the sandbox's
     signed XAA delivery → Perch's webhook view → receive() → the agent's browser."""
-    brand = account()
-    XAccount.objects.filter(pk=brand.pk).update(mode=XAccount.Mode.WEBHOOK)
-    brand.refresh_from_db()
-    subscription = {"user_id": brand.x_user_id, "url": f"{live_server_url}{brand.webhook_path}",
-                    "consumer_secret": brand.consumer_secret}  # fmt: skip
-    requests.post(f"{demo}/webhooks", json=subscription, timeout=10).raise_for_status()
+    switch_to_webhook(account(), live_server_url)  # registers the webhook and its subscriptions at the sandbox
     page.get_by_role("switch", name="Chat Not Ready").click()
     customer_dm(demo, "Hi, my bag never arrived")  # delivered to the webhook: no poll
     conversation = accept_offer(page, "Chat", "Maya Patel")

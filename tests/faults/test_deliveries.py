@@ -8,6 +8,7 @@ from django.test import Client
 
 from interactions.models import Interaction, Message
 from social import ingest
+from social.models import XDelivery
 from social.webhooks import signature
 from tests.factories import PASSWORD, AgentFactory, XAccountFactory
 from tests.faults.x_events import BRAND, CUSTOMERS, delivery, event, polled
@@ -23,14 +24,14 @@ def test_duplicated_reordered_and_late_deliveries_are_stored_once_and_shown_in_o
     webhook = Client()
 
     def post(batch):
-        body = delivery(batch)
-        response = webhook.post(account.webhook_path, body, content_type="application/json",
-                                headers={"x-twitter-webhooks-signature": signature("test", body)})  # fmt: skip
-        assert response.status_code == 200, response.content
+        for e in batch:
+            body = delivery(e)
+            response = webhook.post(account.webhook_path, body, content_type="application/json",
+                                    headers={"x-twitter-webhooks-signature": signature("test", body)})  # fmt: skip
+            assert response.status_code == 200, response.content
 
-    for start in range(0, 60, 6):  # 60 events in shuffled batches of 6…
-        post(shuffled[start : start + 6])
-    for start in range(0, 60, 10):  # …X retries every delivery, newest first…
+    post(shuffled[:60])  # 60 events, one delivery each, in shuffled order…
+    for start in range(0, 60, 10):  # …X retries every delivery (the same event_uuid), newest first…
         post(list(reversed(shuffled[start : start + 10])))
     # …the catch-up poll overlaps: it reads 30 of those and the 30 the webhook never brought…
     ingest.ingest_dm_events(account=account, events=[polled(e) for e in shuffled[30:90]], users={})
@@ -38,6 +39,7 @@ def test_duplicated_reordered_and_late_deliveries_are_stored_once_and_shown_in_o
 
     stored = Message.objects.filter(x_account=account).count()
     distinct = len(set(Message.objects.values_list("external_id", flat=True)))
+    assert XDelivery.objects.filter(account=account).count() == 65  # each delivery recorded once
     assert Interaction.objects.count() == 3  # one DM thread per customer, never a second one for a late event
 
     # The agent sees each conversation in the order it was written, not the order it arrived in.

@@ -1,4 +1,5 @@
-"""X's Account Activity DM deliveries and polled DM events, built for the fault tests."""
+"""X Activity API DM deliveries (one dm.received per event, as X sends them) and polled DM events, built for the
+fault tests."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -16,16 +17,23 @@ def event(n: int) -> dict:
             "at": START + timedelta(minutes=n)}  # fmt: skip
 
 
-def delivery(events: list[dict]) -> bytes:
+def delivery(e: dict) -> bytes:
+    """The dm.received delivery of one DM; X's retry of it carries the same event_uuid."""
     payload = {
-        "for_user_id": BRAND,
-        "direct_message_events": [
-            {"type": "message_create", "id": e["id"], "created_timestamp": str(int(e["at"].timestamp() * 1000)),
-             "message_create": {"target": {"recipient_id": BRAND}, "sender_id": e["sender"],
-                                "message_data": {"text": e["text"], "entities": {}}}}
-            for e in events
-        ],
-        "users": {c: {"id": c, "name": f"Customer {c[-2:]}", "screen_name": f"cust{c[-2:]}"} for c in CUSTOMERS},
+        "data": {
+            "event_uuid": f"-{e['id'][-18:]}",
+            "filter": {"user_id": BRAND},
+            "event_type": "dm.received",
+            "payload": {
+                "direct_message_events": [
+                    {"type": "message_create", "id": e["id"], "created_timestamp": str(int(e["at"].timestamp() * 1000)),
+                     "message_create": {"target": {"recipient_id": BRAND}, "sender_id": e["sender"],
+                                        "message_data": {"text": e["text"], "entities": {}}}}
+                ],
+                "users": {c: {"data": {"id": c, "name": f"Customer {c[-2:]}", "username": f"cust{c[-2:]}"}}
+                          for c in CUSTOMERS},
+            },
+        }
     }  # fmt: skip
     return json.dumps(payload).encode()
 

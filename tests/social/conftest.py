@@ -48,12 +48,17 @@ class Simulator:
     def retweet(self, user: dict, tweet_id: str) -> dict:
         return self._post("retweet", {"user_id": user["id"], "tweet_id": tweet_id})
 
-    def subscribe_webhook(self, account, live_server_url: str, consumer_secret: str | None = None) -> dict:
-        """Has the sandbox deliver the account's Account Activity to Perch's webhook URL for it, signed."""
-        return self._post("webhooks", {
-            "user_id": account.x_user_id, "url": f"{live_server_url}{account.webhook_path}",
-            "consumer_secret": account.consumer_secret if consumer_secret is None else consumer_secret,
-        })  # fmt: skip
+    def app(self, consumer_key: str, consumer_secret: str, bearer_token: str = "") -> dict:
+        """The developer app with these keys at the sandbox (as X's Developer Console issues it), with its Bearer
+        token; its consumer secret is the one the sandbox answers CRC checks and signs deliveries with."""
+        return self._post("apps", {"consumer_key": consumer_key, "consumer_secret": consumer_secret,
+                                   "bearer_token": bearer_token})  # fmt: skip
+
+    def deliveries(self) -> list[dict]:
+        """The sandbox's log of webhook deliveries, oldest first (the test reads the rows the server wrote)."""
+        from social.sandbox.models import SandboxDelivery
+
+        return list(SandboxDelivery.objects.order_by("created_at", "pk").values())
 
     def fault(self, **fault) -> dict:
         return self._post("faults", fault)
@@ -75,10 +80,24 @@ def simulator(live_server_url) -> Simulator:
 
 @pytest.fixture
 def brand(simulator):
-    """The organisation's X account, known to the sandbox and to Perch (generous budget: tests fault on purpose)."""
+    """The organisation's X account, known to the sandbox and to Perch (generous budget: tests fault on purpose),
+    with its developer app's keys and Bearer token."""
     user = simulator.user("acmecare", "Acme Care")
+    app = simulator.app("consumer-key", "consumer-secret")
     account = XAccountFactory(
-        x_user_id=user["id"], handle="acmecare", access_token=user["access_token"],
-        api_base_url=simulator.base, budget_overrides={"multiplier": 100},
+        x_user_id=user["id"], handle="acmecare", access_token=user["access_token"], consumer_key="consumer-key",
+        consumer_secret="consumer-secret", bearer_token=app["bearer_token"], api_base_url=simulator.base,
+        budget_overrides={"multiplier": 100},
     )  # fmt: skip
     return account
+
+
+def switch_to_webhook(account, live_server_url: str):
+    """What a supervisor's switch in the admin does: webhook mode, and the worker (inline here) registers the
+    account's webhook at the sandbox, which checks it with a CRC, and subscribes to its events."""
+    from social import services
+    from social.models import XAccount
+
+    services.xaccount_set_mode(account_id=account.pk, mode=XAccount.Mode.WEBHOOK, public_url=live_server_url)
+    account.refresh_from_db()
+    return account.webhook

@@ -16,7 +16,7 @@ from social import ingest, polling
 from social.integrations.x_payloads import parse_tweet, parse_tweets
 from social.models import IngestCursor, RejectedEvent
 from tests.factories import XAccountFactory
-from tests.social.deliveries import BRAND, post, webhook_account
+from tests.social.deliveries import dm_delivery, post, post_delivery, post_json, webhook_account
 
 pytestmark = pytest.mark.django_db
 
@@ -101,19 +101,19 @@ def test_a_polled_page_of_ten_peoples_mentions_without_authors_stores_no_contact
     assert x.paths.count("/2/users/me") == 1  # whose credentials these are: asked once, before any timeline
 
 
-def test_a_webhook_delivery_whose_tweet_and_dm_name_no_author_stores_no_contact():
+def test_webhook_deliveries_whose_post_and_dm_name_no_author_store_no_contact():
     account = webhook_account()
-    tweet = {"id_str": "4100000000000000001", "text": "@acme hello", "created_at": "Tue Nov 24 10:00:00 +0000 2026",
-             "user": {"screen_name": "maya", "name": "Maya Patel"}}  # fmt: skip
-    dm = {"type": "message_create", "id": "4000000000000000001", "created_timestamp": "1764000000000",
-          "message_create": {"target": {"recipient_id": BRAND}, "message_data": {"text": "Hi"}}}  # fmt: skip
-    response = post(account, {"for_user_id": BRAND, "tweet_create_events": [tweet], "direct_message_events": [dm]})
-    assert response.status_code == 200 and response.json() == {"stored": 0, "duplicates": 0, "rejected": 2}
+    tweet = post_json("4100000000000000001", "@acme hello", author=None)  # no author_id, as X's default fields
+    dm = dm_delivery()
+    del dm["data"]["payload"]["direct_message_events"][0]["message_create"]["sender_id"]
+    for delivery in (post_delivery(tweet, users=[]), dm):
+        response = post(account, delivery)
+        assert response.status_code == 200 and response.json() == {"stored": 0, "duplicates": 0, "rejected": 1}
     assert not ContactIdentity.objects.exists()
     assert sorted(RejectedEvent.objects.values_list("stream", "error")) == [
+        ("mentions", NO_AUTHOR.format("4100000000000000001")),
         (
             "webhook_dm",
             "PayloadError: DM event 4000000000000000001 has no sender_id: X sent it without the sender field",
         ),
-        ("webhook_tweet", "PayloadError: tweet 4100000000000000001 has no user id: X sent it without the author's id"),
     ]

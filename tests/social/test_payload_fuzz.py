@@ -14,7 +14,7 @@ from contacts.models import Contact, ContactIdentity
 from interactions.models import Interaction, Message
 from social.integrations import x_activity, x_payloads
 from social.integrations.x_payloads import DMEvent, PayloadError, Tweet, XMedia, XUser
-from social.models import IngestCursor
+from social.models import IngestCursor, XDelivery
 
 FUZZ = settings(max_examples=100, deadline=1000, database=None)  # a few seconds in all, on 2 busy cores
 
@@ -26,13 +26,14 @@ KEYS = [
     "username", "screen_name", "name", "profile_image_url", "profile_image_url_https", "author_id",
     "conversation_id", "in_reply_to_user_id", "referenced_tweets", "for_user_id", "direct_message_events",
     "tweet_create_events", "message_create", "target", "recipient_id", "message_data", "attachment", "user",
-    "extended_tweet", "extended_entities", "in_reply_to_status_id_str", "in_reply_to_user_id_str",
-    "retweeted_status", "quoted_status_id_str",
+    "event_uuid", "filter", "user_id", "tag", "payload", "tweets", "in_reply_to_tweet_id", "date_time", "app_id",
 ]  # fmt: skip
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=12)  # NUL and surrogates included
 x_like = st.one_of(
     st.text("0123456789", min_size=1, max_size=40),
     st.sampled_from(["MessageCreate", "message_create", "media", "photo", "replied_to", "retweeted", "quoted",
+                     "dm.received", "dm.sent", "post.mention.create", "post.reply.create", "oauth.revoke",
+                     "-3577827201104920132",
                      "2026-11-24T10:00:00.000Z", "Tue Nov 24 10:00:00 +0000 2026", "1764000000000", "1e20",
                      "https://pbs.twimg.com/a.jpg", "1800000000000000500-1900000000000000001", "\x00", ""]),
     st.text(alphabet="abc\x00 ", max_size=300),
@@ -146,14 +147,13 @@ def test_v2_pages_never_raise_and_what_they_return_fits(body):
 
 @FUZZ
 @given(json_like)
-def test_each_v2_and_account_activity_parser_raises_only_payload_error(data):
+def test_each_v2_and_activity_api_parser_raises_only_payload_error(data):
     for parse, fits in (
         (x_payloads.parse_user, assert_user_fits),
         (x_payloads.parse_dm_event, assert_dm_fits),
         (x_payloads.parse_tweet, assert_tweet_fits),
-        (x_activity.parse_user, assert_user_fits),
         (x_activity.parse_dm_event, assert_dm_fits),
-        (x_activity.parse_tweet, assert_tweet_fits),
+        (x_activity.parse_post, assert_tweet_fits),
     ):
         try:
             fits(parse(data))
@@ -162,10 +162,16 @@ def test_each_v2_and_account_activity_parser_raises_only_payload_error(data):
 
 
 delivery_like = json_like | st.builds(
-    lambda key, value: {"for_user_id": "1800000000000000500", key: value},
-    st.sampled_from(["direct_message_events", "tweet_create_events", "users", "for_user_id"]),
+    lambda uuid, kind, key, value, includes: {
+        "data": {"event_uuid": uuid, "filter": {"user_id": "1800000000000000500"}, "event_type": kind,
+                 "payload": {key: value}, "includes": includes}
+    },
     json_like,
-)
+    st.sampled_from(["dm.received", "dm.sent", "post.mention.create", "post.reply.create", "oauth.revoke"]) | json_like,
+    st.sampled_from(["direct_message_events", "users", "id", "text", "author_id", "user_id", "referenced_tweets"]),
+    json_like,
+    json_like,
+)  # fmt: skip
 
 
 @FUZZ
@@ -176,14 +182,23 @@ def test_a_webhook_delivery_raises_only_payload_error_and_what_it_returns_fits(p
     except PayloadError:
         json.dumps(x_payloads.storable_json(payload), allow_nan=False).encode("utf-8")  # kept as a RejectedEvent
         return
+    envelope = delivery.envelope
+    assert len(envelope.event_uuid) <= max_length(XDelivery, "event_uuid") and envelope.event_uuid.isprintable()
+    assert len(envelope.event_type) <= max_length(XDelivery, "event_type") and storable(envelope.event_type)
     assert_id(delivery.for_user_id, ContactIdentity, "external_id")
-    for event in delivery.dm_events:
-        assert_dm_fits(event)
-    for tweet in delivery.tweets:
-        assert_tweet_fits(tweet)
-    for user in delivery.users.values():
-        assert_user_fits(user)
-    assert_rejected_storable(delivery.rejected_dms + delivery.rejected_tweets)
+    if delivery.dms is not None:
+        for event in delivery.dms.events:
+            assert_dm_fits(event)
+        for user in delivery.dms.users.values():
+            assert_user_fits(user)
+        assert_rejected_storable(delivery.dms.rejected)
+    if delivery.post is not None:
+        for tweet in [delivery.post.tweet, *delivery.post.context.values()]:
+            if tweet is not None:
+                assert_tweet_fits(tweet)
+        for user in delivery.post.users.values():
+            assert_user_fits(user)
+        assert_rejected_storable(delivery.post.rejected)
 
 
 @FUZZ

@@ -12,9 +12,8 @@ from django.utils import timezone
 from interactions import outbox, services
 from interactions.models import Message
 from social import polling, sending
-from social import services as social_services
-from social.models import XAccount
 from tests.factories import AgentFactory
+from tests.social.conftest import switch_to_webhook
 from tests.social.test_sending import brand_dms_to, dm_conversation
 from tests.social.test_worker_death import wait_for
 
@@ -78,14 +77,13 @@ def test_a_poll_reading_x_copy_of_a_dm_in_flight_makes_the_row_sent_and_the_late
 
 def test_a_dm_sent_webhook_delivery_makes_the_dm_in_flight_sent(simulator, brand, live_server_url, x_answers_late):
     maya, agent, interaction = dm_conversation(simulator, brand)
-    social_services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator.subscribe_webhook(brand, live_server_url)
+    switch_to_webhook(brand, live_server_url)
     x_answers_late("/2/dm_conversations/with/")
     worker = Worker(lambda: outbox.outbox_send_dm(interaction_id=interaction.pk, agent=agent, text="Refund issued.",
                                                   idempotency_key="echo-2"))  # fmt: skip
     worker.start()
 
-    # X delivers the brand's own DM (a "sent" direct_message_event) to the webhook while the worker waits.
+    # X delivers the brand's own DM (dm.sent) to the webhook while the worker waits.
     row = wait_for(lambda: Message.objects.filter(idempotency_key="echo-2", delivery="sent").first(), 2.5,
                    "the webhook delivery making the row sent")  # fmt: skip
     worker.join(timeout=30)
@@ -122,30 +120,34 @@ def test_a_customer_answering_a_reply_in_flight_makes_the_reply_sent_not_a_secon
     assert [r["id"] for r in simulator.activity(maya)["replies"]] == [reply["id"]]
 
 
-def test_the_brand_s_own_reply_delivered_by_webhook_makes_the_reply_in_flight_sent(
+def test_a_customer_reply_delivered_by_webhook_to_the_reply_in_flight_makes_it_sent(
     simulator, brand, live_server_url, x_answers_late
 ):
+    """X delivers none of the brand's own posts (Perch does not subscribe to post.create); Maya answering the
+    brand's reply does (post.reply.create), with the reply she answers in `includes`: that is X's copy of it."""
     maya = simulator.user("maya", "Maya Patel")
     tweet = simulator.tweet(maya, "@acmecare my bag is lost")
     polling.poll_account(account_id=brand.pk)
     agent, interaction = AgentFactory(), brand.interactions.get()
     services.interaction_offer(interaction_id=interaction.pk, agent=agent)
     services.interaction_accept(interaction_id=interaction.pk, agent=agent)
-    social_services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator.subscribe_webhook(brand, live_server_url)
+    switch_to_webhook(brand, live_server_url)
     x_answers_late("/2/tweets")
     reply = {"interaction_id": interaction.pk, "agent": agent, "in_reply_to_tweet_id": tweet["id"]}
     worker = Worker(lambda: outbox.outbox_reply(**reply, text="Found it, on its way", idempotency_key="echo-4"))
     worker.start()
+    at_x = wait_for(lambda: simulator.activity(maya)["replies"], 2.5, "X storing the reply")[0]
+    answer = simulator.tweet(maya, "thanks!", in_reply_to=at_x["id"])
 
-    # X delivers the brand's own reply (a tweet_create_event by the subscribed user) while the worker waits.
     row = wait_for(lambda: Message.objects.filter(idempotency_key="echo-4", delivery="sent").first(), 2.5,
                    "the webhook delivery making the reply sent")  # fmt: skip
     worker.join(timeout=30)
     row = settled(row)
-    replies = simulator.activity(maya)["replies"]
-    assert [r["id"] for r in replies] == [row.external_id] and worker.errors == []
+    assert (row.external_id, worker.errors) == (at_x["id"], [])
+    assert [r["id"] for r in simulator.activity(maya)["replies"]] == [row.external_id]
     assert interaction.messages.filter(direction="out").count() == 1
+    thread = list(interaction.messages.order_by("created_at", "pk").values_list("external_id", flat=True))
+    assert thread == [tweet["id"], at_x["id"], answer["id"]]
 
 
 def test_reconciliation_adopts_x_copy_already_stored_as_a_row_of_its_own(simulator, brand):

@@ -1,13 +1,14 @@
-"""Webhook mode end to end: the sandbox delivers signed Account Activity events to Perch, like X does."""
+"""Webhook mode end to end: Perch registers itself at the sandbox, which delivers signed X Activity API events to
+it as X does."""
 
 import time
 
 import pytest
 
 from interactions.models import Interaction, Message
-from social import polling, services
-from social.models import XAccount
-from tests.social.conftest import png
+from social import polling
+from social.models import XWebhook
+from tests.social.conftest import png, switch_to_webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,8 +23,7 @@ def wait_for(predicate, seconds=10.0):
 
 
 def test_dms_and_mentions_arrive_by_webhook_and_a_catch_up_poll_adds_nothing(simulator, brand, live_server_url):
-    services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator.subscribe_webhook(brand, live_server_url)
+    assert switch_to_webhook(brand, live_server_url).state == XWebhook.State.CONNECTED
     maya = simulator.user("maya", "Maya Patel")
     simulator.dm(maya, brand.x_user_id, "Pushed, not polled")
     simulator.tweet(maya, "@acmecare also public")
@@ -35,17 +35,19 @@ def test_dms_and_mentions_arrive_by_webhook_and_a_catch_up_poll_adds_nothing(sim
     assert report.created == 0 and Message.objects.count() == 2
 
 
-def test_a_delivery_signed_with_another_secret_is_refused(simulator, brand, live_server_url):
-    services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator.subscribe_webhook(brand, live_server_url, consumer_secret="an-attacker-guess")
+def test_deliveries_signed_with_another_secret_are_refused_and_logged_as_failed(simulator, brand, live_server_url):
+    switch_to_webhook(brand, live_server_url)
+    simulator.app("consumer-key", "an-attacker-guess")  # X now signs with a secret that is not the account's
     simulator.dm(simulator.user("mallory", "Mallory"), brand.x_user_id, "fake")
-    time.sleep(1.5)
+    assert wait_for(lambda: any(d["state"] == "failed" for d in simulator.deliveries()))
+    (delivery,) = simulator.deliveries()
+    assert (delivery["event_type"], delivery["status_code"]) == ("dm.received", 403)
+    assert "Invalid signature" in delivery["error"]
     assert not Message.objects.exists()
 
 
 def test_a_dm_with_an_image_arrives_by_webhook_with_its_image(simulator, brand, live_server_url):
-    services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator.subscribe_webhook(brand, live_server_url)
+    switch_to_webhook(brand, live_server_url)
     simulator.dm(simulator.user("maya", "Maya Patel"), brand.x_user_id, "Here is the broken handle", image=png())
     assert wait_for(lambda: Message.objects.filter(media__0__file__isnull=False).exists()), "no image was stored"
     message = Message.objects.get()
@@ -55,8 +57,7 @@ def test_a_dm_with_an_image_arrives_by_webhook_with_its_image(simulator, brand, 
 def test_a_reply_by_webhook_to_a_tweet_perch_never_saw_brings_its_parent(simulator, brand, live_server_url):
     maya, tom = simulator.user("maya", "Maya Patel"), simulator.user("tom", "Tom Becker")
     parent = simulator.tweet(maya, "Third delay this week on the 7:40 to Lisbon")  # no mention: Perch never sees it
-    services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
-    simulator.subscribe_webhook(brand, live_server_url)
+    switch_to_webhook(brand, live_server_url)
     simulator.tweet(tom, "@acmecare same here, what is going on?", in_reply_to=parent["id"])
 
     assert wait_for(lambda: Message.objects.count() == 2), "the reply and its fetched parent were not stored"

@@ -1,11 +1,11 @@
-"""Account Activity webhooks: signed deliveries stored once per event, whatever else X sends along."""
+"""X Activity API webhooks: signed deliveries stored once per event, whatever else X sends along."""
 
 import pytest
 
 from interactions.models import Interaction, Message
 from social import ingest
 from social.integrations.x_client import DMEvent
-from tests.social.deliveries import BRAND, MAYA, dm_delivery, post, webhook_account
+from tests.social.deliveries import BRAND, MAYA, dm_delivery, post, post_delivery, post_json, webhook_account
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,10 @@ def test_a_signed_dm_delivery_opens_a_queued_interaction(account):
 
 def test_a_duplicate_delivery_and_the_same_event_by_poll_are_stored_once(account):
     post(account, dm_delivery())
-    second = post(account, dm_delivery())
-    assert second.json() == {"stored": 0, "duplicates": 1, "rejected": 0}
+    second = post(account, dm_delivery())  # X's retry: the same event_uuid
+    assert second.status_code == 200 and second.json() == {"stored": 0, "duplicates": 1, "rejected": 0}
+    again = post(account, dm_delivery(event_uuid="-5934540941047412905"))  # the same DM in another delivery
+    assert again.json() == {"stored": 0, "duplicates": 1, "rejected": 0}
     polled = DMEvent(
         id="4000000000000000001", event_type="MessageCreate", text="Where is my parcel?", sender_id=MAYA,
         conversation_id=f"{BRAND}-{MAYA}", created_at=None, participant_ids=(MAYA, BRAND),
@@ -37,21 +39,19 @@ def test_a_duplicate_delivery_and_the_same_event_by_poll_are_stored_once(account
 
 def test_a_malformed_event_is_kept_and_the_others_stored(account):
     payload = dm_delivery()
-    payload["direct_message_events"].insert(0, {"type": "message_create", "id": "4000000000000000000"})
+    payload["data"]["payload"]["direct_message_events"].insert(
+        0, {"type": "message_create", "id": "4000000000000000000"}
+    )
     response = post(account, payload)
     assert response.json() == {"stored": 1, "duplicates": 0, "rejected": 1}
 
 
-def test_tweet_create_events_become_a_twitter_interaction_and_retweets_do_not(account):
-    tweet = {
-        "id_str": "4100000000000000001",
-        "text": "@acme my order never arrived 😡",
-        "created_at": "Tue Nov 24 10:00:00 +0000 2026",
-        "user": {"id_str": MAYA, "screen_name": "maya", "name": "Maya Patel"},
-    }
-    retweet = {**tweet, "id_str": "4100000000000000002", "retweeted_status": {"id_str": "4100000000000000001"}}
-    response = post(account, {"for_user_id": BRAND, "tweet_create_events": [tweet, retweet]})
-    assert response.json()["stored"] == 1
+def test_a_mention_becomes_a_twitter_interaction_and_a_repost_does_not(account):
+    tweet = post_json("4100000000000000001", "@acme my order never arrived 😡")
+    repost = post_json("4100000000000000002", "RT @maya: @acme my order never arrived 😡",
+                       referenced_tweets=[{"type": "retweeted", "id": "4100000000000000001"}])  # fmt: skip
+    assert post(account, post_delivery(tweet)).json()["stored"] == 1
+    assert post(account, post_delivery(repost)).json()["stored"] == 0
     interaction = Interaction.objects.get()
     assert interaction.kind == "twitter" and interaction.sentiment < -0.5
 

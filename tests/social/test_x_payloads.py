@@ -121,7 +121,8 @@ def test_where_the_text_x_shows_begins_is_read_from_display_text_range_or_a_repl
     ]}  # fmt: skip
     tweets, _, rejected = parse_tweets(body)
     assert rejected == [] and [t.display_start for t in tweets] == [6, 11, 0, 0, 6, 6, 0]
-    v1 = {"id_str": "1600000000000000002", "text": "@acme short", "user": {"id_str": MAYA, "screen_name": "maya"},
-          "in_reply_to_status_id_str": "1600000000000000001", "display_text_range": [6, 11],
-          "extended_tweet": {"full_text": "@acme @tom a longer text", "display_text_range": [11, 24]}}  # fmt: skip
-    assert x_activity.parse_tweet(v1).display_start == 11
+    # An X Activity API reply may name its parent only in `in_reply_to_tweet_id` (event-payloads.mdx).
+    xaa = tweet("@acme @tom a longer text", in_reply_to_tweet_id="1600000000000000000")
+    assert x_activity.parse_post(xaa).replied_to_id == "1600000000000000000"
+    assert x_activity.parse_post(xaa).display_start == 11
+    assert x_activity.parse_post({**xaa, "display_text_range": [6, 24]}).display_start == 6

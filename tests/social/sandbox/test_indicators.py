@@ -68,19 +68,18 @@ def test_the_simulators_typing_and_read_refuse_what_cannot_be_in_words(simulator
     assert call(simulator, "typing", method="GET").status_code == 405
 
 
-@pytest.mark.skip(reason="needs the XAA webhook branch i16-xaa")
 @pytest.mark.django_db(transaction=True)
 def test_the_simulator_delivers_typing_and_read_to_the_brands_webhook(simulator, brand, live_server_url):
     """Against the contract: webhooks.deliver(user_ids, event_type, build) sends to every webhook subscribed to that
     event type; Perch's webhook view hands the payload to social.ingest.indicators.receive."""
     from interactions.models import Interaction, Message
-    from social.models import XAccount
+    from tests import live_server
+    from tests.social.conftest import switch_to_webhook
 
-    XAccount.objects.filter(pk=brand.pk).update(mode=XAccount.Mode.WEBHOOK)
-    brand.refresh_from_db()
-    simulator.subscribe_webhook(brand, live_server_url)
+    switch_to_webhook(brand, live_server_url)
     maya = simulator.user("maya", "Maya Patel")
     simulator.dm(maya, brand.x_user_id, "Where is my bag?")
+    live_server.wait_until_quiet(live_server_url)  # the delivery is sent from a thread after the sandbox's commit
     interaction = Interaction.objects.get(contact__display_name="Maya Patel")
     answered = sandbox_dm_send(
         sender=sandbox_user_ensure(user_id=brand.x_user_id, username="acmecare", name="Acme Care"),
@@ -92,7 +91,5 @@ def test_the_simulator_delivers_typing_and_read_to_the_brands_webhook(simulator,
     assert call(simulator, "typing", {"sender_id": maya["id"], "recipient_id": brand.x_user_id}).status_code == 200
     read = call(simulator, "read", {"sender_id": maya["id"], "recipient_id": brand.x_user_id}).json()
     assert read["last_read_event_id"] == answered.pk
-    from tests import live_server
-
     live_server.wait_until_quiet(live_server_url)
     assert Message.objects.get(external_id=answered.pk).seen_at is not None

@@ -52,7 +52,7 @@ def assert_refused_in_words(response):
 @pytest.mark.django_db
 def test_with_debug_off_anonymous_and_non_staff_get_403_in_words_on_every_simulator_route(locked):
     routes = sorted(simulator_routes())
-    assert "/x-sandbox/simulator/" in routes and "/x-sandbox/simulator/api/webhooks" in routes
+    assert "/x-sandbox/simulator/" in routes and "/x-sandbox/simulator/api/apps" in routes
     agent = Client()
     agent.force_login(UserFactory(username="ana"), backend="django.contrib.auth.backends.ModelBackend")
     wrong_token = Client(headers={"X-Sandbox-Token": "guessed"})

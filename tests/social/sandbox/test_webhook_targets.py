@@ -1,20 +1,22 @@
-"""The sandbox delivers Account Activity only to Perch's own webhook view, on a host Perch serves: anything else
-is refused in words when registered and never requested (it would be a way to make the server POST anywhere)."""
+"""The sandbox calls (CRC) and delivers X Activity API events only to Perch's own webhook view, on a host Perch
+serves: anything else is refused in words when registered and never requested (it would be a way to make the
+server GET or POST anywhere)."""
 
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
-from django.test import Client
+from django.test import RequestFactory
 from django.urls import reverse
 
 from interactions.models import Message
-from social import services
-from social.models import XAccount
-from social.sandbox.models import SandboxUser, SandboxWebhook
+from social.integrations.x_client import XBadRequest, XClient
+from social.sandbox.ids import new_id
+from social.sandbox.models import SandboxApp, SandboxDelivery, SandboxSubscription, SandboxWebhook
+from social.sandbox.webhooks import perch_webhook_refusal
 from tests.live_server import wait_until_quiet
+from tests.social.conftest import switch_to_webhook
 
 
 def perch_webhook_path(account) -> str:
@@ -57,7 +59,6 @@ def listeners():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_webhook_outside_perch_is_refused_in_words_and_never_requested(simulator, brand, live_server_url, listeners):
-    services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
     maya, tom = simulator.user("maya", "Maya Patel"), simulator.user("tom", "Tom Becker")
     webhook_path, live_port = perch_webhook_path(brand), live_server_url.rsplit(":", 1)[1]
     on_perch_host, elsewhere = listeners
@@ -75,20 +76,21 @@ def test_a_webhook_outside_perch_is_refused_in_words_and_never_requested(simulat
         "http://[::1",
         f"http://127.0.0.1:99999{webhook_path}",
     ]
+    client = XClient.for_account(brand)
     for url in outside:
-        body = {"user_id": brand.x_user_id, "url": url, "consumer_secret": "s"}
-        response = requests.post(f"{simulator.api}/webhooks", json=body, timeout=10)
-        assert response.status_code == 400, (url, response.text)
-        assert "Perch's own webhook" in response.json()["detail"], (url, response.json())
+        with pytest.raises(XBadRequest) as refused:  # POST /2/webhooks, as Perch registers itself
+            client.create_webhook(url=url)
+        assert "UrlValidationFailed" in str(refused.value) and "Perch's own webhook" in str(refused.value), url
     assert not SandboxWebhook.objects.exists()
 
-    # Rows from before the check (or written some other way) are never requested either.
+    # Rows from before the check (or written some other way) are never requested either: logged as failed.
+    app = SandboxApp.objects.get(consumer_key=brand.consumer_key)
     for user, url in ((maya, f"http://127.0.0.1:{on_perch_host.port}/collect"),
                       (tom, f"http://127.0.0.2:{elsewhere.port}{webhook_path}")):  # fmt: skip
-        SandboxWebhook.objects.create(user=SandboxUser.objects.get(pk=user["id"]), url=url, consumer_secret="s")
-    # Perch's own webhook is registered as before and gets the delivery: the proof that deliveries went out.
-    simulator._post("webhooks", {"user_id": brand.x_user_id, "url": f"{live_server_url}{webhook_path}",
-                                 "consumer_secret": brand.consumer_secret})  # fmt: skip
+        hook = SandboxWebhook.objects.create(id=new_id(), app=app, url=url)
+        SandboxSubscription.objects.create(id=new_id(), app=app, webhook=hook, event_type="dm.sent", user_id=user["id"])
+    # Perch's own webhook is registered as Perch does it and gets the deliveries: the proof that they went out.
+    switch_to_webhook(brand, live_server_url)
     simulator.dm(maya, brand.x_user_id, "Where is my bag?")
     simulator.dm(tom, brand.x_user_id, "Mine too")
     deadline = time.monotonic() + 10
@@ -97,31 +99,28 @@ def test_a_webhook_outside_perch_is_refused_in_words_and_never_requested(simulat
     assert set(Message.objects.values_list("text", flat=True)) == {"Where is my bag?", "Mine too"}
     wait_until_quiet(live_server_url)
     assert (on_perch_host.seen, elsewhere.seen) == ([], [])
+    refused = SandboxDelivery.objects.filter(event_type="dm.sent")
+    assert refused.count() == 2 and all("Perch's own webhook" in d.error and d.state == "failed" for d in refused)
 
 
 @pytest.mark.django_db
 def test_a_webhook_must_be_on_a_host_and_port_perch_serves(settings):
-    """In-process, the request's own host is `testserver` (port 80); ALLOWED_HOSTS names the others."""
+    """The registering request's own host is `testserver` (port 80); ALLOWED_HOSTS names the others."""
     settings.ALLOWED_HOSTS = ["testserver", ".perch.example.com"]
-    SandboxUser.objects.create(id="1790000000000000001", username="brand", name="Brand")
     path = reverse("x_webhook", args=[1, "a" * 43])
-
-    def register(url):
-        body = {"user_id": "1790000000000000001", "url": url, "consumer_secret": "s"}
-        return Client().post("/x-sandbox/simulator/api/webhooks", body, content_type="application/json")
+    request = RequestFactory().post("/x-sandbox/2/webhooks")
 
     for url in (
         f"http://testserver{path}",
         f"https://care.perch.example.com{path}",
         f"https://PERCH.example.com{path}",
     ):
-        assert register(url).status_code == 200, url
+        assert perch_webhook_refusal(url, request=request) == "", url
     for url in (
         f"https://care.perch.example.com:8443{path}",
         f"http://testserver:8000{path}",
         f"http://evil.com{path}",
     ):
-        assert register(url).status_code == 400, url
+        assert "Perch's own webhook" in perch_webhook_refusal(url, request=request), url
     settings.ALLOWED_HOSTS = ["*"]  # a wildcard is no host name: it would let the Host header pick the target
-    response = register(f"http://evil.com{path}")
-    assert response.status_code == 400 and "ALLOWED_HOSTS" in response.json()["detail"]
+    assert "ALLOWED_HOSTS" in perch_webhook_refusal(f"http://evil.com{path}", request=request)

@@ -11,7 +11,7 @@ from contacts.models import Contact, ContactIdentity, IdentityChannel
 from interactions.models import CannedResponse, Label
 from social.models import XAccount
 from social.sandbox.models import SandboxUser
-from social.sandbox.services import sandbox_user_ensure
+from social.sandbox.services import sandbox_app_ensure, sandbox_user_ensure
 from workspace.agents.models import AgentProfile, Skill, Team
 
 DEMO_PASSWORD = "perch-demo"
@@ -19,6 +19,8 @@ SUPERVISOR = ("supervisor", "Sam", "Supervisor")
 AGENTS = [("ana", "Ana", "Alvarez", ["lang:en", "lang:es"]), ("ben", "Ben", "Brooks", ["lang:en"]),
           ("chloe", "Chloé", "Chevalier", ["lang:en", "lang:fr"])]  # fmt: skip
 DEMO_ACCOUNT_USER_ID = "1790000000000000001"
+DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET = "sandbox-consumer-key", "sandbox-consumer-secret"
+DEMO_BEARER_TOKEN = "AAAAAAAAAAAAAAAAAAAAAsandbox-demo-bearer-token"
 CONTACTS = [("Maya Patel", "1790000000000000101", "mayapatel"), ("Tom Becker", "1790000000000000102", "tombecker"),
             ("Lucía Gómez", "1790000000000000103", "luciagomez")]  # fmt: skip
 LABELS = [
@@ -72,8 +74,9 @@ class Command(BaseCommand):
                 "name": "Perch Demo Air",
                 "handle": "perchdemoair",
                 "api_base_url": sandbox_url(),
-                "consumer_key": "sandbox-consumer-key",
-                "consumer_secret": "sandbox-consumer-secret",
+                "consumer_key": DEMO_CONSUMER_KEY,
+                "consumer_secret": DEMO_CONSUMER_SECRET,
+                "bearer_token": DEMO_BEARER_TOKEN,  # X wants the app's Bearer token to remove a subscription
                 "access_token": SandboxUser(id=DEMO_ACCOUNT_USER_ID).access_token,  # what the sandbox issues
                 "access_token_secret": "sandbox-access-token-secret",
                 "team": team,
@@ -98,6 +101,10 @@ class Command(BaseCommand):
         if settings.X_SANDBOX_ENABLED:
             # The sandbox knows the demo brand and customers, so the simulator can act as them at once.
             sandbox_user_ensure(user_id=DEMO_ACCOUNT_USER_ID, username="perchdemoair", name="Perch Demo Air")
+            # The demo's developer app, so that switching the account to webhook mode registers it at the sandbox.
+            sandbox_app_ensure(
+                consumer_key=DEMO_CONSUMER_KEY, consumer_secret=DEMO_CONSUMER_SECRET, bearer_token=DEMO_BEARER_TOKEN
+            )
             for name, x_id, handle in CONTACTS:
                 sandbox_user_ensure(user_id=x_id, username=handle, name=name)
         for name, color in LABELS:
