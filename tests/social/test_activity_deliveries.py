@@ -2,6 +2,8 @@
 type becomes, once per event_uuid, and what Perch does not subscribe to is kept, never a 500."""
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 
@@ -87,7 +89,9 @@ def test_oauth_revoke_of_another_user_is_refused_and_changes_nothing(account):
 
 @pytest.mark.parametrize("event_type", ["dm.read", "dm.indicate_typing"])
 def test_read_receipts_and_typing_are_acknowledged_and_store_no_message(account, event_type):
-    body = envelope(event_type, {"dm_conversation_id": f"{BRAND}-{MAYA}", "sender_id": MAYA}, event_uuid="42")
+    example = {"dm.read": "xaa_dm_read_inferred.json", "dm.indicate_typing": "xaa_dm_indicate_typing_inferred.json"}
+    payload = json.loads((Path(__file__).parent / "fixtures" / example[event_type]).read_text())["data"]["payload"]
+    body = envelope(event_type, payload, event_uuid="42")
     response = post(account, body)
     assert response.status_code == 200 and response.json() == {"stored": 0, "duplicates": 0, "rejected": 0}
     assert not Message.objects.exists() and not RejectedEvent.objects.exists()
