@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from social.sandbox import activity, dms, media, simulator, tweets, users
+from social.sandbox import activity, dms, media, replay, simulator, tweets, users
 from social.sandbox.http import methods, unknown_route
 
 app_name = "x_sandbox"
@@ -19,6 +19,7 @@ urlpatterns = [
     path("2/dm_conversations/with/<str:participant_id>/dm_events", methods(GET=dms.conversation_events)),
     path("2/dm_conversations/with/<str:participant_id>/messages", methods(POST=dms.send_message)),
     path("2/webhooks", methods(GET=activity.list_webhooks, POST=activity.create_webhook)),
+    path("2/webhooks/replay", methods(POST=replay.create_replay_job)),
     path("2/webhooks/<str:webhook_id>", methods(PUT=activity.validate_webhook, DELETE=activity.delete_webhook)),
     path(
         "2/activity/subscriptions",
