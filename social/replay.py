@@ -198,8 +198,9 @@ def _give_up_on_silent_jobs(account: XAccount, now: datetime) -> None:
 
 def _close(replay: WebhookReplay, *, state: str, now: datetime, error: str = "") -> WebhookReplay:
     replay.state, replay.finished_at, replay.error = state, now, error[:400]
-    # The deliveries Perch stored while the job ran: a delivery it had already is refused by its event_uuid and
-    # leaves no row, so these are the events the replay brought (plus any live one of the same minutes).
+    # The deliveries new to Perch while the job ran: one it had already is refused by its event_uuid and leaves no
+    # row, so these are what the replay brought (plus any live one of those minutes; an event a catch-up poll had
+    # stored counts as its delivery was new, though the database keeps its message once).
     replay.events = XDelivery.objects.filter(
         account_id=replay.account_id, received_at__gte=replay.requested_at, received_at__lte=now
     ).count()

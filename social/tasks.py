@@ -155,10 +155,12 @@ def disconnect_webhook(account_id: int, attempt: int = 0) -> None:
 
 @shared_task(name="social.watch_webhooks", ignore_result=True)
 def watch_webhooks() -> None:
-    """Run by beat every WEBHOOK_WATCH_SECONDS and at its start: each webhook account's webhook is checked at X,
-    and what X could not deliver meanwhile is replayed (social.replay)."""
+    """Run by beat every 10 s, from its start: each webhook account's webhook is checked at X every
+    WEBHOOK_WATCH_SECONDS, and what X could not deliver meanwhile is replayed (social.replay)."""
+    due_for = max(1, int(replay.watch_interval().total_seconds()) - 5)  # beat comes every 10 s: the next is late
     for account_id in replay.webhooks_to_watch():
-        watch_webhook.delay(account_id)
+        if cache.add(f"perch:replay:due:{account_id}", 1, timeout=due_for):
+            watch_webhook.delay(account_id)
 
 
 @shared_task(name="social.watch_webhook", ignore_result=True)
