@@ -195,7 +195,7 @@ def test_while_x_cannot_reach_perch_each_watch_polls_and_the_gap_is_replayed_onc
         assert XWebhook.objects.get(account=brand).crc_valid is False
         assert list(Message.objects.values_list("text", flat=True)) == ["Hello?"]
         assert not WebhookReplay.objects.exists()
-    tasks.watch_webhook(brand.pk)  # reachable again, and X had said invalid: the gap is replayed even though it is short
+    tasks.watch_webhook(brand.pk)  # reachable again, and X had said invalid: replayed, short as the gap is
     replay = WebhookReplay.objects.get()
     assert replay.job_id and replay.from_at == minute(hook.reachable_at) - timedelta(minutes=1)
     assert SandboxWebhook.objects.get(pk=hook.x_webhook_id).valid is True
