@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 
-from social import budget, services
+from social import budget, replay, services
 from social.models import IngestCursor, RejectedEvent, XAccount, XSubscription, XWebhook
 from workspace.agents.admin_audit import AuditedAdminMixin
 
@@ -62,7 +64,7 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     health_fields = [
         "needs_reconnect", "last_polled_at", "last_poll_ok_at", "silent_since", "rate_limited_until", "last_error",
     ]  # fmt: skip
-    readonly_fields = [*health_fields, "budget_use", "activity_api", "last_delivery_at"]
+    readonly_fields = [*health_fields, "budget_use", "activity_api", "last_delivery_at", "recent_replays"]
     fieldsets = [
         (None, {"fields": ["name", "handle", "x_user_id", "team", "is_active"]}),
         ("Ingestion", {"fields": ["mode", "poll_interval_seconds", "keywords", "api_base_url"]}),
@@ -87,7 +89,7 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
             self.rotate_webhook_url.short_description,
         )
         after = [name for name, _ in fieldsets].index("Ingestion") + 1
-        fields = {"fields": ["activity_api", "last_delivery_at"], "description": description}
+        fields = {"fields": ["activity_api", "last_delivery_at", "recent_replays"], "description": description}
         webhook = ("Webhook (X Activity API)", fields)
         return [*fieldsets[:after], webhook, *fieldsets[after:]]
 
@@ -116,6 +118,34 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
         head = mark_safe("<tr><th>Event</th><th>X's id</th><th>State</th><th>X said</th></tr>")  # constant
         lines.append(format_html('<table class="subscriptions"><thead>{}</thead><tbody>{}</tbody></table>', head, rows))
         return format_html_join("", "{}", ((line,) for line in lines))
+
+    @admin.display(description="Replays after downtime")
+    def recent_replays(self, account: XAccount) -> str:
+        """The last replays Perch asked X for (social.replay): the window, how it ended and what X said."""
+        replays = replay.recent_replays(account_id=account.pk) if account.pk else []
+        if not replays:
+            return "None: X has delivered everything since Perch last checked." if account.pk else "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(localtime(r.requested_at), "Y-m-d H:i"),
+                    date_format(localtime(r.from_at), "H:i"),
+                    date_format(localtime(r.to_at), "H:i"),
+                    r.get_state_display(),
+                    "—" if r.events is None else r.events,
+                    "yes" if r.caught_up else "no",
+                    r.error or r.job_id,
+                )
+                for r in replays
+            ),
+        )
+        head = mark_safe(  # constant
+            "<tr><th>Asked</th><th>Window</th><th>State</th><th>Events stored</th><th>Catch-up poll</th>"
+            "<th>X's job or words</th></tr>"
+        )
+        return format_html('<table class="replays"><thead>{}</thead><tbody>{}</tbody></table>', head, rows)
 
     @admin.action(description="Connect webhook again (polling accounts: remove it at X again)")
     def connect_webhook_again(self, request, queryset):

@@ -36,6 +36,7 @@ DEFAULT_LIMITS: dict[str, list[tuple[int, int]]] = {
     # X Activity API, counted per app at X (the same app may serve several accounts: these leave room for that).
     "webhooks": [(450, 900)],
     "activity_subscriptions": [(500, 900)],
+    "webhooks_replay": [(100, 900)],  # x-api/fundamentals/rate-limits.mdx: POST /2/webhooks/replay 100/15min
 }
 
 _SPEND = """

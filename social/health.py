@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from interactions.models import Message
 from social.alerts import alert_supervisors
-from social.models import XAccount
+from social.models import WebhookReplay, XAccount
+from social.replay import latest_replays
 from workspace.infra.events import AccountRecovered, AccountSilent
 
 BUSY_WINDOW = timedelta(days=7)
@@ -39,6 +40,7 @@ class AccountHealth:
     events_per_hour: float  # average over the past 7 days
     silent: bool
     stale: bool  # a polling account not polled successfully for three intervals
+    replay: WebhookReplay | None = None  # the newest replay after downtime (webhook accounts)
 
     @property
     def status(self) -> str:
@@ -65,7 +67,7 @@ class AccountHealth:
 
 
 def accounts_health(*, now: datetime | None = None) -> list[AccountHealth]:
-    """Health of every X account, in two queries whatever the number of accounts."""
+    """Health of every X account, in three queries whatever the number of accounts."""
     now = now or timezone.now()
     stats = {
         row["x_account"]: row
@@ -77,7 +79,9 @@ def accounts_health(*, now: datetime | None = None) -> list[AccountHealth]:
     }
     window = timedelta(minutes=silence_minutes())
     rows = []
-    for account in XAccount.objects.select_related("team").order_by("name"):
+    accounts = list(XAccount.objects.select_related("team").order_by("name"))
+    replays = latest_replays([a.pk for a in accounts])
+    for account in accounts:
         row = stats.get(account.pk, {"n": 0, "last": None})
         per_hour = row["n"] / (BUSY_WINDOW.total_seconds() / 3600)
         busy = per_hour * window.total_seconds() / 3600 >= SILENCE_EXPECTED_EVENTS
@@ -88,7 +92,8 @@ def accounts_health(*, now: datetime | None = None) -> list[AccountHealth]:
         stale = (
             account.mode == XAccount.Mode.POLLING and now - (account.last_poll_ok_at or account.created_at) > late_after
         )
-        rows.append(AccountHealth(account, account.last_poll_ok_at, lag, row["last"], per_hour, busy and quiet, stale))
+        rows.append(AccountHealth(account, account.last_poll_ok_at, lag, row["last"], per_hour, busy and quiet, stale,
+                                  replays.get(account.pk)))  # fmt: skip
     return rows
 
 

@@ -150,6 +150,9 @@ class XWebhook(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.CONNECTING)
     error = models.CharField(max_length=400, blank=True, help_text="What X said when it last refused, in its words.")
     retry_at = models.DateTimeField(null=True, blank=True)
+    # When Perch last knew X could reach it (social.replay's watch: X's CRC passed at that moment); a gap since then
+    # longer than the watch allows for is replayed. Deliveries do not move it: see social/replay.py.
+    reachable_at = models.DateTimeField("known reachable at", null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -200,3 +203,41 @@ class XDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_uuid}"
+
+
+class WebhookReplay(models.Model):
+    """One replay Perch asked X for (POST /2/webhooks/replay) after it could not be reached, and how it ended: X's
+    completion message closes it with the number of events newly stored while it ran (deliveries Perch had already
+    are refused by event_uuid and not counted)."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Replaying"
+        COMPLETE = "complete", "Replayed"
+        INCOMPLETE = "incomplete", "Incomplete"
+        REFUSED = "refused", "Refused by X"
+        LOST = "lost", "No answer from X"
+
+    account = models.ForeignKey(XAccount, on_delete=models.CASCADE, related_name="replays")
+    webhook_id = models.CharField("X's webhook id", max_length=32)
+    from_at = models.DateTimeField(help_text="The first minute replayed (UTC minute, inclusive).")
+    to_at = models.DateTimeField(help_text="The last minute replayed (UTC minute, inclusive).")
+    job_id = models.CharField("X's job id", max_length=32, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
+    requested_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    events = models.PositiveIntegerField(null=True, blank=True, help_text="Events newly stored while it ran.")
+    caught_up = models.BooleanField(default=False, help_text="A catch-up poll ran for what replay could not cover.")
+    error = models.CharField(max_length=400, blank=True, help_text="What X said, in its words.")
+
+    class Meta:
+        verbose_name = "webhook replay"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "job_id"], condition=~models.Q(job_id=""), name="one_replay_per_job"
+            )
+        ]
+        indexes = [models.Index(fields=["account", "-requested_at"], name="replay_account_requested")]
+
+    def __str__(self) -> str:
+        return f"{self.account} replay {self.from_at:%Y%m%d%H%M}–{self.to_at:%Y%m%d%H%M}: {self.get_state_display()}"

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from social import activity, health, polling, sending
+from social import activity, health, polling, replay, sending
 from social.integrations.x_client import XClient, XRateLimited, XTransient
 from social.models import XAccount
 from workspace.infra.logs import log_event
@@ -151,3 +151,20 @@ def connect_webhook(account_id: int, attempt: int = 0) -> None:
 def disconnect_webhook(account_id: int, attempt: int = 0) -> None:
     """Deletes the account's subscriptions and webhook at X after it went back to polling."""
     _activity_step(disconnect_webhook, activity.disconnect, account_id, attempt)
+
+
+@shared_task(name="social.watch_webhooks", ignore_result=True)
+def watch_webhooks() -> None:
+    """Run by beat every 10 s, from its start: each webhook account's webhook is checked at X every
+    WEBHOOK_WATCH_SECONDS, and what X could not deliver meanwhile is replayed (social.replay)."""
+    due_for = max(1, int(replay.watch_interval().total_seconds()) - 5)  # beat comes every 10 s: the next is late
+    for account_id in replay.webhooks_to_watch():
+        if cache.add(f"perch:replay:due:{account_id}", 1, timeout=due_for):
+            watch_webhook.delay(account_id)
+
+
+@shared_task(name="social.watch_webhook", ignore_result=True)
+def watch_webhook(account_id: int) -> None:
+    """One account's watch; a catch-up poll follows when replay does not cover the gap."""
+    if replay.watch(account_id=account_id).catch_up:
+        catch_up_account.delay(account_id)

@@ -22,16 +22,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from interactions.models import Message
-from social import ingest
+from social import ingest, replay
 from social.activity import EVENT_TYPES
 from social.ingest import indicators
 from social.ingest.store import stored_ids
-from social.integrations import x_activity
+from social.integrations import x_activity, x_replay
 from social.integrations.x_activity import Delivery
 from social.integrations.x_client import PayloadError, Tweet
 from social.models import XAccount, XDelivery
 from social.reconnect import account_needs_reconnect
-from social.tasks import fetch_message_media, ingest_webhook_replies
+from social.tasks import catch_up_account, fetch_message_media, ingest_webhook_replies
 from workspace.infra.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,8 @@ def account_activity(request: HttpRequest, account_id: int, token: str) -> HttpR
         body = None
     if not isinstance(body, dict):  # every delivery is a JSON object; see _crc_answer for why this matters
         return JsonResponse({"error": "the body is not a JSON object"}, status=400)
+    if x_replay.is_replay_job_status(body):  # not an event: the end of a replay Perch asked for
+        return _replay_finished(account, body)
     try:
         delivery = x_activity.parse_delivery(body)
     except PayloadError as exc:
@@ -179,6 +181,23 @@ def account_activity(request: HttpRequest, account_id: int, token: str) -> HttpR
     counts = {"stored": len(result.created), "duplicates": result.duplicates, "rejected": result.rejected}
     log_event(log, "webhook.received", account_id=account.pk, event_type=delivery.envelope.event_type, **counts)
     return JsonResponse(counts)
+
+
+def _replay_finished(account: XAccount, body: dict) -> HttpResponse:
+    """X's completion message of a replay job (social.replay closes it); an incomplete job is covered by a catch-up
+    poll. A message that cannot be read is kept as a RejectedEvent and answered 400, as an unreadable envelope is."""
+    try:
+        status = x_replay.parse_replay_job_status(body)
+    except PayloadError as exc:
+        ingest.reject(account=account, stream="webhook", payload=body, error=f"PayloadError: {exc}")
+        return JsonResponse({"error": f"the replay status cannot be read: {exc}"}, status=400)
+    with transaction.atomic():
+        closed = replay.job_finished(account=account, status=status)
+        if closed is not None and closed.state == closed.State.INCOMPLETE:
+            transaction.on_commit(lambda: catch_up_account.delay(account.pk))
+    if closed is None:
+        log_event(log, "webhook.replay_unknown", level=logging.WARNING, account_id=account.pk, job_id=status.job_id)
+    return JsonResponse({"replay": closed.get_state_display() if closed else "not a job Perch asked for"})
 
 
 def _crc_answer(request: HttpRequest, account: XAccount) -> HttpResponse:

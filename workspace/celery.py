@@ -41,5 +41,8 @@ app.conf.beat_schedule = {
     "check-account-silence": {"task": "social.check_account_silence", "schedule": 60.0},
     "sign-out-ghosts": {"task": "interactions.sign_out_ghosts", "schedule": 30.0},  # a web process died
     "end-quiet-chats": {"task": "interactions.end_quiet_chats", "schedule": 60.0},  # the customer has left
+    # Webhooks X can still reach, and replay of what it could not deliver; each is watched every
+    # WEBHOOK_WATCH_SECONDS (this only looks for the due ones), the first time at beat's start.
+    "watch-webhooks": {"task": "social.watch_webhooks", "schedule": 10.0},
 }
 app.autodiscover_tasks()

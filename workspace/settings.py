@@ -36,6 +36,9 @@ X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=20)  # an X c
 # Where X reaches this server (https://care.example.com): the webhook URL Perch registers at X starts with it. Empty:
 # the address the admin was reached at when a supervisor switched an account to webhook mode.
 PERCH_PUBLIC_URL = env.str("PERCH_PUBLIC_URL", default="")
+# How often beat checks each webhook at X (social.replay): a gap of about two of these since Perch last knew X could
+# reach it (Perch was down) is replayed from X.
+WEBHOOK_WATCH_SECONDS = env.int("WEBHOOK_WATCH_SECONDS", default=60)
 # How long a worker's claim on an outgoing message keeps others off it (default: the upload and send timeouts + 10 s).
 X_SEND_LEASE_SECONDS = env.float("X_SEND_LEASE_SECONDS", default=0) or None
 # Where the images of incoming messages may be downloaded from (social/integrations/x_client.py media_access): X's

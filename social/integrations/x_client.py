@@ -19,7 +19,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from social import budget
-from social.integrations import x_webhooks
+from social.integrations import x_replay, x_webhooks
 from social.integrations.x_errors import (  # noqa: F401  (re-exported: callers import errors from the client)
     XBadRequest,
     XError,
@@ -524,6 +524,17 @@ class XClient:
         self._app_call(
             "activity_subscriptions", "delete a subscription", f"/2/activity/subscriptions/{subscription_id}", "DELETE"
         )
+
+    # Replay after downtime -----------------------------------------------------------------------------------------
+    def replay_webhook(self, *, webhook_id: str, from_date: str, to_date: str) -> x_replay.ReplayJob:
+        """POST /2/webhooks/replay (the app's Bearer token only): X delivers again to the webhook what it delivered
+        or tried to deliver from `from_date` to `to_date` (UTC `yyyymmddhhmm`, within the last 24 h), then a
+        `replay_job_status` message. One job per webhook at a time (ReplayConflictError)."""
+        body = self._app_call(
+            "webhooks_replay", "replay the webhook's deliveries", "/2/webhooks/replay", "POST",
+            json={"webhook_id": webhook_id, "from_date": from_date, "to_date": to_date},
+        )  # fmt: skip
+        return x_replay.parse_replay_job(body)
 
 
 def _raise_like_tweepy(response: requests.Response) -> None:

@@ -31,6 +31,7 @@ USER_LIMITS = {
     # X counts the X Activity API per app only; the sandbox counts a user-context call per user, at the same rate.
     "webhooks": [(450, 900)],
     "activity_subscriptions": [(500, 900)],
+    "webhooks_replay": [(100, 900)],
 }
 # Per-app limits of the routes that accept a Bearer token.
 APP_LIMITS = {
@@ -40,6 +41,7 @@ APP_LIMITS = {
     "search": [(450, 900)],
     "webhooks": [(450, 900)],
     "activity_subscriptions": [(500, 900)],
+    "webhooks_replay": [(100, 900)],
 }
 LIMITS = USER_LIMITS  # the endpoint names the simulator's limits API accepts
 

@@ -212,3 +212,27 @@ class SandboxDelivery(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+
+class SandboxReplayJob(models.Model):
+    """A replay job (POST /2/webhooks/replay): the webhook's logged deliveries of [from_at, to_at] sent again, then
+    the completion message. One at a time per webhook."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETE = "complete", "Complete"
+        INCOMPLETE = "incomplete", "Incomplete"
+
+    id = models.CharField(primary_key=True, max_length=32)
+    webhook = models.ForeignKey(SandboxWebhook, on_delete=models.CASCADE, related_name="replay_jobs")
+    from_at = models.DateTimeField()
+    to_at = models.DateTimeField()  # the last minute replayed, inclusive (openapi.json)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    completion_status = models.PositiveSmallIntegerField(null=True, blank=True)  # Perch's answer to the message
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]

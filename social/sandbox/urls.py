@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from social.sandbox import activity, dms, indicators, media, simulator, tweets, users
+from social.sandbox import activity, dms, indicators, media, replay, simulator, tweets, users
 from social.sandbox.http import methods, unknown_route
 
 app_name = "x_sandbox"
@@ -23,6 +23,7 @@ urlpatterns = [
     path("2/media/upload/<str:media_id>/append", methods(POST=media.append)),
     path("2/media/upload/<str:media_id>/finalize", methods(POST=media.finalize)),
     path("2/webhooks", methods(GET=activity.list_webhooks, POST=activity.create_webhook)),
+    path("2/webhooks/replay", methods(POST=replay.create_replay_job)),
     path("2/webhooks/<str:webhook_id>", methods(PUT=activity.validate_webhook, DELETE=activity.delete_webhook)),
     path(
         "2/activity/subscriptions",
