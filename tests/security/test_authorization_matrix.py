@@ -80,6 +80,7 @@ MATRIX = {
     "x-sandbox/2/dm_conversations/with/<str:participant_id>/dm_events": ("GET", 401, 401, 401, 401),
     "x-sandbox/2/dm_conversations/with/<str:participant_id>/messages": ("POST", 401, 401, 401, 401),
     "x-sandbox/2/webhooks": ("GET", 401, 401, 401, 401),
+    "x-sandbox/2/webhooks/replay": ("POST", 401, 401, 401, 401),
     "x-sandbox/2/webhooks/<str:webhook_id>": ("DELETE", 401, 401, 401, 401),
     "x-sandbox/2/activity/subscriptions": ("GET", 401, 401, 401, 401),
     "x-sandbox/2/activity/subscriptions/<str:subscription_id>": ("DELETE", 401, 401, 401, 401),
