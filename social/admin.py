@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
-from social import budget, replay, services
+from social import budget, prices, replay, services
 from social.models import IngestCursor, RejectedEvent, XAccount, XSubscription, XWebhook
 from workspace.agents.admin_audit import AuditedAdminMixin
 
@@ -27,6 +27,15 @@ class XAccountForm(forms.ModelForm):
             for name in SECRET_FIELDS:
                 self.fields[name].required = False
                 self.fields[name].help_text = "Stored encrypted. Leave empty to keep the current value."
+
+    def clean_price_overrides(self):
+        """Refused in words unless each entry is one of X's prices (social/prices.py) with a dollar amount."""
+        overrides = self.cleaned_data.get("price_overrides") or {}
+        try:
+            prices.parse_overrides(overrides)
+        except prices.PriceOverrideError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return overrides
 
     def clean(self):
         cleaned = super().clean()
@@ -70,6 +79,7 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
         ("Ingestion", {"fields": ["mode", "poll_interval_seconds", "keywords", "api_base_url"]}),
         ("Health", {"fields": health_fields}),
         ("X API budget", {"fields": ["budget_use", "budget_overrides"]}),
+        ("X spend (pay-per-use)", {"fields": ["monthly_spend_cap", "price_overrides"]}),
         ("Credentials (stored encrypted, never shown)", {"fields": ["consumer_key", *SECRET_FIELDS]}),
     ]
 

@@ -49,6 +49,23 @@ class XAccount(models.Model):
         blank=True,
         help_text='X API budget: {"multiplier": 2} scales X\'s limits; {"dm_send": [[15, 900]]} replaces one.',
     )
+    price_overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="X's prices for this account where they differ from X's published table (social/prices.py), in "
+        'dollars: {"write.post_url": "0.25"}.',
+    )
+    monthly_spend_cap = models.DecimalField(
+        "monthly X spend cap (USD)",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Empty: no cap. At 80 % supervisors are warned; once reached, keyword search and parent-tweet "
+        "fetches are held until the month ends, while DMs and replies keep flowing.",
+    )
+    # "2026-12:80" / "2026-12:100": the last cap alert sent, so each is sent once a month however many workers see it.
+    spend_alerted = models.CharField(max_length=16, blank=True, editable=False)
     team = models.ForeignKey(
         "workspace.Team",
         null=True,
@@ -241,3 +258,27 @@ class WebhookReplay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} replay {self.from_at:%Y%m%d%H%M}–{self.to_at:%Y%m%d%H%M}: {self.get_state_display()}"
+
+
+class XSpend(models.Model):
+    """What X charges an account, per UTC day, endpoint and price (social/prices.py): the ledger of X calls."""
+
+    account = models.ForeignKey(XAccount, on_delete=models.CASCADE, related_name="spend")
+    day = models.DateField(help_text="The UTC day of the calls.")
+    endpoint = models.CharField(max_length=40, help_text="The X API endpoint (as the budget names it) or webhook.")
+    price = models.CharField(max_length=40, help_text="Which of X's prices applied (social/prices.py).")
+    calls = models.PositiveIntegerField(default=0, help_text="Calls (or webhook events) recorded.")
+    units = models.PositiveIntegerField(default=0, help_text="Resources or requests billed.")
+    free_units = models.PositiveIntegerField(default=0, help_text="Resources read again the same UTC day: free.")
+    amount = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+
+    class Meta:
+        verbose_name = "X spend"
+        verbose_name_plural = "X spend"
+        ordering = ["-day", "account", "endpoint", "price"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "endpoint", "price"], name="one_spend_row_per_price")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.day} {self.endpoint} {self.price}: ${self.amount}"

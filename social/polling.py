@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from interactions.attachments import ImageRejected
 from interactions.models import Message
-from social import budget, ingest
+from social import budget, costs, ingest
 from social.alerts import alert_supervisors
 from social.credentials import CredentialsOfAnotherAccount, credentials_verify
 from social.ingest.store import stored_ids
@@ -50,6 +50,7 @@ class PollReport:
     duplicates: int = 0
     rejected: int = 0
     error: str = ""
+    held: str = ""  # why optional calls were not made (the monthly spend cap)
 
     def add(self, result: ingest.IngestResult) -> None:
         self.pages += 1
@@ -86,10 +87,13 @@ def _fetch_page(client: XClient, account: XAccount, stream: str, cursor: IngestC
 
 
 def missing_parents(client: XClient, account: XAccount, tweets: list[Tweet]) -> tuple[dict[str, Tweet], dict]:
-    """Parents of replies that Perch has never seen, fetched from X up to PARENT_FETCH_DEPTH levels up."""
+    """Parents of replies that Perch has never seen, fetched from X up to PARENT_FETCH_DEPTH levels up; none while the
+    account's monthly spend cap holds optional calls (the replies are stored without them)."""
     found: dict[str, Tweet] = {}
     users: dict = {}
     wanted = {t.replied_to_id for t in tweets if t.replied_to_id}
+    if wanted and costs.optional_calls_held(account):
+        return found, users
     for _ in range(PARENT_FETCH_DEPTH):
         seen = {t.id for t in tweets} | set(found)
         wanted = wanted - stored_ids(account, Message.Kind.TWEET, wanted) - seen
@@ -190,6 +194,10 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
     try:
         credentials_verify(client=client, account=account)  # never someone else's timeline
         for stream in streams_of(account):
+            if stream == IngestCursor.Stream.SEARCH and (held := costs.optional_calls_held(account)):
+                report.held = held  # keyword search is optional: the cap holds it first
+                log_event(log, "account.search_held", account_id=account.pk, reason=held)
+                continue
             try:
                 poll_stream(client=client, account=account, stream=stream, report=report)
             except XRateLimited as exc:

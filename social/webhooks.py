@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from interactions.models import Message
-from social import ingest, replay
+from social import costs, ingest, replay
 from social.activity import EVENT_TYPES
 from social.ingest import indicators
 from social.ingest.store import stored_ids
@@ -132,6 +132,7 @@ def receive(*, account: XAccount, delivery: Delivery, body: dict) -> ingest.Inge
             )
     except IntegrityError:  # X delivered it before (a retry, a replay): stored then
         return ingest.IngestResult(duplicates=1)
+    costs.record_webhook_event(account, envelope.event_type)  # X bills the events it delivers
     handler = HANDLERS.get(envelope.event_type)
     if handler is None:
         reason = f"event type {envelope.event_type} is not one Perch subscribes to"

@@ -151,12 +151,13 @@ class XClient:
     """One X account's view of the X API.
 
     `budget(endpoint)` is asked before every call and may refuse it (XRateLimited without calling X);
-    `observe(endpoint, rate)` hears X's rate-limit headers after every call.
+    `observe(endpoint, rate)` hears X's rate-limit headers after every call;
+    `cost(endpoint, response)` hears every call X answered with success (what X bills), request and answer.
     """
 
-    def __init__(self, credentials: Credentials, *, budget=None, observe=None):
+    def __init__(self, credentials: Credentials, *, budget=None, observe=None, cost=None):
         self.credentials = credentials
-        self._budget, self._observe = budget, observe
+        self._budget, self._observe, self._cost = budget, observe, cost
         self._client = tweepy.Client(
             bearer_token=credentials.bearer_token or None,
             consumer_key=credentials.consumer_key,
@@ -178,7 +179,9 @@ class XClient:
 
     @classmethod
     def for_account(cls, account) -> XClient:
-        """Builds the client from a social.models.XAccount (decrypted tokens, its API base URL, its budget)."""
+        """Builds the client from a social.models.XAccount (decrypted tokens, its API base URL, its budget, its ledger
+        of X spend)."""
+        from social import costs  # the ledger is Django models; the client itself is not
 
         def spend(endpoint: str):
             verdict = budget.spend(account, endpoint)
@@ -186,6 +189,9 @@ class XClient:
 
         def observe(endpoint: str, rate: RateLimit):
             budget.observe(account, endpoint, remaining=rate.remaining, reset_at=rate.reset_at)
+
+        def cost(endpoint: str, response: requests.Response):
+            costs.record_call(account, endpoint, response)
 
         return cls(
             Credentials(
@@ -198,6 +204,7 @@ class XClient:
             ),
             budget=spend,
             observe=observe,
+            cost=cost,
         )
 
     def _spend(self, endpoint: str, action: str) -> None:
@@ -222,6 +229,8 @@ class XClient:
                 self._heard(endpoint, exc.response.headers)
             raise _translate(exc, action) from exc
         self._heard(endpoint, response.headers)
+        if self._cost:
+            self._cost(endpoint, response)  # only X's successes: X bills no failed request
         return response
 
     def _call(self, endpoint: str, action: str, method, *args, **kwargs) -> dict:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from social.sandbox import faults, limits
+from social.sandbox import charges, faults, limits
 from social.sandbox.auth import acting_user
 from social.sandbox.errors import Problem, problem_response
 
@@ -47,6 +47,9 @@ def x_endpoint(endpoint: str, *, app_allowed: bool = False, app_only: bool = Fal
                 headers = limits.spend(endpoint, who, app=app)
                 with transaction.atomic():
                     status, body = view(request, user, *args, **kwargs)
+                    headers[charges.HEADER] = charges.header_value(
+                        charges.charge(endpoint, user, request, status, body)
+                    )
                 if fault and fault.delay_ms:
                     time.sleep(fault.delay_ms / 1000)  # the work is done; the answer is late (worker-death tests)
             except Problem as problem:

@@ -236,3 +236,35 @@ class SandboxReplayJob(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+
+class SandboxCharge(models.Model):
+    """What the sandbox, as X, bills one user per UTC day, endpoint and price: the sum of its x-sandbox-cost-usd
+    headers (tests compare Perch's ledger with it)."""
+
+    user = models.ForeignKey(SandboxUser, on_delete=models.CASCADE, related_name="charges")
+    day = models.DateField()
+    endpoint = models.CharField(max_length=40)
+    price = models.CharField(max_length=40)
+    calls = models.PositiveIntegerField(default=0)
+    units = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day", "endpoint", "price"], name="sandbox_one_charge_row")
+        ]
+
+
+class SandboxBilledResource(models.Model):
+    """A resource billed to a user today: reading it again the same UTC day is free, as on X."""
+
+    user = models.ForeignKey(SandboxUser, on_delete=models.CASCADE)
+    day = models.DateField()
+    kind = models.CharField(max_length=20)
+    resource_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day", "kind", "resource_id"], name="sandbox_billed_once_a_day")
+        ]

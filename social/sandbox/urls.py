@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from social.sandbox import activity, dms, indicators, media, replay, simulator, tweets, users
+from social.sandbox import activity, dms, indicators, media, replay, simulator, spend, tweets, users
 from social.sandbox.http import methods, unknown_route
 
 app_name = "x_sandbox"
@@ -54,4 +54,5 @@ urlpatterns = [
     path("simulator/api/media_processing", media.processing),
     path("simulator/api/revoke", simulator.revoke),
     path("simulator/api/reset", simulator.reset),
+    path("simulator/api/charges", spend.charges),
 ]

@@ -14,6 +14,7 @@
       "account.needs_reconnect": (event.account || "An X account") + " needs reconnecting: X refused its token.",
       "account.silent": event.message || (event.account || "An X account") + " has gone silent.",
       "account.recovered": (event.account || "An X account") + " receives events again.",
+      "account.spend": event.message || (event.account || "An X account") + " is near its monthly X spend cap.",
     }[event.type];
     if (!text) return;
     const item = document.createElement("p");

@@ -117,3 +117,15 @@ def test_an_account_activity_api_delivery_is_refused_in_words(account):
 def test_a_polling_account_answers_404_to_a_delivery(account):
     XAccount.objects.filter(pk=account.pk).update(mode=XAccount.Mode.POLLING)
     assert post(account, dm_delivery()).status_code == 404
+
+
+def test_x_bills_each_event_it_delivers_once_and_perch_prices_it_so(account):
+    from decimal import Decimal
+
+    from social.models import XSpend
+
+    body = dm_delivery()
+    post(account, body)
+    post(account, body)  # X's retry of the same event_uuid: stored once, priced once
+    spend = XSpend.objects.get(account=account, endpoint="webhook dm.received")
+    assert (spend.calls, spend.amount) == (1, Decimal("0.010"))

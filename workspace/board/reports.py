@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from interactions.models import Channel
 from interactions.reports import FIGURE_ROWS, ReportFilters, report_figures
 from social.models import XAccount
+from social.spend import spend_between
 from workspace.agents.models import Team
 from workspace.board import charts
 
@@ -80,6 +81,15 @@ def format_seconds(value: float | None) -> str:
     return f"{hours} h {minutes} min"
 
 
+def _usd(amount) -> str:
+    return "" if amount is None else f"{amount:.6f}"
+
+
+def _spend(filters: ReportFilters):
+    """X's charges of the report's days (X bills UTC days) for its X account, or all of them."""
+    return spend_between(start=filters.start, end=filters.end, account_id=filters.x_account_id)
+
+
 @staff_member_required
 @require_safe
 def report_page(request: HttpRequest) -> HttpResponse:
@@ -99,6 +109,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
                 figures.sentiment_negative, figures.sentiment_neutral, figures.sentiment_positive
             ),
             query=request.GET.urlencode(),
+            spend=_spend(form.filters()),
         )
     return render(request, "admin/reports/report.html", context, status=200 if form.is_valid() else 400)
 
@@ -124,4 +135,11 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     writer.writerow(["day", "messages in", "messages out"])
     for day, inbound, outbound in figures.volume_per_day:
         writer.writerow([day.isoformat(), inbound, outbound])
+    spend = _spend(filters)
+    writer.writerow([])
+    writer.writerow(["x account", "endpoint", "price", "calls", "billed", "free re-reads", "usd"])
+    for row in spend.rows:
+        writer.writerow([row.account, row.endpoint, row.price, row.calls, row.units, row.free_units, _usd(row.amount)])
+    writer.writerow(["all", "", "", "", "", "", _usd(spend.total)])
+    writer.writerow(["per handled conversation", "", "", "", spend.handled, "", _usd(spend.per_conversation)])
     return response

@@ -8,6 +8,7 @@ board_patterns = (
         path("queue/", views.board_queue_partial, name="queue"),
         path("agents/", views.board_agents_partial, name="agents"),
         path("health/", views.board_health_partial, name="health"),
+        path("spend/", views.board_spend_partial, name="spend"),
         path("interactions/<int:interaction_id>/reassign/", views.board_reassign, name="reassign"),
     ],
     "board",

@@ -11,6 +11,7 @@ from django_htmx.http import trigger_client_event
 from interactions import services as interaction_services
 from interactions.errors import InteractionError
 from social.health import accounts_health
+from social.spend import accounts_spend
 from workspace.board.selectors import board_agents, board_queue
 from workspace.desk.forms import ReassignForm, reassignable_agents
 
@@ -26,6 +27,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "agents": board_agents(),
         "choices": reassignable_agents(),
         "accounts": accounts_health(),
+        "spend": accounts_spend(),
     }
     return render(request, "admin/board/board.html", context)
 
@@ -48,6 +50,12 @@ def board_agents_partial(request: HttpRequest) -> HttpResponse:
 @require_GET
 def board_health_partial(request: HttpRequest) -> HttpResponse:
     return render(request, "admin/board/partials/_health.html", {"accounts": accounts_health()})
+
+
+@staff_member_required
+@require_GET
+def board_spend_partial(request: HttpRequest) -> HttpResponse:
+    return render(request, "admin/board/partials/_spend.html", {"spend": accounts_spend()})
 
 
 @staff_member_required

@@ -157,6 +157,17 @@ class AccountRecovered(Event):
     account: str
 
 
+@_registered("account.spend", SUPERVISORS)
+@dataclass(frozen=True)
+class AccountSpendAlert(Event):
+    """An account's X spend reached 80 % of its monthly cap, or the cap (`level` 80 or 100)."""
+
+    account_id: int
+    account: str
+    message: str
+    level: int
+
+
 # Events a page raises for itself, never pushed: a view's HX-Trigger after a move, or the socket's own resync.
 CLIENT_ONLY = {
     "offers.changed": "the agent's offers changed (Accept, Reject, an expiry seen by the page)",
