@@ -108,6 +108,7 @@ MATRIX = {
     "x-sandbox/simulator/api/faults": ("GET", 200, 200, 200, 200),
     "x-sandbox/simulator/api/limits": ("GET", 200, 200, 200, 200),
     "x-sandbox/simulator/api/media_processing": ("GET", 200, 200, 200, 200),
+    "x-sandbox/simulator/api/charges": ("GET", 400, 400, 400, 400),  # wants ?user_id=
     "x-sandbox/simulator/api/revoke": ("GET", 405, 405, 405, 405),
     "x-sandbox/simulator/api/reset": ("GET", 405, 405, 405, 405),
 }
