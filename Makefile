@@ -40,7 +40,7 @@ run: $(VENV)/.runtime
 	@echo "  Customer simulator → http://127.0.0.1:$(PERCH_PORT)/x-sandbox/simulator/"
 	@echo "  Stop with Ctrl-C."
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start $(PROCESSES)
+	PERCH_PUBLIC_URL="$${PERCH_PUBLIC_URL:-http://127.0.0.1:$(PERCH_PORT)}" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start $(PROCESSES)
 
 test: $(VENV)/.test /usr/bin/chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
