@@ -76,6 +76,13 @@ class Interaction(models.Model):
     sentiment = models.FloatField(null=True, blank=True, help_text="-1 (negative) … +1 (positive).")
     sentiment_overridden = models.BooleanField(default=False, help_text="An agent set the sentiment by hand.")
     language = models.CharField(max_length=8, blank=True)
+    review = models.CharField(
+        max_length=8,
+        choices=[("", "Not held"), ("held", "Held for review"), ("released", "Released by a supervisor")],
+        blank=True,
+        help_text="A routing rule held it for a supervisor (unsummoned tweets → review): not offered to agents "
+        "until released.",
+    )
     # Set by routing rules at queue time; empty team: the X account's team.
     team = models.ForeignKey("workspace.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     required_skills = models.ManyToManyField("workspace.Skill", blank=True, related_name="+")
@@ -160,6 +167,10 @@ class Message(models.Model):
         default=0, help_text="Where the text X shows begins: after a reply's leading @mentions (display_text_range)."
     )
     sentiment = models.FloatField(null=True, blank=True)
+    # X's rule for self-serve replies (2026-02-23): the tweet's author @mentioned the brand or quoted its post.
+    summoned = models.BooleanField(
+        default=True, help_text="Inbound tweets: the author summoned the brand. False: not addressed to @brand."
+    )
     media = models.JSONField(default=list, blank=True, help_text="Attached images: [{url, media_key, width, height}].")
     external_id = models.CharField(max_length=32, null=True, blank=True, help_text="DM event id or tweet id on X.")
     in_reply_to_external_id = models.CharField(max_length=32, blank=True)
@@ -262,6 +273,12 @@ class RoutingRule(models.Model):
     language = models.CharField(max_length=8, blank=True, help_text="Matches this detected language (e.g. es).")
     channel = models.CharField(max_length=16, choices=Channel.choices, blank=True, help_text="Empty: both.")
     priority_boost = models.SmallIntegerField(default=0)
+    unsummoned_to_review = models.BooleanField(
+        "unsummoned tweets → review",
+        default=False,
+        help_text="Matches only tweets not addressed to the brand (no @mention, no quote of its post), and holds them "
+        "in the board's Review queue instead of offering them to agents.",
+    )
     team = models.ForeignKey("workspace.Team", null=True, blank=True, on_delete=models.SET_NULL)
     required_skills = models.ManyToManyField("workspace.Skill", blank=True, related_name="routing_rules")
 

@@ -169,7 +169,9 @@ def dm_json(event: SandboxDMEvent) -> dict:
 
 def person_json(user: SandboxUser) -> dict:
     """A user; with the access token only on a DEBUG checkout, whose tests and demo act as users through X's API."""
-    person = {"id": user.pk, "username": user.username, "name": user.name}
+    person = {
+        "id": user.pk, "username": user.username, "name": user.name, "tier": user.tier, "accepts_dms": user.accepts_dms,
+    }  # fmt: skip
     if settings.X_SANDBOX_OPEN:
         person["access_token"] = user.access_token
     return person
@@ -178,7 +180,9 @@ def person_json(user: SandboxUser) -> dict:
 # --- People ---------------------------------------------------------------------------------------------
 @simulator_api("GET", "POST")
 def users(request, body):
-    """GET: every sandbox user. POST {"username", "name", "id"?, "new_token"?}: create or get one."""
+    """GET: every sandbox user. POST {"username", "name", "id"?, "new_token"?, "tier"?, "accepts_dms"?}: create or
+    get one; `tier` (pay_per_use, basic_pro, enterprise) is the access of the app acting as the user, `accepts_dms`
+    false makes X refuse DMs to them."""
     if request.method == "GET":
         return {"users": [person_json(u) for u in SandboxUser.objects.order_by("username")]}
     username = str(body["username"]).strip().lstrip("@")
@@ -194,6 +198,10 @@ def users(request, body):
         user = services.sandbox_user_get_or_create(username=username, name=name)
     if body.get("new_token"):
         user = services.sandbox_token_reissue(user=user)
+    if "tier" in body or "accepts_dms" in body:
+        user = services.sandbox_user_settings(
+            user=user, tier=body.get("tier", user.tier), accepts_dms=body.get("accepts_dms", user.accepts_dms)
+        )
     return person_json(user)
 
 

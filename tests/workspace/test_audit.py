@@ -30,6 +30,8 @@ def test_the_agent_lifecycle_is_audited_with_who_did_it():
     outbox.outbox_send_dm(interaction_id=chat.pk, agent=ana, text="On it!", idempotency_key="k1")
     outbox.outbox_send_dm(interaction_id=chat.pk, agent=ana, text="On it!", idempotency_key="k1")  # double-click
     tweet = InboundDMFactory(interaction__kind=Channel.TWITTER, kind=Message.Kind.TWEET).interaction
+    tweet.x_account.access = "enterprise"  # only Enterprise access may like (social/access.py)
+    tweet.x_account.save(update_fields=["access"])
     services.interaction_offer(interaction_id=tweet.pk, agent=ana)
     services.interaction_accept(interaction_id=tweet.pk, agent=ana)
     outbox.outbox_like(interaction_id=tweet.pk, agent=ana, tweet_id=tweet.messages.get().external_id,
