@@ -334,6 +334,46 @@ def interaction_write_async(*, contact_id: int, agent, text: str, idempotency_ke
     return message
 
 
+# --- From a public tweet to a private DM ---------------------------------------------------------------------
+def _tweet_of(interaction_id: int, agent, tweet_id: str) -> tuple[Interaction, Message]:
+    interaction = Interaction.objects.select_related("x_account").filter(pk=interaction_id).first()
+    if interaction is None or interaction.agent_id != agent.pk:
+        raise NotYours(f"Interaction #{interaction_id} is not yours.")
+    tweet = (
+        interaction.messages.filter(kind=Message.Kind.TWEET, external_id=tweet_id, direction=Message.Direction.INBOUND)
+        .select_related("author_identity")
+        .first()
+    )
+    if tweet is None:
+        raise InteractionError("That tweet is not a customer's tweet of this conversation.")
+    return interaction, tweet
+
+
+def _author_contact_id(interaction: Interaction, tweet: Message) -> int:
+    return tweet.author_identity.contact_id if tweet.author_identity else interaction.contact_id
+
+
+@transaction.atomic
+def interaction_reply_by_dm(*, interaction_id: int, agent, tweet_id: str) -> Interaction:
+    """Reply by DM (a tweet X would not let the account answer in public): the Chat interaction with the tweet's
+    author, this agent's and active, where the agent writes the DM; the contact's history holds both."""
+    interaction, tweet = _tweet_of(interaction_id, agent, tweet_id)
+    return interaction_start_chat(contact_id=_author_contact_id(interaction, tweet), agent=agent)
+
+
+@transaction.atomic
+def interaction_move_to_dm(*, interaction_id: int, agent, tweet_id: str, idempotency_key: str) -> Interaction:
+    """Move to DM: one short public reply under the tweet (the account's canned text, e.g. "We've sent you a DM"),
+    then the Chat interaction with its author for the private answer — in the contact's history in that order.
+    Both or neither: a refused reply (X's rules, said in words) opens no DM."""
+    interaction, tweet = _tweet_of(interaction_id, agent, tweet_id)
+    outbox.outbox_reply(
+        interaction_id=interaction.pk, agent=agent, in_reply_to_tweet_id=tweet_id,
+        text=interaction.x_account.move_to_dm_text, idempotency_key=idempotency_key,
+    )  # fmt: skip
+    return interaction_start_chat(contact_id=_author_contact_id(interaction, tweet), agent=agent)
+
+
 # --- Supervisor moves (admin and live board) ---------------------------------------------------------------
 def _withdraw_live_offer(interaction: Interaction) -> None:
     """A supervisor takes an offered interaction out of an agent's hands: the offer toast disappears."""

@@ -45,6 +45,8 @@
       const handle = document.createElement("bdi"); // customer text: isolated, like the server renders it
       handle.textContent = "@" + reply.dataset.replyHandle;
       form.querySelector(".replying-to").replaceChildren("Replying to ", handle);
+      const refusal = form.querySelector(".destination-refusal"); // this tweet may be answered in public
+      if (refusal) refusal.remove();
       form.querySelector("textarea").focus();
     }
   });

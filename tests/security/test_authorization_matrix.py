@@ -35,6 +35,8 @@ MATRIX = {
     "workspace/interactions/<int:interaction_id>/conversation/": ("GET", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/send/": ("POST", LOGIN, 422, 404, 404),  # empty message
     "workspace/interactions/<int:interaction_id>/like/": ("POST", LOGIN, 422, 404, 404),  # a DM has no tweet to like
+    "workspace/interactions/<int:interaction_id>/reply-by-dm/": ("POST", LOGIN, 422, 404, 404),  # no tweet picked
+    "workspace/interactions/<int:interaction_id>/move-to-dm/": ("POST", LOGIN, 422, 404, 404),  # no tweet picked
     "workspace/interactions/<int:interaction_id>/end/": ("POST", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/done/": ("POST", LOGIN, 409, 404, 404),  # not ended yet
     "workspace/interactions/<int:interaction_id>/notes/": ("POST", LOGIN, 422, 404, 404),  # an empty note
@@ -224,6 +226,8 @@ REASSIGNED = {
     "workspace/interactions/<int:interaction_id>/conversation/": ("GET", 404, 200),
     "workspace/interactions/<int:interaction_id>/send/": ("POST", 404, 404),
     "workspace/interactions/<int:interaction_id>/like/": ("POST", 404, 422),  # B sees it: no tweet picked
+    "workspace/interactions/<int:interaction_id>/reply-by-dm/": ("POST", 404, 422),  # B sees it: no tweet picked
+    "workspace/interactions/<int:interaction_id>/move-to-dm/": ("POST", 404, 422),  # B sees it: no tweet picked
     "workspace/interactions/<int:interaction_id>/end/": ("POST", 404, 404),
     "workspace/interactions/<int:interaction_id>/done/": ("POST", 404, 404),
     "workspace/interactions/<int:interaction_id>/notes/": ("POST", 404, 404),
