@@ -76,13 +76,6 @@ class Interaction(models.Model):
     sentiment = models.FloatField(null=True, blank=True, help_text="-1 (negative) … +1 (positive).")
     sentiment_overridden = models.BooleanField(default=False, help_text="An agent set the sentiment by hand.")
     language = models.CharField(max_length=8, blank=True)
-    review = models.CharField(
-        max_length=8,
-        choices=[("", "Not held"), ("held", "Held for review"), ("released", "Released by a supervisor")],
-        blank=True,
-        help_text="A routing rule held it for a supervisor (unsummoned tweets → review): not offered to agents "
-        "until released.",
-    )
     # Set by routing rules at queue time; empty team: the X account's team.
     team = models.ForeignKey("workspace.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     required_skills = models.ManyToManyField("workspace.Skill", blank=True, related_name="+")
@@ -273,12 +266,6 @@ class RoutingRule(models.Model):
     language = models.CharField(max_length=8, blank=True, help_text="Matches this detected language (e.g. es).")
     channel = models.CharField(max_length=16, choices=Channel.choices, blank=True, help_text="Empty: both.")
     priority_boost = models.SmallIntegerField(default=0)
-    unsummoned_to_review = models.BooleanField(
-        "unsummoned tweets → review",
-        default=False,
-        help_text="Matches only tweets not addressed to the brand (no @mention, no quote of its post), and holds them "
-        "in the board's Review queue instead of offering them to agents.",
-    )
     team = models.ForeignKey("workspace.Team", null=True, blank=True, on_delete=models.SET_NULL)
     required_skills = models.ManyToManyField("workspace.Skill", blank=True, related_name="routing_rules")
 

@@ -134,9 +134,8 @@ def access_lower(*, account: XAccount, action: Action, said: str) -> XAccount:
     )[:300]
     account.access_changed_reason = note
     XAccount.objects.filter(pk=account.pk).update(access=account.access, access_changed_reason=note)
-    message = (
-        f"@{account.handle}: X refused to {action.value.replace('_', ' ')} — not in its access. "
-        + (f"Perch now treats it as {account.get_access_display()}." if changed else "Check its access in the admin.")
+    message = f"@{account.handle}: X refused to {action.value.replace('_', ' ')} — not in its access. " + (
+        f"Perch now treats it as {account.get_access_display()}." if changed else "Check its access in the admin."
     )
     alert_supervisors(AccountAccessLowered(account_id=account.pk, account=str(account), message=message))
     log.warning("account %s access %s after X refused %s", account.pk, account.access, action.value)
