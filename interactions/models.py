@@ -56,6 +56,13 @@ class Interaction(models.Model):
         SUPERVISOR = "supervisor", "Supervisor"
         SYSTEM = "system", "System"
 
+    class Review(models.TextChoices):
+        """A queued interaction a routing rule parks for a supervisor (tweets not addressed to the brand)."""
+
+        NONE = "", "Not in review"
+        HELD = "held", "In review"  # queued, but not offered to agents until a supervisor releases or closes it
+        RELEASED = "released", "Released from review"  # a supervisor let it go: routed as usual, never parked again
+
     kind = models.CharField(max_length=16, choices=Channel.choices)
     contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="interactions")
     x_account = models.ForeignKey(
@@ -82,6 +89,11 @@ class Interaction(models.Model):
     prioritised_at = models.DateTimeField(
         null=True, blank=True, help_text="When language, priority, team and skills were last set from the rules."
     )
+    review = models.CharField(max_length=8, choices=Review.choices, blank=True, default=Review.NONE)
+    review_rule = models.ForeignKey(
+        "RoutingRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The routing rule that parked it in review.",
+    )  # fmt: skip
     opened_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -267,6 +279,13 @@ class RoutingRule(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices, blank=True, help_text="Empty: both.")
     priority_boost = models.SmallIntegerField(default=0)
     team = models.ForeignKey("workspace.Team", null=True, blank=True, on_delete=models.SET_NULL)
+    unsummoned_to_review = models.BooleanField(
+        "Unsummoned tweets → review",
+        default=False,
+        help_text="Tweets this rule matches that are not addressed to the brand (no @mention of it, no quote of its "
+        "posts: a self-serve X app may not answer them in public) wait in the live board's Review queue for a "
+        "supervisor to release to agents or close, instead of being offered to agents.",
+    )
     required_skills = models.ManyToManyField("workspace.Skill", blank=True, related_name="routing_rules")
 
     class Meta:

@@ -405,7 +405,9 @@ def interaction_reassign(*, interaction_id: int, to_agent, by) -> Interaction:
     previous = interaction.agent_id
     interaction.agent, interaction.state = to_agent, InteractionState.ACTIVE
     interaction.accepted_at = interaction.accepted_at or timezone.now()
-    interaction.save(update_fields=["agent", "state", "accepted_at"])
+    if interaction.review == Interaction.Review.HELD:  # the supervisor decided: it is not parked again if requeued
+        interaction.review = Interaction.Review.RELEASED
+    interaction.save(update_fields=["agent", "state", "accepted_at", "review"])
     audit_record(
         actor=by, verb=Verb.REASSIGN, obj=interaction, details={"from_agent_id": previous, "to_agent_id": to_agent.pk}
     )
@@ -449,4 +451,34 @@ def interaction_requeue(*, interaction_id: int, by) -> Interaction:
     if previous:
         notify_agent(previous, InteractionsChanged(interaction_id=interaction.pk))
     request_routing()
+    return interaction
+
+
+# --- The Review queue (a routing rule parked an unsummoned tweet for a supervisor) ----------------------------
+def _in_review(interaction_id: int, action: str) -> Interaction:
+    interaction = _locked(interaction_id)
+    if interaction.state != InteractionState.QUEUED or interaction.review != Interaction.Review.HELD:
+        raise InvalidTransition(f"Cannot {action} interaction #{interaction.pk}: it is not in review.")
+    return interaction
+
+
+@transaction.atomic
+def interaction_review_release(*, interaction_id: int, by) -> Interaction:
+    """A supervisor lets a conversation out of review: it joins the queue (its place: when it arrived) and is routed
+    as usual; no rule parks it again."""
+    interaction = _in_review(interaction_id, "release")
+    interaction.review = Interaction.Review.RELEASED
+    interaction.save(update_fields=["review"])
+    audit_record(actor=by, verb=Verb.REQUEUE, obj=interaction, details={"from": "review"})
+    request_routing()  # tells the board too
+    return interaction
+
+
+@transaction.atomic
+def interaction_review_close(*, interaction_id: int, by) -> Interaction:
+    """A supervisor closes a conversation in review: nobody answers it (it ends, ended by a supervisor)."""
+    interaction = _in_review(interaction_id, "close")
+    interaction = interaction_end(interaction_id=interaction.pk, ended_by=Interaction.EndedBy.SUPERVISOR)
+    audit_record(actor=by, verb=Verb.FORCE_END, obj=interaction, details={"from": "review"})
+    notify_board(BoardChanged(interaction_id=interaction.pk))
     return interaction

@@ -113,6 +113,8 @@ ADMIN_EXCEPTIONS = {
     "admin/autocomplete/": ("GET", "admin-login", "admin-login", "admin-login", 403),  # needs a model field
     "admin/r/<path:content_type_id>/<path:object_id>/": ("GET", "admin-login", "admin-login", "admin-login", 404),
     "admin/board/interactions/<int:interaction_id>/reassign/": ("GET", *["admin-login"] * 3, 405),  # POST only
+    "admin/board/interactions/<int:interaction_id>/review/release/": ("GET", *["admin-login"] * 3, 405),  # POST only
+    "admin/board/interactions/<int:interaction_id>/review/close/": ("GET", *["admin-login"] * 3, 405),  # POST only
     # The audit log and django-axes' logs are read-only: nobody adds or deletes an entry by hand.
     "admin/workspace/auditentry/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
     "admin/workspace/auditentry/<path:object_id>/delete/": ("GET", "admin-login", "admin-login", "admin-login", 403),
