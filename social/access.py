@@ -9,7 +9,12 @@ Since 2026 what an app may do on X depends on the access X sells it (X_API.md "X
 - Account Activity webhooks: "Enterprise or Pay Per Use access" (the old Basic/Pro plans are not named).
 
 The supervisor sets the account's access in the admin; X corrects it: a 403 that says the call is not in the
-access lowers it (`access_lower`) and tells the supervisors, as a 401 marks the account for reconnecting.
+access lowers it (`access_lower`) and tells the supervisors, as a 401 marks the account for reconnecting. When the
+access level Perch knows allows the call yet X refused it anyway (a search, a DM: X documents no tier without
+them), Perch remembers X's answer (`XAccount.access_refusals`) and asks X no more until a supervisor sets the access
+again or asks X again from the admin.
+
+Media stays allowed on every access: X documents no tier without media upload (v2 upload is the self-serve path).
 """
 
 import logging
@@ -71,11 +76,33 @@ _LOWER_TO = {
 }
 
 
+# How a refusal names each action.
+_WHAT = {
+    Action.LIKE: "likes",
+    Action.REPLY: "replies",
+    Action.REPLY_UNSUMMONED: "replies to posts not addressed to it",
+    Action.DM: "direct messages",
+    Action.MEDIA: "media uploads",
+    Action.SEARCH: "keyword search",
+    Action.WEBHOOKS: "Account Activity webhooks",
+}
+
+
+class NotAllowed(Exception):
+    """Asked to set up what the account's access does not allow (e.g. webhook mode): the verdict's reason."""
+
+
 def may(account: XAccount, action: Action) -> Verdict:
-    """May the account do `action` now, on the access it has."""
-    if action not in _ONLY or account.access in _ONLY[action]:
-        return ALLOWED
-    return Verdict(False, f"@{account.handle} has {account.get_access_display()} access: {_WHY[action]}.")
+    """May the account do `action` now, on the access it has and by what X refused it."""
+    if action in _ONLY and account.access not in _ONLY[action]:
+        return Verdict(False, f"@{account.handle} has {account.get_access_display()} access: {_WHY[action]}.")
+    if action.value in (account.access_refusals or {}):
+        return Verdict(
+            False,
+            f"X refused {_WHAT[action]} as not in @{account.handle}'s access, so Perch no longer asks X for it; a "
+            "supervisor can ask X again from the account's admin page once its X app has that access.",
+        )
+    return ALLOWED
 
 
 def may_reply(account: XAccount, *, summoned: bool, author: str = "") -> Verdict:
@@ -121,22 +148,29 @@ def summoned(account: XAccount, *, author_id: str, mentions=(), quoted_author_id
 
 def access_lower(*, account: XAccount, action: Action, said: str) -> XAccount:
     """X refused `action` as not in the account's access (`said`: X's words): the account's access is lowered to
-    what X's answer shows, and the supervisors are told. Returns the account as saved."""
+    what X's answer shows — or, when no lower access explains it, X's refusal is remembered — and the supervisors
+    are told. Either way Perch asks X no more for it. Returns the account as saved."""
     lowered = _LOWER_TO.get(action)
     was = account.get_access_display()
     changed = lowered is not None and account.access in _ONLY.get(action, ()) and account.access != lowered
     if changed:
         account.access = lowered
-    note = (
-        f"X refused to {action.value.replace('_', ' ')} as not in the account's access; "
-        + (f"Perch now treats it as {account.get_access_display()} (was {was})." if changed else "")
-        + f" X said: {said}"
-    )[:300]
+    remembered = not changed and bool(may(account, action))
+    if remembered:
+        account.access_refusals = {**(account.access_refusals or {}), action.value: said[:300]}
+    what = _WHAT[action]
+    if changed:
+        now = f"Perch now treats it as {account.get_access_display()} (was {was})."
+    elif remembered:
+        now = f"Perch stops asking X for {what} until a supervisor sets its access again or asks X again."
+    else:
+        now = "Check its access in the admin."
+    note = f"X refused {what} as not in the account's access. {now} X said: {said}"[:300]
     account.access_changed_reason = note
-    XAccount.objects.filter(pk=account.pk).update(access=account.access, access_changed_reason=note)
-    message = f"@{account.handle}: X refused to {action.value.replace('_', ' ')} — not in its access. " + (
-        f"Perch now treats it as {account.get_access_display()}." if changed else "Check its access in the admin."
+    XAccount.objects.filter(pk=account.pk).update(
+        access=account.access, access_changed_reason=note, access_refusals=account.access_refusals
     )
+    message = f"@{account.handle}: X refused {what} — not in its access. {now}"
     alert_supervisors(AccountAccessLowered(account_id=account.pk, account=str(account), message=message))
     log.warning("account %s access %s after X refused %s", account.pk, account.access, action.value)
     return account

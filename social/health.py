@@ -17,6 +17,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from interactions.models import Message
+from social import access
 from social.alerts import alert_supervisors
 from social.models import XAccount
 from workspace.infra.events import AccountRecovered, AccountSilent
@@ -39,6 +40,7 @@ class AccountHealth:
     events_per_hour: float  # average over the past 7 days
     silent: bool
     stale: bool  # a polling account not polled successfully for three intervals
+    access_notes: tuple[str, ...] = ()  # what the account is set to do but its access does not allow, and why
 
     @property
     def status(self) -> str:
@@ -88,8 +90,22 @@ def accounts_health(*, now: datetime | None = None) -> list[AccountHealth]:
         stale = (
             account.mode == XAccount.Mode.POLLING and now - (account.last_poll_ok_at or account.created_at) > late_after
         )
-        rows.append(AccountHealth(account, account.last_poll_ok_at, lag, row["last"], per_hour, busy and quiet, stale))
+        rows.append(AccountHealth(
+            account, account.last_poll_ok_at, lag, row["last"], per_hour, busy and quiet, stale, access_notes(account)
+        ))  # fmt: skip
     return rows
+
+
+def access_notes(account: XAccount) -> tuple[str, ...]:
+    """Set up but not allowed: keyword monitoring without search, webhook mode without webhooks (social.access)."""
+    notes = []
+    search = access.may(account, access.Action.SEARCH)
+    if account.keywords.strip() and not search:
+        notes.append(f"Keyword monitoring is paused: {search.reason}")
+    webhooks = access.may(account, access.Action.WEBHOOKS)
+    if account.mode == XAccount.Mode.WEBHOOK and not webhooks:
+        notes.append(f"Webhook mode: {webhooks.reason}")
+    return tuple(notes)
 
 
 def accounts_check_silence(*, now: datetime | None = None) -> list[int]:

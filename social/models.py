@@ -56,6 +56,13 @@ class XAccount(models.Model):
     access_changed_reason = models.CharField(
         max_length=300, blank=True, help_text="Why Perch last changed the access itself (what X answered)."
     )
+    # What X refused as not in the access although the access level allows it (a search, a DM, media: X's 403
+    # `client-forbidden`): action → X's words. social/access.py refuses those until a supervisor saves the access.
+    access_refusals = models.JSONField(
+        "refused by X", default=dict, blank=True,
+        help_text="What X answered 403 “not in your access” to, by action; Perch stops asking X for them until a "
+        "supervisor sets the access again (or uses the action “Ask X again”).",
+    )  # fmt: skip
     move_to_dm_text = models.CharField(
         "Move to DM reply",
         max_length=200,

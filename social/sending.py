@@ -162,7 +162,11 @@ def _not_in_access(account: XAccount, message: Message, exc: XError) -> str:
     if message.kind == Message.Kind.LIKE:
         action = access.Action.LIKE
     elif message.kind == Message.Kind.TWEET:
-        action = access.Action.REPLY_UNSUMMONED
+        answered = _answered_tweet(message)
+        unsummoned = answered is not None and answered.direction == Message.Direction.INBOUND and not answered.summoned
+        # Refused as unsummoned, or a reply to a tweet Perch knows is not: the summoned rule. Else (a summoned
+        # tweet, X's `client-forbidden`): replies at all are not in the access.
+        action = access.Action.REPLY_UNSUMMONED if isinstance(exc, XNotSummoned) or unsummoned else access.Action.REPLY
         if isinstance(exc, XNotSummoned):
             Message.objects.filter(
                 x_account=account, kind=Message.Kind.TWEET, external_id=message.in_reply_to_external_id

@@ -160,6 +160,8 @@ class SandboxFault(models.Model):
     skip = models.PositiveIntegerField(default=0)
     times = models.PositiveIntegerField(default=1)
     delay_ms = models.PositiveIntegerField(default=0)
+    # "not_in_access": a 403 answers with X's `client-forbidden` body (the endpoint is not in the app's access).
+    problem = models.CharField(max_length=20, blank=True)
     seen = models.PositiveIntegerField(default=0)
     fired = models.PositiveIntegerField(default=0)
 

@@ -295,10 +295,11 @@ def webhook(request, body):
 
 @simulator_api("GET", "POST")
 def faults(request, body):
-    """POST {"method", "path", "status", "skip"?, "times"?, "delay_ms"?}: the next `times` API requests with
-    that method and path prefix, after `skip` of them, answer `status` with X's body (status 0 with `delay_ms`:
-    succeed, but answer late; status 200: garbled JSON, cut off mid-way). GET: the faults and how often each
-    fired."""
+    """POST {"method", "path", "status", "skip"?, "times"?, "delay_ms"?, "problem"?}: the next `times` API
+    requests with that method and path prefix, after `skip` of them, answer `status` with X's body (status 0 with
+    `delay_ms`: succeed, but answer late; status 200: garbled JSON, cut off mid-way; 403 with problem
+    "not_in_access": X's `client-forbidden` answer for an endpoint not in the app's access). GET: the faults and
+    how often each fired."""
     if request.method == "GET":
         return {"faults": list(SandboxFault.objects.order_by("pk").values())}
     status = int(body.get("status", 500))
@@ -309,6 +310,9 @@ def faults(request, body):
     path = str(body["path"])
     if not path.startswith(("/2/", "/1.1/")):
         raise Problem(400, "path is an API path such as /2/dm_events or /1.1/media/upload.json.")
+    problem = str(body.get("problem") or "")
+    if problem and (problem, status) != ("not_in_access", 403):
+        raise Problem(400, 'problem is "not_in_access", with status 403.')
     fault = SandboxFault.objects.create(
         method=str(body.get("method", "GET")).upper(),
         path=path,
@@ -316,6 +320,7 @@ def faults(request, body):
         skip=max(0, int(body.get("skip", 0))),
         times=max(1, int(body.get("times", 1))),
         delay_ms=max(0, int(body.get("delay_ms", 0))),
+        problem=problem,
     )
     return {"fault_id": fault.pk}
 

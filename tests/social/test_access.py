@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from interactions import outbox, services
 from interactions.models import Message
-from social import polling
+from social import access, polling
 from social.models import XAccount
 from social.sandbox.models import SandboxRateWindow
 from tests.factories import AgentFactory
@@ -180,3 +180,86 @@ def test_move_to_dm_posts_one_public_reply_then_one_dm_in_the_contacts_history(s
     assert [dm["text"] for dm in activity["dms"] if dm["sender_id"] == brand.x_user_id] == [
         "Could you send your order number?"
     ]
+
+
+# --- The verdicts for keyword search and webhooks ---------------------------------------------------------------
+def searches_seen_by_sandbox() -> int:
+    return SandboxRateWindow.objects.filter(key__startswith="search:").count()  # (a faulted call is not counted)
+
+
+def supervisor_client() -> Client:
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.get_or_create(username="sam", is_staff=True, is_superuser=True)[0])
+    return client
+
+
+def test_x_refusing_keyword_search_pauses_it_says_why_on_the_board_and_reads_the_rest(simulator, brand, caplog):
+    """Search is in every access X documents; when X says otherwise (403 client-forbidden), Perch believes it."""
+    XAccount.objects.filter(pk=brand.pk).update(keywords="lost bag")
+    simulator.fault(method="GET", path="/2/tweets/search/recent", status=403, problem="not_in_access")
+    maya, tom = simulator.user("maya", "Maya Patel"), simulator.user("tom", "Tom Becker")
+    simulator.tweet(maya, "Airline lost bag again")
+    simulator.tweet(tom, "@acmecare my flight is late")
+    with caplog.at_level(logging.WARNING, logger="social.alerts"):
+        report = polling.poll_account(account_id=brand.pk, force=True)
+    brand.refresh_from_db()
+    assert report.error == "" and brand.last_poll_ok_at is not None  # the mentions were read all the same
+    assert list(Message.objects.values_list("text", flat=True)) == ["@acmecare my flight is late"]
+    assert list(brand.access_refusals) == ["search"] and "subset of X API V2" in brand.access_refusals["search"]
+    assert any("account.access_lowered" in r.getMessage() for r in caplog.records)
+
+    polling.poll_account(account_id=brand.pk, force=True)
+    assert searches_seen_by_sandbox() == 0, "Perch asked X to search again after X refused it"
+    health = supervisor_client().get("/admin/board/health/").content.decode()
+    assert "Keyword monitoring is paused: X refused keyword search as not in @acmecare" in health
+
+    # The supervisor fixed the X app and asks X again (the admin's action): the keyword tweet comes in.
+    answer = supervisor_client().post("/admin/social/xaccount/", {"action": "ask_x_again",
+                                                                  "_selected_action": [brand.pk]})  # fmt: skip
+    assert answer.status_code == 302
+    brand.refresh_from_db()
+    assert brand.access_refusals == {}
+    polling.poll_account(account_id=brand.pk, force=True)
+    assert Message.objects.filter(text="Airline lost bag again").exists() and searches_seen_by_sandbox() > 0
+    assert "Keyword monitoring is paused" not in supervisor_client().get("/admin/board/health/").content.decode()
+
+
+def admin_change(client, account: XAccount, **changes):
+    """The account's admin form as the supervisor saves it (secrets left empty: they are kept)."""
+    data = {
+        "name": account.name, "handle": account.handle, "x_user_id": account.x_user_id, "is_active": "on",
+        "access": account.access, "move_to_dm_text": account.move_to_dm_text, "mode": account.mode,
+        "poll_interval_seconds": account.poll_interval_seconds, "keywords": account.keywords,
+        "api_base_url": account.api_base_url, "budget_overrides": "{}", "consumer_key": account.consumer_key,
+        "cursors-TOTAL_FORMS": 0, "cursors-INITIAL_FORMS": 0, **changes,
+    }  # fmt: skip
+    return client.post(f"/admin/social/xaccount/{account.pk}/change/", data)
+
+
+def test_webhook_mode_is_set_up_only_where_the_access_has_webhooks(brand):
+    from social import services
+
+    XAccount.objects.filter(pk=brand.pk).update(access=XAccount.Access.BASIC_PRO)
+    brand.refresh_from_db()
+    with pytest.raises(access.NotAllowed, match="Account Activity webhooks to Pay Per Use and Enterprise"):
+        services.xaccount_set_mode(account_id=brand.pk, mode=XAccount.Mode.WEBHOOK)
+    client = supervisor_client()
+    page = client.get(f"/admin/social/xaccount/{brand.pk}/change/").content.decode()
+    assert "X would refuse:" in page and 'name="access"' in page and 'name="move_to_dm_text"' in page
+    refused = admin_change(client, brand, mode="webhook")
+    assert refused.status_code == 200  # the form again, with X's rule under the mode
+    assert "X offers Account Activity webhooks to Pay Per Use" in refused.content.decode()
+    brand.refresh_from_db()
+    assert brand.mode == XAccount.Mode.POLLING
+
+    saved = admin_change(client, brand, mode="webhook", access="pay_per_use")  # what X sells the app: webhooks too
+    assert saved.status_code == 302
+    brand.refresh_from_db()
+    assert (brand.mode, brand.access) == ("webhook", "pay_per_use")
+
+    # X (or a supervisor's mistake) lowered it while in webhook mode: the board says why deliveries may stop.
+    XAccount.objects.filter(pk=brand.pk).update(access=XAccount.Access.BASIC_PRO)
+    health = client.get("/admin/board/health/").content.decode()
+    assert "Webhook mode: @acmecare has Self-serve Basic / Pro plan access: X offers Account Activity" in health
