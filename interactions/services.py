@@ -358,7 +358,15 @@ def interaction_reply_by_dm(*, interaction_id: int, agent, tweet_id: str) -> Int
     """Reply by DM (a tweet X would not let the account answer in public): the Chat interaction with the tweet's
     author, this agent's and active, where the agent writes the DM; the contact's history holds both."""
     interaction, tweet = _tweet_of(interaction_id, agent, tweet_id)
-    return interaction_start_chat(contact_id=_author_contact_id(interaction, tweet), agent=agent)
+    return _chat_with_author(interaction, tweet, agent)
+
+
+def _chat_with_author(interaction: Interaction, tweet: Message, agent) -> Interaction:
+    """The author's Chat interaction, this agent's; their tabs list it at once (the clicked button may be gone by
+    the time the answer arrives — a live refresh of the tweet tree replaced it — so its event would reach no list)."""
+    chat = interaction_start_chat(contact_id=_author_contact_id(interaction, tweet), agent=agent)
+    notify_agent(agent.pk, InteractionsChanged(interaction_id=chat.pk))
+    return chat
 
 
 @transaction.atomic
@@ -371,7 +379,7 @@ def interaction_move_to_dm(*, interaction_id: int, agent, tweet_id: str, idempot
         interaction_id=interaction.pk, agent=agent, in_reply_to_tweet_id=tweet_id,
         text=interaction.x_account.move_to_dm_text, idempotency_key=idempotency_key,
     )  # fmt: skip
-    return interaction_start_chat(contact_id=_author_contact_id(interaction, tweet), agent=agent)
+    return _chat_with_author(interaction, tweet, agent)
 
 
 # --- Supervisor moves (admin and live board) ---------------------------------------------------------------
