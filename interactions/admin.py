@@ -53,13 +53,14 @@ class NoteInline(admin.TabularInline):
 @admin.register(Interaction)
 class InteractionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "kind", "contact", "x_account", "agent", "state", "priority", "waiting", "opened_at"]
-    list_filter = ["state", "kind", "x_account", "agent", "disposition", "labels"]
+    list_filter = ["state", "review", "kind", "x_account", "agent", "disposition", "labels"]
     search_fields = ["contact__display_name", "contact__identities__handle", "thread_key", "messages__text"]
     list_select_related = ["contact", "x_account", "agent"]
     date_hierarchy = "opened_at"
     # The lifecycle moves only through services: the actions below, the live board and the agents' workspace.
     readonly_fields = [
-        "state", "agent", "opened_at", "queued_at", "prioritised_at", "accepted_at", "ended_at", "ended_by", "done_at"
+        "state", "agent", "opened_at", "queued_at", "prioritised_at", "accepted_at", "ended_at", "ended_by", "done_at",
+        "review", "review_rule",
     ]  # fmt: skip
     autocomplete_fields = ["contact"]
     filter_horizontal = ["labels"]
@@ -175,8 +176,9 @@ class RoutingRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "channel",
         "priority_boost",
         "team",
+        "unsummoned_to_review",
     ]
-    list_filter = ["is_active", "vip_contacts", "channel", "team"]
+    list_filter = ["is_active", "vip_contacts", "channel", "team", "unsummoned_to_review"]
     list_select_related = ["team"]
     search_fields = ["name", "keywords"]
     filter_horizontal = ["required_skills"]

@@ -26,6 +26,11 @@ class ChannelService(Protocol):
     def address_dm(self, contact) -> Address:
         """Which account writes a new DM to the contact, and in which conversation; InteractionError when none."""
 
+    def send_refusal(self, *, interaction, kind: str, tweet=None) -> str:
+        """Why the interaction's account may not send a message of `kind` (a reply or a Like of `tweet`, the
+        Message answered) now, in words; "" when it may. Asked before anything is queued, so the channel's own
+        refusal (X's access rules) is said to the agent instead of met after the click."""
+
 
 _services: dict[str, ChannelService] = {}
 

@@ -56,6 +56,13 @@ class Interaction(models.Model):
         SUPERVISOR = "supervisor", "Supervisor"
         SYSTEM = "system", "System"
 
+    class Review(models.TextChoices):
+        """A queued interaction a routing rule parks for a supervisor (tweets not addressed to the brand)."""
+
+        NONE = "", "Not in review"
+        HELD = "held", "In review"  # queued, but not offered to agents until a supervisor releases or closes it
+        RELEASED = "released", "Released from review"  # a supervisor let it go: routed as usual, never parked again
+
     kind = models.CharField(max_length=16, choices=Channel.choices)
     contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="interactions")
     x_account = models.ForeignKey(
@@ -82,6 +89,11 @@ class Interaction(models.Model):
     prioritised_at = models.DateTimeField(
         null=True, blank=True, help_text="When language, priority, team and skills were last set from the rules."
     )
+    review = models.CharField(max_length=8, choices=Review.choices, blank=True, default=Review.NONE)
+    review_rule = models.ForeignKey(
+        "RoutingRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The routing rule that parked it in review.",
+    )  # fmt: skip
     opened_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -160,6 +172,10 @@ class Message(models.Model):
         default=0, help_text="Where the text X shows begins: after a reply's leading @mentions (display_text_range)."
     )
     sentiment = models.FloatField(null=True, blank=True)
+    # X's rule for self-serve replies (2026-02-23): the tweet's author @mentioned the brand or quoted its post.
+    summoned = models.BooleanField(
+        default=True, help_text="Inbound tweets: the author summoned the brand. False: not addressed to @brand."
+    )
     media = models.JSONField(default=list, blank=True, help_text="Attached images: [{url, media_key, width, height}].")
     external_id = models.CharField(max_length=32, null=True, blank=True, help_text="DM event id or tweet id on X.")
     in_reply_to_external_id = models.CharField(max_length=32, blank=True)
@@ -263,6 +279,13 @@ class RoutingRule(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices, blank=True, help_text="Empty: both.")
     priority_boost = models.SmallIntegerField(default=0)
     team = models.ForeignKey("workspace.Team", null=True, blank=True, on_delete=models.SET_NULL)
+    unsummoned_to_review = models.BooleanField(
+        "Unsummoned tweets → review",
+        default=False,
+        help_text="Tweets this rule matches that are not addressed to the brand (no @mention of it, no quote of its "
+        "posts: a self-serve X app may not answer them in public) wait in the live board's Review queue for a "
+        "supervisor to release to agents or close, instead of being offered to agents.",
+    )
     required_skills = models.ManyToManyField("workspace.Skill", blank=True, related_name="routing_rules")
 
     class Meta:

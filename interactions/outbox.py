@@ -65,6 +65,13 @@ def _interaction_for(*, interaction_id: int, agent, kind: str) -> Interaction:
     return interaction
 
 
+def _refuse_if_channel_would(interaction: Interaction, kind: str, tweet: Message | None) -> None:
+    """The channel's own rules (on X: what the account's access allows) refuse it before anything is queued."""
+    refusal = service_for(interaction.kind).send_refusal(interaction=interaction, kind=kind, tweet=tweet)
+    if refusal:
+        raise OutboxRefused(refusal)
+
+
 def _image(data: bytes | None) -> PreparedImage | None:
     if not data:
         return None
@@ -142,8 +149,10 @@ def outbox_reply(
     prepared = _image(image)
     with transaction.atomic():
         interaction = _interaction_for(interaction_id=interaction_id, agent=agent, kind=Channel.TWITTER)
-        if not interaction.messages.filter(kind=Message.Kind.TWEET, external_id=in_reply_to_tweet_id).exists():
+        tweet = interaction.messages.filter(kind=Message.Kind.TWEET, external_id=in_reply_to_tweet_id).first()
+        if tweet is None:
             raise OutboxRefused("That tweet is not part of this conversation.")
+        _refuse_if_channel_would(interaction, Message.Kind.TWEET, tweet)
         text = sendable(text)
         try:
             validate_reply_text(text, has_image=prepared is not None)
@@ -159,8 +168,10 @@ def outbox_reply(
 def outbox_like(*, interaction_id: int, agent, tweet_id: str, idempotency_key: str) -> Message:
     """Queues a Like of one tweet of a Twitter interaction (a tweet is liked once, however often one clicks)."""
     interaction = _interaction_for(interaction_id=interaction_id, agent=agent, kind=Channel.TWITTER)
-    if not interaction.messages.filter(kind=Message.Kind.TWEET, external_id=tweet_id).exists():
+    tweet = interaction.messages.filter(kind=Message.Kind.TWEET, external_id=tweet_id).first()
+    if tweet is None:
         raise OutboxRefused("That tweet is not part of this conversation.")
+    _refuse_if_channel_would(interaction, Message.Kind.LIKE, tweet)
     return _create(
         interaction=interaction, agent=agent, idempotency_key=idempotency_key, image=None, kind=Message.Kind.LIKE,
         external_id=tweet_id, in_reply_to_external_id=tweet_id,

@@ -7,6 +7,11 @@ it, the last to decline last. The queue is worked by priority, then age. Interac
 LOCKED on PostgreSQL and agent rows are locked while their load is counted, so several workers never offer one
 interaction twice or push an agent over capacity.
 
+Review: a routing rule flagged "unsummoned tweets → review" parks the public conversations it matches that never
+addressed the brand (`Message.summoned`, X's rule for self-serve replies) in the live board's Review queue: queued
+but never offered, until a supervisor releases one (then it is routed as usual) or closes it
+(`services.interaction_review_release` / `interaction_review_close`).
+
 The re-offer rule (one owner: `declines`, `cooling_down`, and the cool-down's length, interactions.teams'
 `reoffer_cooldown`): an agent who rejected an offer or let it expire is not offered that interaction again until
 their team's cool-down (`Team.reoffer_cooldown_seconds`, default 60 s) has passed since they declined; then they are
@@ -93,11 +98,21 @@ def _first_text(interaction: Interaction) -> str:
     )
 
 
+def _unsummoned(interaction: Interaction) -> bool:
+    """A public conversation none of whose customer tweets addressed the brand (X's summoned rule, marked on arrival):
+    nothing in it a self-serve app may answer in public."""
+    if interaction.kind != Channel.TWITTER:
+        return False
+    tweets = interaction.messages.filter(direction=Message.Direction.INBOUND, kind=Message.Kind.TWEET)
+    return tweets.exists() and not tweets.filter(summoned=True).exists()
+
+
 def prioritise(interaction: Interaction) -> None:
-    """Sets language, priority, team and required skills from the text, the contact and the routing rules."""
+    """Sets language, priority, team and required skills from the text, the contact and the routing rules, and parks
+    in review what a rule sends there (unsummoned tweets), unless a supervisor released it already."""
     text = _first_text(interaction)
     interaction.language = interaction.language or detect_language(text)
-    priority, team, skills = 0, None, set()
+    priority, team, skills, review_rule = 0, None, set(), None
     if interaction.sentiment is not None and sentiment_band(interaction.sentiment) == "negative":
         priority += NEGATIVE_BOOST  # "a negative comment is handled immediately"
     if interaction.contact.is_vip:
@@ -119,8 +134,16 @@ def prioritise(interaction: Interaction) -> None:
             priority += rule.priority_boost
             team = team or rule.team
             skills |= set(rule.required_skills.all())
+            if rule.unsummoned_to_review and review_rule is None and _unsummoned(interaction):
+                review_rule = rule
     interaction.priority, interaction.team, interaction.prioritised_at = priority, team, timezone.now()
-    interaction.save(update_fields=["language", "priority", "team", "prioritised_at"])
+    fields = ["language", "priority", "team", "prioritised_at"]
+    if interaction.review != Interaction.Review.RELEASED:
+        # Re-asked on every new customer message: one that summons the brand takes the conversation out of review.
+        interaction.review = Interaction.Review.HELD if review_rule else Interaction.Review.NONE
+        interaction.review_rule = review_rule
+        fields += ["review", "review_rule"]
+    interaction.save(update_fields=fields)
     interaction.required_skills.set(skills)
 
 
@@ -221,10 +244,11 @@ def _route(interaction_id: int) -> Routed:
             Interaction.objects.select_for_update(skip_locked=skip_locked, of=("self",))
             .select_related("contact", "x_account__team", "team")
             .filter(pk=interaction_id, state=InteractionState.QUEUED)
+            .exclude(review=Interaction.Review.HELD)
             .first()
         )
         if interaction is None:
-            return Routed(None, nobody=False)  # another worker is routing it, or it is no longer queued
+            return Routed(None, nobody=False)  # another worker is routing it, it is no longer queued, or in review
         profile = _agent_with_room(eligible_agents(interaction), interaction.kind)
         if profile is not None:
             offer = services.interaction_offer(interaction_id=interaction.pk, agent=profile.user)
@@ -279,8 +303,11 @@ def route_queue(*, prioritise_ids: list[int] = (), limit: int = BATCH) -> int:
 def _queue_chunk(after: dict | None) -> list[dict]:
     """The next BATCH queued interactions in queue order after `after`, each with what decides who may take it."""
     # Waiting since: queued_at, or opened_at for rows queued before it was recorded (never NULL, unlike queued_at).
-    queued = Interaction.objects.filter(state=InteractionState.QUEUED).annotate(
-        since=Coalesce("queued_at", "opened_at")
+    # In review: waiting for a supervisor, not for an agent (never offered, never stranded).
+    queued = (
+        Interaction.objects.filter(state=InteractionState.QUEUED)
+        .exclude(review=Interaction.Review.HELD)
+        .annotate(since=Coalesce("queued_at", "opened_at"))
     )
     if after is not None:  # keyset: the queue moves while it is worked, so offsets would skip rows
         p, since, pk = after["priority"], after["since"], after["pk"]
@@ -309,8 +336,12 @@ def _queue_chunk(after: dict | None) -> list[dict]:
 
 
 def waiting(channel: str | None = None):
-    """Queued interactions with how long they have waited (for supervisors)."""
-    queued = Interaction.objects.filter(state=InteractionState.QUEUED).select_related("contact", "x_account")
+    """Queued interactions with how long they have waited for an agent (for supervisors; not those in review)."""
+    queued = (
+        Interaction.objects.filter(state=InteractionState.QUEUED)
+        .exclude(review=Interaction.Review.HELD)
+        .select_related("contact", "x_account")
+    )
     if channel:
         queued = queued.filter(kind=channel)
     now = timezone.now()
@@ -361,8 +392,9 @@ def stranded_interactions() -> list[Stranded]:
             if row["kind_key"] in nobody_for and not row["owner"]:
                 continue
             interaction = interactions.get(row["pk"])
-            if interaction is None or interaction.state != InteractionState.QUEUED:
-                continue  # offered or gone meanwhile
+            parked = interaction is not None and interaction.review == Interaction.Review.HELD
+            if interaction is None or interaction.state != InteractionState.QUEUED or parked:
+                continue  # offered, gone or parked in review meanwhile
             declined = declines(interaction) if row["declined"] else {}
             waited = now - max([row["since"], *declined.values()])
             if waited <= reoffer_cooldown(interaction):

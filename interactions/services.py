@@ -334,6 +334,54 @@ def interaction_write_async(*, contact_id: int, agent, text: str, idempotency_ke
     return message
 
 
+# --- From a public tweet to a private DM ---------------------------------------------------------------------
+def _tweet_of(interaction_id: int, agent, tweet_id: str) -> tuple[Interaction, Message]:
+    interaction = Interaction.objects.select_related("x_account").filter(pk=interaction_id).first()
+    if interaction is None or interaction.agent_id != agent.pk:
+        raise NotYours(f"Interaction #{interaction_id} is not yours.")
+    tweet = (
+        interaction.messages.filter(kind=Message.Kind.TWEET, external_id=tweet_id, direction=Message.Direction.INBOUND)
+        .select_related("author_identity")
+        .first()
+    )
+    if tweet is None:
+        raise InteractionError("That tweet is not a customer's tweet of this conversation.")
+    return interaction, tweet
+
+
+def _author_contact_id(interaction: Interaction, tweet: Message) -> int:
+    return tweet.author_identity.contact_id if tweet.author_identity else interaction.contact_id
+
+
+@transaction.atomic
+def interaction_reply_by_dm(*, interaction_id: int, agent, tweet_id: str) -> Interaction:
+    """Reply by DM (a tweet X would not let the account answer in public): the Chat interaction with the tweet's
+    author, this agent's and active, where the agent writes the DM; the contact's history holds both."""
+    interaction, tweet = _tweet_of(interaction_id, agent, tweet_id)
+    return _chat_with_author(interaction, tweet, agent)
+
+
+def _chat_with_author(interaction: Interaction, tweet: Message, agent) -> Interaction:
+    """The author's Chat interaction, this agent's; their tabs list it at once (the clicked button may be gone by
+    the time the answer arrives — a live refresh of the tweet tree replaced it — so its event would reach no list)."""
+    chat = interaction_start_chat(contact_id=_author_contact_id(interaction, tweet), agent=agent)
+    notify_agent(agent.pk, InteractionsChanged(interaction_id=chat.pk))
+    return chat
+
+
+@transaction.atomic
+def interaction_move_to_dm(*, interaction_id: int, agent, tweet_id: str, idempotency_key: str) -> Interaction:
+    """Move to DM: one short public reply under the tweet (the account's canned text, e.g. "We've sent you a DM"),
+    then the Chat interaction with its author for the private answer — in the contact's history in that order.
+    Both or neither: a refused reply (X's rules, said in words) opens no DM."""
+    interaction, tweet = _tweet_of(interaction_id, agent, tweet_id)
+    outbox.outbox_reply(
+        interaction_id=interaction.pk, agent=agent, in_reply_to_tweet_id=tweet_id,
+        text=interaction.x_account.move_to_dm_text, idempotency_key=idempotency_key,
+    )  # fmt: skip
+    return _chat_with_author(interaction, tweet, agent)
+
+
 # --- Supervisor moves (admin and live board) ---------------------------------------------------------------
 def _withdraw_live_offer(interaction: Interaction) -> None:
     """A supervisor takes an offered interaction out of an agent's hands: the offer toast disappears."""
@@ -365,7 +413,9 @@ def interaction_reassign(*, interaction_id: int, to_agent, by) -> Interaction:
     previous = interaction.agent_id
     interaction.agent, interaction.state = to_agent, InteractionState.ACTIVE
     interaction.accepted_at = interaction.accepted_at or timezone.now()
-    interaction.save(update_fields=["agent", "state", "accepted_at"])
+    if interaction.review == Interaction.Review.HELD:  # the supervisor decided: it is not parked again if requeued
+        interaction.review = Interaction.Review.RELEASED
+    interaction.save(update_fields=["agent", "state", "accepted_at", "review"])
     audit_record(
         actor=by, verb=Verb.REASSIGN, obj=interaction, details={"from_agent_id": previous, "to_agent_id": to_agent.pk}
     )
@@ -409,4 +459,34 @@ def interaction_requeue(*, interaction_id: int, by) -> Interaction:
     if previous:
         notify_agent(previous, InteractionsChanged(interaction_id=interaction.pk))
     request_routing()
+    return interaction
+
+
+# --- The Review queue (a routing rule parked an unsummoned tweet for a supervisor) ----------------------------
+def _in_review(interaction_id: int, action: str) -> Interaction:
+    interaction = _locked(interaction_id)
+    if interaction.state != InteractionState.QUEUED or interaction.review != Interaction.Review.HELD:
+        raise InvalidTransition(f"Cannot {action} interaction #{interaction.pk}: it is not in review.")
+    return interaction
+
+
+@transaction.atomic
+def interaction_review_release(*, interaction_id: int, by) -> Interaction:
+    """A supervisor lets a conversation out of review: it joins the queue (its place: when it arrived) and is routed
+    as usual; no rule parks it again."""
+    interaction = _in_review(interaction_id, "release")
+    interaction.review = Interaction.Review.RELEASED
+    interaction.save(update_fields=["review"])
+    audit_record(actor=by, verb=Verb.REQUEUE, obj=interaction, details={"from": "review"})
+    request_routing()  # tells the board too
+    return interaction
+
+
+@transaction.atomic
+def interaction_review_close(*, interaction_id: int, by) -> Interaction:
+    """A supervisor closes a conversation in review: nobody answers it (it ends, ended by a supervisor)."""
+    interaction = _in_review(interaction_id, "close")
+    interaction = interaction_end(interaction_id=interaction.pk, ended_by=Interaction.EndedBy.SUPERVISOR)
+    audit_record(actor=by, verb=Verb.FORCE_END, obj=interaction, details={"from": "review"})
+    notify_board(BoardChanged(interaction_id=interaction.pk))
     return interaction

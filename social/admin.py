@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
-from social import budget, prices, replay, services
+from social import access, budget, prices, replay, services
 from social.models import IngestCursor, RejectedEvent, XAccount, XSubscription, XWebhook
 from workspace.agents.admin_audit import AuditedAdminMixin
 
@@ -43,6 +43,14 @@ class XAccountForm(forms.ModelForm):
             for name in SECRET_FIELDS:
                 if not cleaned.get(name):
                     cleaned[name] = getattr(self.instance, name)
+        if cleaned.get("mode") == XAccount.Mode.WEBHOOK and {"mode", "access"} & set(self.changed_data):
+            # Asked as the account will be: with the access chosen here (a new access forgets X's refusals).
+            will_be = XAccount(handle=cleaned.get("handle") or self.instance.handle, access=cleaned.get("access"))
+            if "access" not in self.changed_data:
+                will_be.access_refusals = self.instance.access_refusals
+            verdict = access.may(will_be, access.Action.WEBHOOKS)
+            if not verdict:
+                self.add_error("mode", verdict.reason)
         return cleaned
 
 
@@ -69,13 +77,23 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["team"]
     search_fields = ["name", "handle", "x_user_id"]
     inlines = [IngestCursorInline]
-    actions = ["connect_webhook_again", "rotate_webhook_url"]
+    actions = ["connect_webhook_again", "rotate_webhook_url", "ask_x_again"]
     health_fields = [
         "needs_reconnect", "last_polled_at", "last_poll_ok_at", "silent_since", "rate_limited_until", "last_error",
     ]  # fmt: skip
-    readonly_fields = [*health_fields, "budget_use", "activity_api", "last_delivery_at", "recent_replays"]
+    readonly_fields = [*health_fields, "budget_use", "activity_api", "last_delivery_at", "recent_replays",
+                       "access_changed_reason", "access_refusals"]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["name", "handle", "x_user_id", "team", "is_active"]}),
+        (
+            "X API access",
+            {
+                "fields": ["access", "access_changed_reason", "access_refusals", "move_to_dm_text"],
+                "description": "What the account's X app may do (set it to what X sells the app; Perch lowers it "
+                "when X refuses a call as not in the access). Self-serve: no likes, and public replies only to "
+                "tweets that @mention the account or quote its posts; agents get Reply by DM for the others.",
+            },
+        ),
         ("Ingestion", {"fields": ["mode", "poll_interval_seconds", "keywords", "api_base_url"]}),
         ("Health", {"fields": health_fields}),
         ("X API budget", {"fields": ["budget_use", "budget_overrides"]}),
@@ -98,6 +116,9 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
             url,
             self.rotate_webhook_url.short_description,
         )
+        webhooks = access.may(obj, access.Action.WEBHOOKS)
+        if not webhooks:
+            description = format_html("{}<br><strong>X would refuse:</strong> {}", description, webhooks.reason)
         after = [name for name, _ in fieldsets].index("Ingestion") + 1
         fields = {"fields": ["activity_api", "last_delivery_at", "recent_replays"], "description": description}
         webhook = ("Webhook (X Activity API)", fields)
@@ -186,6 +207,12 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 messages.WARNING,
             )
 
+    @admin.action(description="Ask X again for what it refused as not in the access")
+    def ask_x_again(self, request, queryset):
+        for account in queryset:
+            services.xaccount_ask_x_again(account_id=account.pk, by=request.user)
+        self.message_user(request, "Perch asks X again; X's next 403 would say otherwise.", messages.SUCCESS)
+
     @admin.display(description="Use per endpoint")
     def budget_use(self, account: XAccount) -> str:
         """The account's X API budget right now: calls used of the limit in each window, and when it resets."""
@@ -208,6 +235,8 @@ class XAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
         new_mode = obj.mode
         if change:
             obj.mode = XAccount.objects.get(pk=obj.pk).mode
+        if change and "access" in form.changed_data:  # the supervisor says what X sells the app: X is asked again
+            obj.access_refusals, obj.access_changed_reason = {}, ""
         super().save_model(request, obj, form, change)
         if change and new_mode != obj.mode:
             services.xaccount_set_mode(account_id=obj.pk, mode=new_mode, public_url=request.build_absolute_uri("/"))

@@ -3,6 +3,7 @@ Registered for both in SocialConfig.ready()."""
 
 from interactions.channels import Address
 from interactions.errors import InteractionError
+from social import access
 from social.ingest.threads import dm_thread_key
 from social.models import XAccount
 from social.tasks import dispatch_send
@@ -34,3 +35,6 @@ class XChannel:
     def address_dm(self, contact) -> Address:
         account = account_for(contact)
         return Address(x_account=account, thread_key=dm_thread_of(contact, account))
+
+    def send_refusal(self, *, interaction, kind: str, tweet=None) -> str:
+        return access.send_refusal(interaction.x_account, kind=kind, tweet=tweet).reason

@@ -17,6 +17,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from interactions.models import Message
+from social import access
 from social.alerts import alert_supervisors
 from social.models import WebhookReplay, XAccount
 from social.replay import latest_replays
@@ -41,6 +42,7 @@ class AccountHealth:
     silent: bool
     stale: bool  # a polling account not polled successfully for three intervals
     replay: WebhookReplay | None = None  # the newest replay after downtime (webhook accounts)
+    access_notes: tuple[str, ...] = ()  # what the account is set to do but its access does not allow, and why
 
     @property
     def status(self) -> str:
@@ -93,8 +95,20 @@ def accounts_health(*, now: datetime | None = None) -> list[AccountHealth]:
             account.mode == XAccount.Mode.POLLING and now - (account.last_poll_ok_at or account.created_at) > late_after
         )
         rows.append(AccountHealth(account, account.last_poll_ok_at, lag, row["last"], per_hour, busy and quiet, stale,
-                                  replays.get(account.pk)))  # fmt: skip
+                                  replays.get(account.pk), access_notes(account)))  # fmt: skip
     return rows
+
+
+def access_notes(account: XAccount) -> tuple[str, ...]:
+    """Set up but not allowed: keyword monitoring without search, webhook mode without webhooks (social.access)."""
+    notes = []
+    search = access.may(account, access.Action.SEARCH)
+    if account.keywords.strip() and not search:
+        notes.append(f"Keyword monitoring is paused: {search.reason}")
+    webhooks = access.may(account, access.Action.WEBHOOKS)
+    if account.mode == XAccount.Mode.WEBHOOK and not webhooks:
+        notes.append(f"Webhook mode: {webhooks.reason}")
+    return tuple(notes)
 
 
 def accounts_check_silence(*, now: datetime | None = None) -> list[int]:

@@ -21,6 +21,13 @@ class XAccount(models.Model):
         POLLING = "polling", "Polling"
         WEBHOOK = "webhook", "X Activity API webhook"
 
+    class Access(models.TextChoices):
+        """What X sells the account's app (X_API.md "X in 2026"); social/access.py says what each one allows."""
+
+        PAY_PER_USE = "pay_per_use", "Self-serve pay-per-use"
+        BASIC_PRO = "basic_pro", "Self-serve Basic / Pro plan"
+        ENTERPRISE = "enterprise", "Enterprise"
+
     name = models.CharField(max_length=100, help_text="How agents and supervisors see this account.")
     handle = models.CharField(max_length=50, help_text="@username on X, without the @.")
     x_user_id = models.CharField("X user id", max_length=32, unique=True)
@@ -38,6 +45,31 @@ class XAccount(models.Model):
     # Part of the webhook URL registered with X: a delivery to any other URL is refused before its signature is read.
     webhook_token = models.CharField(max_length=64, default=new_webhook_token, editable=False)
     poll_interval_seconds = models.PositiveIntegerField(default=60)
+    # Self-serve by default: it is what X sells every new app since 2026-02-06, and it allows the least.
+    access = models.CharField(
+        "X API access",
+        max_length=16,
+        choices=Access.choices,
+        default=Access.PAY_PER_USE,
+        help_text="The access level of the X app these credentials belong to. Self-serve access has no likes and may "
+        "reply only to tweets that summon the account; Perch lowers it when X refuses a call as not in the access.",
+    )
+    access_changed_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why Perch last changed the access itself (what X answered)."
+    )
+    # What X refused as not in the access although the access level allows it (a search, a DM, media: X's 403
+    # `client-forbidden`): action → X's words. social/access.py refuses those until a supervisor saves the access.
+    access_refusals = models.JSONField(
+        "refused by X", default=dict, blank=True,
+        help_text="What X answered 403 “not in your access” to, by action; Perch stops asking X for them until a "
+        "supervisor sets the access again (or uses the action “Ask X again”).",
+    )  # fmt: skip
+    move_to_dm_text = models.CharField(
+        "Move to DM reply",
+        max_length=200,
+        default="We've sent you a DM so we can sort this out privately.",
+        help_text="The short public reply Move to DM posts before the agent writes to the customer in private.",
+    )
     keywords = models.CharField(
         max_length=400,
         blank=True,

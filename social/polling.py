@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from interactions.attachments import ImageRejected
 from interactions.models import Message
-from social import budget, costs, ingest
+from social import access, budget, costs, ingest
 from social.alerts import alert_supervisors
 from social.credentials import CredentialsOfAnotherAccount, credentials_verify
 from social.ingest.store import stored_ids
 from social.ingest.tweets import PARENT_FETCH_DEPTH
 from social.integrations import x_activity
-from social.integrations.x_client import Tweet, XClient, XError, XRateLimited, XUnauthorized
+from social.integrations.x_client import Tweet, XAccessRefused, XClient, XError, XRateLimited, XUnauthorized
 from social.integrations.x_payloads import parse_each
 from social.media import prepare_received
 from social.models import IngestCursor, XAccount
@@ -73,8 +73,11 @@ def keyword_query(account: XAccount) -> str:
 
 
 def streams_of(account: XAccount) -> list[str]:
+    """DMs and mentions; keyword search too when keywords are set and the access allows it (the account's health
+    says why when it does not: social.health)."""
     streams = [IngestCursor.Stream.DM_EVENTS, IngestCursor.Stream.MENTIONS]
-    return [*streams, IngestCursor.Stream.SEARCH] if keyword_query(account) else streams
+    searching = keyword_query(account) and access.may(account, access.Action.SEARCH)
+    return [*streams, IngestCursor.Stream.SEARCH] if searching else streams
 
 
 def _fetch_page(client: XClient, account: XAccount, stream: str, cursor: IngestCursor):
@@ -202,6 +205,11 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
                 poll_stream(client=client, account=account, stream=stream, report=report)
             except XRateLimited as exc:
                 limited[stream] = exc  # the next stream is another endpoint at X, with its own limit
+            except XAccessRefused as exc:
+                if stream != IngestCursor.Stream.SEARCH:
+                    raise
+                # X says search is not in the app's access: Perch stops searching (and says why), the rest goes on.
+                account = access.access_lower(account=account, action=access.Action.SEARCH, said=str(exc))
     except (XUnauthorized, CredentialsOfAnotherAccount) as exc:
         XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
         alert_supervisors(AccountNeedsReconnect(account_id=account.pk, account=str(account)))

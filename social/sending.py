@@ -30,13 +30,17 @@ from interactions import outbox
 from interactions.attachments import stored_image_type
 from interactions.models import Message
 from interactions.text import leading_mentions
+from social import access
 from social.alerts import alert_supervisors
 from social.integrations.x_client import (
     UPLOAD_DEADLINE_SECONDS,
     DMEvent,
     Sent,
+    XAccessRefused,
     XClient,
+    XDMsClosed,
     XError,
+    XNotSummoned,
     XRateLimited,
     XTransient,
     XUnauthorized,
@@ -100,9 +104,18 @@ def _send(message: Message, ask_x_first: bool, client: XClient | None) -> Outcom
     client = client or XClient.for_account(account)
     # Every move below is from `sending` under this worker's own claim: if X's copy made the row sent meanwhile
     # (a poll or a webhook saw it), or the claim lapsed and another worker took the row, nothing is undone.
+    refusal = _access_refusal(message)
+    if refusal:  # the access changed since it was queued (X lowered it): X would refuse it, so X is not asked
+        return Outcome.FAILED if outbox.fail(message, refusal) else _outcome_elsewhere(message)
     try:
         found = _reconcile(client, message) if ask_x_first else None
         sent = found or _perform(client, message)
+    except (XAccessRefused, XNotSummoned) as exc:
+        outcome = Outcome.FAILED
+        moved = outbox.fail(message, _not_in_access(account, message, exc))
+    except XDMsClosed:
+        outcome = Outcome.FAILED
+        moved = outbox.fail(message, f"{_customer_handle(message)} does not accept DMs from you.")
     except XRateLimited as exc:
         # X surely did not get it when it refused the call (429, 401) and we did not have to ask first; then the
         # next try need not ask. After a timeout or a 5xx X may have it: the claim stays, and the next try asks.
@@ -128,6 +141,46 @@ def _send(message: Message, ask_x_first: bool, client: XClient | None) -> Outcom
     else:
         return Outcome.SENT if _mark_sent(message, sent) else _outcome_elsewhere(message)
     return outcome if moved else _outcome_elsewhere(message)
+
+
+def _answered_tweet(message: Message) -> Message | None:
+    if message.kind == Message.Kind.DM or not message.in_reply_to_external_id:
+        return None
+    return Message.objects.filter(
+        x_account=message.x_account, kind=Message.Kind.TWEET, external_id=message.in_reply_to_external_id
+    ).first()
+
+
+def _access_refusal(message: Message) -> str:
+    """Why the account's access, as Perch knows it now, does not allow this row ("" when it does)."""
+    return access.send_refusal(message.x_account, kind=message.kind, tweet=_answered_tweet(message)).reason
+
+
+def _not_in_access(account: XAccount, message: Message, exc: XError) -> str:
+    """X refused the row as not in the account's access: the access is lowered (supervisors told), and the row
+    fails with what Perch now knows. A reply X refused under the summoned rule marks the tweet unsummoned."""
+    if message.kind == Message.Kind.LIKE:
+        action = access.Action.LIKE
+    elif message.kind == Message.Kind.TWEET:
+        answered = _answered_tweet(message)
+        unsummoned = answered is not None and answered.direction == Message.Direction.INBOUND and not answered.summoned
+        # Refused as unsummoned, or a reply to a tweet Perch knows is not: the summoned rule. Else (a summoned
+        # tweet, X's `client-forbidden`): replies at all are not in the access.
+        action = access.Action.REPLY_UNSUMMONED if isinstance(exc, XNotSummoned) or unsummoned else access.Action.REPLY
+        if isinstance(exc, XNotSummoned):
+            Message.objects.filter(
+                x_account=account, kind=Message.Kind.TWEET, external_id=message.in_reply_to_external_id
+            ).update(summoned=False)
+    else:
+        action = access.Action.DM
+    access.access_lower(account=account, action=action, said=str(exc))
+    return _access_refusal(message) or str(exc)
+
+
+def _customer_handle(message: Message) -> str:
+    identity = message.interaction.contact.identities.filter(channel="twitter").first()
+    handle = identity.handle if identity and identity.handle else message.interaction.contact.display_name
+    return f"@{handle.lstrip('@')}"
 
 
 def _customer_x_id(message: Message) -> str:

@@ -1,5 +1,5 @@
 """Writes on X accounts: switching ingestion mode (connecting the webhook at X or removing it), reconnecting after
-a 401, a new webhook URL."""
+a 401, a new webhook URL, asking X again."""
 
 from urllib.parse import urlsplit
 
@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 
 from interactions import outbox
+from social import access
 from social.models import XAccount, XWebhook, new_webhook_token
 from social.tasks import catch_up_account, connect_webhook, disconnect_webhook, release_due_sends
 from workspace.agents.audit import Verb, audit_record
@@ -33,6 +34,10 @@ def xaccount_set_mode(*, account_id: int, mode: str, public_url: str = "") -> XA
     account = XAccount.objects.select_for_update().get(pk=account_id)
     if account.mode == mode:
         return account
+    if mode == XAccount.Mode.WEBHOOK:
+        verdict = access.may(account, access.Action.WEBHOOKS)
+        if not verdict:
+            raise access.NotAllowed(verdict.reason)
     account.mode = mode
     account.save(update_fields=["mode"])
     if mode == XAccount.Mode.WEBHOOK:
@@ -99,4 +104,20 @@ def xaccount_rotate_webhook_token(*, account_id: int, by=None) -> XAccount:
     if account.mode == XAccount.Mode.WEBHOOK and hook is not None and hook.url:
         parts = urlsplit(hook.url)
         _webhook_wanted(account, public_url=f"{parts.scheme}://{parts.netloc}")
+    return account
+
+
+@transaction.atomic
+def xaccount_ask_x_again(*, account_id: int, by=None) -> XAccount:
+    """Forgets what X refused as not in the account's access (its app has that access now, the supervisor says):
+    Perch asks X for it again, and X's next 403 would say otherwise."""
+    account = XAccount.objects.select_for_update().get(pk=account_id)
+    forgotten = sorted(account.access_refusals or {})
+    account.access_refusals, account.access_changed_reason = {}, ""
+    account.save(update_fields=["access_refusals", "access_changed_reason"])
+    if forgotten:
+        audit_record(
+            actor=by, verb=Verb.SETTINGS_CHANGE, obj=account,
+            details={"changes": f"Asks X again for: {', '.join(forgotten)}."},
+        )  # fmt: skip
     return account

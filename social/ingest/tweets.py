@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from interactions.models import Channel, Interaction, Message
 from interactions.sentiment import sentiment_score
-from social import sending
+from social import access, sending
 from social.ingest.store import (
     IngestResult,
     Planned,
@@ -77,12 +77,20 @@ def _without_author(result: IngestResult, account: XAccount, tweet: Tweet) -> bo
     return without_author(result, account, "mentions", tweet, what="tweet", field="author_id", name="author")
 
 
-def _tweet_fields(tweet: Tweet, users: dict[str, XUser]) -> dict:
+def _tweet_fields(account: XAccount, tweet: Tweet, users: dict[str, XUser]) -> dict:
     fields = message_fields(
         kind=Message.Kind.TWEET, external_id=tweet.id, text=tweet.text, media=tweet.media, created_at=tweet.created_at,
         author_id=tweet.author_id, users=users,
     )  # fmt: skip
-    return {**fields, "in_reply_to_external_id": tweet.replied_to_id, "display_start": tweet.display_start}
+    # Marked on arrival with X's rule for self-serve replies: did its author summon the brand?
+    summoned = access.summoned(
+        account, author_id=tweet.author_id, mentions=tweet.mentions, quoted_author_id=tweet.quoted_author_id,
+        text=tweet.text,
+    )  # fmt: skip
+    return {
+        **fields, "in_reply_to_external_id": tweet.replied_to_id, "display_start": tweet.display_start,
+        "summoned": summoned,
+    }  # fmt: skip
 
 
 def ingest_customer_tweets(
@@ -115,7 +123,7 @@ def ingest_customer_tweets(
                 contact_id=branch.contact_id,
                 root_tweet_id=branch.root_tweet_id,
                 sentiment=sentiment_score(tweet.text),
-                fields={"author_identity": identities[tweet.author_id], **_tweet_fields(tweet, users)},
+                fields={"author_identity": identities[tweet.author_id], **_tweet_fields(account, tweet, users)},
             )
         )
     messages, opened = store_page(account, Channel.TWITTER, plan)
@@ -131,7 +139,7 @@ def _ingest_customer_tweet(account, tweet: Tweet, users, context, result) -> Non
         direction=Message.Direction.INBOUND,
         author_identity=identity,
         sentiment=sentiment_score(tweet.text),
-        **_tweet_fields(tweet, users),
+        **_tweet_fields(account, tweet, users),
     )
 
 
@@ -170,7 +178,7 @@ def _store_context_tweet(account, tweet: Tweet, contact_id, users, context, resu
         result,
         direction=Message.Direction.OUTBOUND if by_brand else Message.Direction.INBOUND,
         delivery=Message.Delivery.SENT if by_brand else "",
-        **_tweet_fields(tweet, users),
+        **_tweet_fields(account, tweet, users),
     )
 
 

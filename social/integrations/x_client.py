@@ -21,11 +21,14 @@ from requests.adapters import HTTPAdapter
 from social import budget
 from social.integrations import x_replay, x_webhooks
 from social.integrations.x_errors import (  # noqa: F401  (re-exported: callers import errors from the client)
+    XAccessRefused,
     XBadRequest,
+    XDMsClosed,
     XError,
     XForbidden,
     XMediaRefused,
     XNotFound,
+    XNotSummoned,
     XRateLimited,
     XTransient,
     XUnauthorized,
@@ -65,8 +68,11 @@ STILL_PROCESSING = {"pending", "in_progress", "uploading"}
 MEDIA_REDIRECTS = 3
 
 TWEET_FIELDS = (
-    "id,text,author_id,conversation_id,created_at,in_reply_to_user_id,referenced_tweets,attachments,display_text_range"
+    "id,text,author_id,conversation_id,created_at,in_reply_to_user_id,referenced_tweets,attachments,display_text_range,"
+    "entities"
 )
+# referenced_tweets.id: a quoted tweet comes in `includes.tweets` with its author (whether the brand was quoted).
+TWEET_EXPANSIONS = "author_id,attachments.media_keys,referenced_tweets.id"
 USER_FIELDS = "id,name,username,profile_image_url"
 MEDIA_FIELDS = "media_key,type,url,width,height,preview_image_url"
 DM_EVENT_FIELDS = "id,text,event_type,dm_conversation_id,created_at,sender_id,participant_ids,attachments"
@@ -107,6 +113,24 @@ def _problem_detail(response) -> str:
     return ""
 
 
+def _forbidden(response, message: str, status: int) -> XForbidden:
+    """Which 403: not in the app's access (X's `client-forbidden` problem, v1.1 code 453, "a different access
+    level"), a reply X refuses under its summoned rule, or any other refusal."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+    said = " ".join(str(body.get(k) or "") for k in ("type", "reason", "detail", "title")).lower()
+    said += " ".join(str(e.get("message") or "") for e in errors).lower()
+    if "client-forbidden" in said or "access level" in said or any(e.get("code") == 453 for e in errors):
+        return XAccessRefused(message, status=status)
+    if "mentioned or otherwise engaged" in said or "summoned" in said:
+        return XNotSummoned(message, status=status)
+    return XForbidden(message, status=status)
+
+
 def _translate(exc: Exception, action: str) -> XError:
     if isinstance(exc, tweepy.errors.HTTPException):
         response = exc.response
@@ -123,7 +147,7 @@ def _translate(exc: Exception, action: str) -> XError:
                 f"X did not accept this account's credentials ({status}): it needs reconnecting.", status=status
             )
         if isinstance(exc, tweepy.errors.Forbidden):
-            return XForbidden(message, status=status)
+            return _forbidden(response, message, status)
         if isinstance(exc, tweepy.errors.NotFound):
             return XNotFound(message, status=status)
         if isinstance(exc, tweepy.errors.BadRequest):
@@ -275,7 +299,7 @@ class XClient:
     def _tweet_page(self, endpoint: str, action: str, method, **params) -> Page[Tweet]:
         """A page of tweets with their authors and media, as every tweet read asks X for them."""
         body = self._call(
-            endpoint, action, method, tweet_fields=TWEET_FIELDS, expansions="author_id,attachments.media_keys",
+            endpoint, action, method, tweet_fields=TWEET_FIELDS, expansions=TWEET_EXPANSIONS,
             user_fields=USER_FIELDS, media_fields=MEDIA_FIELDS, user_auth=True, **params,
         )  # fmt: skip
         tweets, users, rejected = parse_tweets(body)
@@ -355,14 +379,21 @@ class XClient:
 
     # Writes -----------------------------------------------------------------------------------------------
     def send_dm(self, *, participant_id: str, text: str, media_id: str = "") -> Sent:
-        body = self._call(
-            "dm_send",
-            "send the direct message",
-            self._client.create_direct_message,
-            participant_id=participant_id,
-            text=text or None,
-            media_id=media_id or None,
-        )
+        """Raises XDMsClosed when X refuses the DM itself (403 on dm_conversations/with: the person's DM settings
+        refuse the account, or they blocked it); XAccessRefused when DMs are not in the app's access."""
+        try:
+            body = self._call(
+                "dm_send",
+                "send the direct message",
+                self._client.create_direct_message,
+                participant_id=participant_id,
+                text=text or None,
+                media_id=media_id or None,
+            )
+        except XForbidden as exc:
+            if type(exc) is XForbidden:
+                raise XDMsClosed(str(exc), status=exc.status) from exc
+            raise
         data = body["data"]
         return Sent(id=str(data["dm_event_id"]), conversation_id=data.get("dm_conversation_id", ""))
 

@@ -31,6 +31,18 @@ class XForbidden(XError):
     status = 403
 
 
+class XAccessRefused(XForbidden):
+    """X's 403 for an endpoint that is not in the app's access (its `client-forbidden` problem, v1.1 code 453)."""
+
+
+class XNotSummoned(XForbidden):
+    """X's 403 for a self-serve reply to a post whose author did not summon the account (since 2026-02-23)."""
+
+
+class XDMsClosed(XForbidden):
+    """X's 403 for a DM to someone whose DM settings refuse the account (or who blocked it)."""
+
+
 class XNotFound(XError):
     status = 404
 

@@ -64,6 +64,8 @@ class Tweet:
     quoted_id: str = ""
     media: tuple[XMedia, ...] = ()
     display_start: int = 0  # where the text X shows begins: after a reply's leading @mentions (display_text_range)
+    mentions: tuple[str, ...] = ()  # the @usernames the tweet mentions, lower case (entities, else its text)
+    quoted_author_id: str = ""  # the author of the quoted tweet, when X sent it in includes.tweets
 
     @property
     def is_retweet(self) -> bool:
@@ -321,7 +323,19 @@ def display_start(display_text_range, body: str, replied_to_id: str) -> int:
     return leading_mentions(body)[1] if replied_to_id else 0
 
 
-def parse_tweet(data, media: dict[str, XMedia] | None = None) -> Tweet:
+_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
+
+
+def _mentions(data: dict, body: str) -> tuple[str, ...]:
+    """The usernames X's `entities.mentions` names; from the text when X sent no entities."""
+    entities = data.get("entities")
+    if isinstance(entities, dict) and isinstance(entities.get("mentions"), list):
+        names = [m.get("username") for m in entities["mentions"] if isinstance(m, dict)]
+        return tuple(dict.fromkeys(n.lower() for n in names if isinstance(n, str) and n))
+    return tuple(dict.fromkeys(name.lower() for name in _MENTION.findall(body)))
+
+
+def parse_tweet(data, media: dict[str, XMedia] | None = None, authors: dict[str, str] | None = None) -> Tweet:
     if not isinstance(data, dict):
         raise PayloadError("a tweet is not an object")
     if "text" not in data:
@@ -344,7 +358,18 @@ def parse_tweet(data, media: dict[str, XMedia] | None = None) -> Tweet:
         quoted_id=refs.get("quoted", ""),
         media=_attached(data, media or {}),
         display_start=display_start(data.get("display_text_range"), body, refs.get("replied_to", "")),
+        mentions=_mentions(data, body),
+        quoted_author_id=(authors or {}).get(refs.get("quoted", ""), ""),
     )
+
+
+def _referenced_authors(includes: dict) -> dict[str, str]:
+    """Tweet id → author id of the referenced tweets X sent in `includes.tweets` (expansion referenced_tweets.id)."""
+    authors = {}
+    for item in list_at(includes, "tweets"):
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("author_id"), str):
+            authors[item["id"]] = item["author_id"]
+    return authors
 
 
 def parse_tweets(body) -> tuple[list[Tweet], dict[str, XUser], list[tuple[object, str]]]:
@@ -352,9 +377,10 @@ def parse_tweets(body) -> tuple[list[Tweet], dict[str, XUser], list[tuple[object
     try:
         items, includes = _page(body)
         media = _media_index(includes)
+        authors = _referenced_authors(includes)
     except PayloadError as exc:
         return [], {}, [(body, f"PayloadError: {exc}")]
-    tweets, rejected = parse_each(items, lambda t: parse_tweet(t, media))
+    tweets, rejected = parse_each(items, lambda t: parse_tweet(t, media, authors))
     return tweets, _users(includes), rejected
 
 

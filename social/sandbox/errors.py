@@ -26,6 +26,21 @@ V1_CODES = {
 }
 
 
+# X documents the `client-forbidden` problem type ("App not enrolled or lacks required access",
+# x-api/fundamentals/response-codes-and-errors.mdx) but no body for a like on self-serve access, an unsummoned
+# reply, or a DM the recipient refuses: see tests/social/fixtures/access/README.md for where each wording comes from.
+NOT_IN_ACCESS_DETAIL = (
+    "You currently have access to a subset of X API V2 endpoints and limited v1.1 endpoints (e.g. media post, oauth) "
+    "only. If you need access to this endpoint, you may need a different access level. You can learn more here: "
+    "https://developer.x.com/en/portal/product"
+)
+NOT_SUMMONED_DETAIL = (
+    "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the "
+    "author of the post you are replying to."
+)
+DMS_CLOSED_DETAIL = "You cannot send messages to this user."
+
+
 class Problem(Exception):
     """An X error answer. `body` replaces the default Problem body (Invalid Request, v1.1 errors)."""
 
@@ -84,6 +99,20 @@ class Problem(Exception):
         body = {**not_found_error(value=value, resource_type=resource_type, parameter=parameter, detail=detail),
                 "status": 404}  # fmt: skip
         return cls(404, detail, body=body)
+
+    @classmethod
+    def not_in_access(cls) -> "Problem":
+        """X's 403 for an endpoint the app's access does not include (its `client-forbidden` problem)."""
+        body = {
+            "title": "Client Forbidden",
+            "detail": NOT_IN_ACCESS_DETAIL,
+            "reason": "client-not-enrolled",
+            "required_enrollment": "Appropriate Level of API Access",
+            "registration_url": "https://developer.x.com/en/portal/product",
+            "type": f"{PROBLEMS}/client-forbidden",
+            "status": 403,
+        }
+        return cls(403, NOT_IN_ACCESS_DETAIL, body=body)
 
     @classmethod
     def v1(cls, status: int, message: str = "", code: int | None = None) -> "Problem":

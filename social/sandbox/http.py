@@ -43,6 +43,8 @@ def x_endpoint(endpoint: str, *, app_allowed: bool = False, app_only: bool = Fal
                     if fault.status == 429:
                         headers["x-rate-limit-remaining"] = "0"
                         headers["x-rate-limit-reset"] = str(int(time.time()) + 60)
+                    if fault.status == 403 and fault.problem == "not_in_access":
+                        raise Problem.not_in_access()  # X's `client-forbidden` body
                     raise Problem(fault.status)
                 headers = limits.spend(endpoint, who, app=app)
                 with transaction.atomic():

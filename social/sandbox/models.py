@@ -7,16 +7,30 @@ from django.utils.crypto import salted_hmac
 
 
 class SandboxUser(models.Model):
+    class Tier(models.TextChoices):
+        """The access of the app acting as this user (the sandbox has one app per user)."""
+
+        PAY_PER_USE = "pay_per_use", "Self-serve pay-per-use"
+        BASIC_PRO = "basic_pro", "Self-serve Basic / Pro"
+        ENTERPRISE = "enterprise", "Enterprise"
+
     id = models.CharField(primary_key=True, max_length=32)
     username = models.CharField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=160, blank=True)
     token_version = models.PositiveIntegerField(default=1, help_text="Bumped when a token is reissued.")
     revoked = models.BooleanField(default=False)
+    # Enterprise by default: the sandbox answers every endpoint unless a test or the demo says otherwise.
+    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.ENTERPRISE)
+    accepts_dms = models.BooleanField(default=True, help_text="False: DMs from people they don't follow are refused.")
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"@{self.username}"
+
+    @property
+    def self_serve(self) -> bool:
+        return self.tier != self.Tier.ENTERPRISE
 
     @property
     def access_token(self) -> str:
@@ -146,6 +160,8 @@ class SandboxFault(models.Model):
     skip = models.PositiveIntegerField(default=0)
     times = models.PositiveIntegerField(default=1)
     delay_ms = models.PositiveIntegerField(default=0)
+    # "not_in_access": a 403 answers with X's `client-forbidden` body (the endpoint is not in the app's access).
+    problem = models.CharField(max_length=20, blank=True)
     seen = models.PositiveIntegerField(default=0)
     fired = models.PositiveIntegerField(default=0)
 

@@ -11,7 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from twitter_text import parse_tweet
 
 from social.sandbox import webhooks
-from social.sandbox.errors import Problem
+from social.sandbox.errors import DMS_CLOSED_DETAIL, NOT_SUMMONED_DETAIL, Problem
 from social.sandbox.ids import conversation_id, new_id
 from social.sandbox.models import (
     SandboxApp,
@@ -71,6 +71,18 @@ def sandbox_user_get_or_create(*, username: str, name: str) -> SandboxUser:
             return SandboxUser.objects.create(id=new_id(), username=username, name=name or username)
     except IntegrityError:  # created meanwhile by another request
         return SandboxUser.objects.get(username__iexact=username)
+
+
+@transaction.atomic
+def sandbox_user_settings(*, user: SandboxUser, tier: str, accepts_dms) -> SandboxUser:
+    """The access of the app acting as the user (what X allows it) and whether X lets others DM them."""
+    if tier not in SandboxUser.Tier.values:
+        raise Problem(400, f"tier is one of {', '.join(SandboxUser.Tier.values)}, not {tier!r}.")
+    if not isinstance(accepts_dms, bool):
+        raise Problem(400, "accepts_dms is true or false.")
+    user.tier, user.accepts_dms = tier, accepts_dms
+    user.save(update_fields=["tier", "accepts_dms"])
+    return user
 
 
 @transaction.atomic
@@ -221,6 +233,16 @@ def _reply_text(typed: str, mentioned: list[SandboxUser]) -> tuple[str, int]:
     return prefix + typed, len(prefix) + shown_from
 
 
+def summoned_by(parent: SandboxTweet, replier: SandboxUser) -> bool:
+    """X's rule for self-serve replies (2026-02-23): the original post's author @mentioned the replier in it, or it
+    quotes one of the replier's posts. Replying in one's own thread needs no summons."""
+    if parent.author_id == replier.pk:
+        return True
+    if replier.username.lower() in {name.lower() for name in MENTION.findall(parent.text)}:
+        return True
+    return bool(parent.quoted_id) and SandboxTweet.objects.filter(pk=parent.quoted_id, author=replier).exists()
+
+
 @transaction.atomic
 def sandbox_tweet_create(
     *, author: SandboxUser, text: str, reply_to: str = "", quote: str = "", media_ids=(), exclude_reply_user_ids=()
@@ -237,6 +259,8 @@ def sandbox_tweet_create(
         parent = SandboxTweet.objects.select_related("author").filter(pk=reply_to, deleted=False).first()
         if parent is None:
             raise Problem(403, "You attempted to reply to a Tweet that is deleted or not visible to you.")
+    if parent is not None and author.self_serve and not summoned_by(parent, author):
+        raise Problem(403, NOT_SUMMONED_DETAIL)
     if quote and not SandboxTweet.objects.filter(pk=quote, deleted=False).exists():
         raise Problem(403, "You attempted to quote a Tweet that is deleted or not visible to you.")
     shown_from = 0
@@ -326,6 +350,8 @@ def sandbox_dm_send(
     keys = [*media_keys, *(media.media_key for media in attached)]
     if sender.pk == recipient.pk:
         raise Problem.invalid("You cannot send a direct message to yourself.", "participant_id", recipient.pk)
+    if not recipient.accepts_dms:
+        raise Problem(403, DMS_CLOSED_DETAIL)
     if not text.strip() and not keys:
         raise Problem.invalid("A direct message needs text or an attachment.", "text", text)
     if len(text) > MAX_DM_CHARACTERS:

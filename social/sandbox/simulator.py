@@ -169,7 +169,9 @@ def dm_json(event: SandboxDMEvent) -> dict:
 
 def person_json(user: SandboxUser) -> dict:
     """A user; with the access token only on a DEBUG checkout, whose tests and demo act as users through X's API."""
-    person = {"id": user.pk, "username": user.username, "name": user.name}
+    person = {
+        "id": user.pk, "username": user.username, "name": user.name, "tier": user.tier, "accepts_dms": user.accepts_dms,
+    }  # fmt: skip
     if settings.X_SANDBOX_OPEN:
         person["access_token"] = user.access_token
     return person
@@ -178,7 +180,9 @@ def person_json(user: SandboxUser) -> dict:
 # --- People ---------------------------------------------------------------------------------------------
 @simulator_api("GET", "POST")
 def users(request, body):
-    """GET: every sandbox user. POST {"username", "name", "id"?, "new_token"?}: create or get one."""
+    """GET: every sandbox user. POST {"username", "name", "id"?, "new_token"?, "tier"?, "accepts_dms"?}: create or
+    get one; `tier` (pay_per_use, basic_pro, enterprise) is the access of the app acting as the user, `accepts_dms`
+    false makes X refuse DMs to them."""
     if request.method == "GET":
         return {"users": [person_json(u) for u in SandboxUser.objects.order_by("username")]}
     username = str(body["username"]).strip().lstrip("@")
@@ -194,6 +198,10 @@ def users(request, body):
         user = services.sandbox_user_get_or_create(username=username, name=name)
     if body.get("new_token"):
         user = services.sandbox_token_reissue(user=user)
+    if "tier" in body or "accepts_dms" in body:
+        user = services.sandbox_user_settings(
+            user=user, tier=body.get("tier", user.tier), accepts_dms=body.get("accepts_dms", user.accepts_dms)
+        )
     return person_json(user)
 
 
@@ -303,10 +311,11 @@ def _app_json(app: SandboxApp) -> dict:
 
 @simulator_api("GET", "POST")
 def faults(request, body):
-    """POST {"method", "path", "status", "skip"?, "times"?, "delay_ms"?}: the next `times` API requests with
-    that method and path prefix, after `skip` of them, answer `status` with X's body (status 0 with `delay_ms`:
-    succeed, but answer late; status 200: garbled JSON, cut off mid-way). GET: the faults and how often each
-    fired."""
+    """POST {"method", "path", "status", "skip"?, "times"?, "delay_ms"?, "problem"?}: the next `times` API
+    requests with that method and path prefix, after `skip` of them, answer `status` with X's body (status 0 with
+    `delay_ms`: succeed, but answer late; status 200: garbled JSON, cut off mid-way; 403 with problem
+    "not_in_access": X's `client-forbidden` answer for an endpoint not in the app's access). GET: the faults and
+    how often each fired."""
     if request.method == "GET":
         return {"faults": list(SandboxFault.objects.order_by("pk").values())}
     status = int(body.get("status", 500))
@@ -317,6 +326,9 @@ def faults(request, body):
     path = str(body["path"])
     if not path.startswith(("/2/", "/1.1/")):
         raise Problem(400, "path is an API path such as /2/dm_events or /1.1/media/upload.json.")
+    problem = str(body.get("problem") or "")
+    if problem and (problem, status) != ("not_in_access", 403):
+        raise Problem(400, 'problem is "not_in_access", with status 403.')
     fault = SandboxFault.objects.create(
         method=str(body.get("method", "GET")).upper(),
         path=path,
@@ -324,6 +336,7 @@ def faults(request, body):
         skip=max(0, int(body.get("skip", 0))),
         times=max(1, int(body.get("times", 1))),
         delay_ms=max(0, int(body.get("delay_ms", 0))),
+        problem=problem,
     )
     return {"fault_id": fault.pk}
 

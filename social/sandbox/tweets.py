@@ -121,6 +121,8 @@ def delete_tweet(request, user, tweet_id):
 @x_endpoint("like")
 def like(request, user, user_id):
     acting = _acting(user, user_id)
+    if acting.self_serve:  # likes left every self-serve tier on 2026-04-20
+        raise Problem.not_in_access()
     tweet_id = str(json_body(request).get("tweet_id") or "")
     if not tweet_id.isdigit():
         raise Problem.invalid("The `tweet_id` field is required and must be a tweet id.", "tweet_id", tweet_id)

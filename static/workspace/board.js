@@ -13,6 +13,7 @@
     const text = {
       "account.needs_reconnect": (event.account || "An X account") + " needs reconnecting: X refused its token.",
       "account.silent": event.message || (event.account || "An X account") + " has gone silent.",
+      "account.access_lowered": event.message || (event.account || "An X account") + ": X refused a call as not in its access.",
       "account.recovered": (event.account || "An X account") + " receives events again.",
       "account.spend": event.message || (event.account || "An X account") + " is near its monthly X spend cap.",
     }[event.type];

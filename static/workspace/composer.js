@@ -44,8 +44,18 @@
       form.querySelector("input[name=in_reply_to_tweet_id]").value = reply.dataset.replyTo;
       const handle = document.createElement("bdi"); // customer text: isolated, like the server renders it
       handle.textContent = "@" + reply.dataset.replyHandle;
-      form.querySelector(".replying-to").replaceChildren("Replying to ", handle);
-      form.querySelector("textarea").focus();
+      const replyingTo = form.querySelector(".replying-to");
+      replyingTo.replaceChildren("Replying to ", handle);
+      replyingTo.hidden = false;
+      const refusal = form.querySelector(".destination-refusal"); // this tweet may be answered in public
+      if (refusal) refusal.remove();
+      const textarea = form.querySelector("textarea");
+      if (form.dataset.publicRefused === "true") {
+        form.dataset.publicRefused = "false";
+        textarea.placeholder = "Write a public reply";
+        if (window.perchReplyRing) window.perchReplyRing.update(textarea); // Send follows the text again
+      }
+      textarea.focus();
     }
   });
 

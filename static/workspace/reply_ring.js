@@ -1,7 +1,7 @@
 // X's "progress circle" for any <textarea data-reply-ring>: counts with twitter-text (URLs 23, emoji and CJK 2),
 // darkens as it fills, shows what is left in the last 20, turns yellow from 260 and red past 280 or when the text
 // holds a character X refuses (twitter-text's `valid`: U+FFFE, U+FFFF, U+FEFF) — and then, or when there is nothing
-// to send, disables the form's Send. It counts what Perch sends: the agent's text, trimmed (X puts the reply's
+// to send, or when X would refuse a public reply here (the form's data-public-refused), disables the form's Send. It counts what Perch sends: the agent's text, trimmed (X puts the reply's
 // @mentions in front itself, and they do not count). The server applies the same rule (interactions/text.py).
 (function () {
   "use strict";
@@ -39,8 +39,10 @@
     arc.style.opacity = String(0.45 + 0.55 * fill); // darkens as it fills
     const count = ring.querySelector(".ring-count");
     count.textContent = length >= SHOW_COUNT_FROM ? String(LIMIT - length) : "";
+    // data-public-refused: X would refuse a public reply to every tweet here (the server refuses it too).
+    const publicRefused = form.dataset.publicRefused === "true";
     form.querySelectorAll("button[type=submit]").forEach(function (button) {
-      button.disabled = empty || (Boolean(reply.text) && !reply.valid);
+      button.disabled = publicRefused || empty || (Boolean(reply.text) && !reply.valid);
     });
   }
 

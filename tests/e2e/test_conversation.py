@@ -152,6 +152,9 @@ def accept_mention(demo, page, author_id, text, name):
 
 def test_a_mention_thread_reply_like_and_a_second_branch(demo, page, screenshot):
     simulator = demo
+    # The demo account is self-serve (no likes); this test likes, so it and its sandbox app are Enterprise here.
+    XAccount.objects.filter(x_user_id=DEMO_ACCOUNT_USER_ID).update(access=XAccount.Access.ENTERPRISE)
+    requests.post(f"{simulator}/users", json={"username": "perchdemoair", "tier": "enterprise"}, timeout=10)
     page.get_by_role("switch", name="Twitter Not Ready").click()
     expect(page.get_by_role("switch", name="Twitter Ready")).to_be_visible()
     tweet, conversation = accept_mention(demo, page, MAYA, "@perchdemoair where is my bag?", "Maya Patel")

@@ -23,11 +23,11 @@ def photo() -> bytes:
     return out.getvalue()
 
 
-def as_brand(base: str, method: str, path: str, body: dict) -> dict:
+def as_brand(base: str, method: str, path: str, body: dict, status=(200, 201)) -> dict:
     """The brand acting through the X API, as Perch's agents do (OAuth 1.0a header with the brand's token)."""
     auth = {"Authorization": f'OAuth oauth_consumer_key="k", oauth_token="{BRAND_ID}-sandbox"'}
     response = requests.request(method, f"{base}{path}", json=body, headers=auth, timeout=10)
-    assert response.status_code in (200, 201), response.text
+    assert response.status_code in status, response.text
     return response.json()
 
 
@@ -70,6 +70,11 @@ def test_a_customer_talks_to_the_brand_sees_its_answers_and_perch_picks_it_up(li
         "/2/tweets",
         {"text": "So sorry! We're on it.", "reply": {"in_reply_to_tweet_id": tweet_id}},  # as Perch sends it
     )
+    # The demo brand's app is self-serve: X refuses its likes (since 2026-04-20). As an Enterprise app it may like.
+    refused = as_brand(sandbox, "POST", f"/2/users/{BRAND_ID}/likes", {"tweet_id": tweet_id}, status=(403,))
+    assert refused["type"] == "https://api.twitter.com/2/problems/client-forbidden"
+    requests.post(f"{sandbox}/simulator/api/users", json={"username": "perchdemoair", "tier": "enterprise"},
+                  timeout=10).raise_for_status()  # fmt: skip
     as_brand(sandbox, "POST", f"/2/users/{BRAND_ID}/likes", {"tweet_id": tweet_id})
     as_brand(
         sandbox, "POST", f"/2/dm_conversations/with/{zoe['id']}/messages", {"text": "Found it — it lands tomorrow."}

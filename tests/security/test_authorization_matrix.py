@@ -35,6 +35,8 @@ MATRIX = {
     "workspace/interactions/<int:interaction_id>/conversation/": ("GET", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/send/": ("POST", LOGIN, 422, 404, 404),  # empty message
     "workspace/interactions/<int:interaction_id>/like/": ("POST", LOGIN, 422, 404, 404),  # a DM has no tweet to like
+    "workspace/interactions/<int:interaction_id>/reply-by-dm/": ("POST", LOGIN, 422, 404, 404),  # no tweet picked
+    "workspace/interactions/<int:interaction_id>/move-to-dm/": ("POST", LOGIN, 422, 404, 404),  # no tweet picked
     "workspace/interactions/<int:interaction_id>/end/": ("POST", LOGIN, 200, 404, 404),
     "workspace/interactions/<int:interaction_id>/done/": ("POST", LOGIN, 409, 404, 404),  # not ended yet
     "workspace/interactions/<int:interaction_id>/notes/": ("POST", LOGIN, 422, 404, 404),  # an empty note
@@ -122,6 +124,8 @@ ADMIN_EXCEPTIONS = {
     "admin/autocomplete/": ("GET", "admin-login", "admin-login", "admin-login", 403),  # needs a model field
     "admin/r/<path:content_type_id>/<path:object_id>/": ("GET", "admin-login", "admin-login", "admin-login", 404),
     "admin/board/interactions/<int:interaction_id>/reassign/": ("GET", *["admin-login"] * 3, 405),  # POST only
+    "admin/board/interactions/<int:interaction_id>/review/release/": ("GET", *["admin-login"] * 3, 405),  # POST only
+    "admin/board/interactions/<int:interaction_id>/review/close/": ("GET", *["admin-login"] * 3, 405),  # POST only
     # The audit log and django-axes' logs are read-only: nobody adds or deletes an entry by hand.
     "admin/workspace/auditentry/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
     "admin/workspace/auditentry/<path:object_id>/delete/": ("GET", "admin-login", "admin-login", "admin-login", 403),
@@ -235,6 +239,8 @@ REASSIGNED = {
     "workspace/interactions/<int:interaction_id>/conversation/": ("GET", 404, 200),
     "workspace/interactions/<int:interaction_id>/send/": ("POST", 404, 404),
     "workspace/interactions/<int:interaction_id>/like/": ("POST", 404, 422),  # B sees it: no tweet picked
+    "workspace/interactions/<int:interaction_id>/reply-by-dm/": ("POST", 404, 422),  # B sees it: no tweet picked
+    "workspace/interactions/<int:interaction_id>/move-to-dm/": ("POST", 404, 422),  # B sees it: no tweet picked
     "workspace/interactions/<int:interaction_id>/end/": ("POST", 404, 404),
     "workspace/interactions/<int:interaction_id>/done/": ("POST", 404, 404),
     "workspace/interactions/<int:interaction_id>/notes/": ("POST", 404, 404),

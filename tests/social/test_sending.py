@@ -58,6 +58,8 @@ def test_a_double_submitted_send_goes_out_once(simulator, brand):
 def test_a_public_reply_and_a_like_land_under_the_right_tweet(simulator, brand):
     from social import polling
 
+    XAccount.objects.filter(pk=brand.pk).update(access=XAccount.Access.ENTERPRISE)  # only Enterprise may like
+
     maya = simulator.user("maya", "Maya Patel")
     tweet = simulator.tweet(maya, "@acmecare my bag is lost")
     polling.poll_account(account_id=brand.pk)

@@ -30,6 +30,8 @@ def test_the_agent_lifecycle_is_audited_with_who_did_it():
     outbox.outbox_send_dm(interaction_id=chat.pk, agent=ana, text="On it!", idempotency_key="k1")
     outbox.outbox_send_dm(interaction_id=chat.pk, agent=ana, text="On it!", idempotency_key="k1")  # double-click
     tweet = InboundDMFactory(interaction__kind=Channel.TWITTER, kind=Message.Kind.TWEET).interaction
+    tweet.x_account.access = "enterprise"  # only Enterprise access may like (social/access.py)
+    tweet.x_account.save(update_fields=["access"])
     services.interaction_offer(interaction_id=tweet.pk, agent=ana)
     services.interaction_accept(interaction_id=tweet.pk, agent=ana)
     outbox.outbox_like(interaction_id=tweet.pk, agent=ana, tweet_id=tweet.messages.get().external_id,
@@ -70,7 +72,8 @@ def test_settings_changed_in_the_admin_are_audited_without_secret_values(supervi
     client.post(f"/admin/workspace/team/{team.pk}/change/", {"name": "Billing", "offer_timeout_seconds": 45,
                                                              "reoffer_cooldown_seconds": 60})  # fmt: skip
     client.post("/admin/social/xaccount/add/", {
-        "name": "Acme", "handle": "acme", "x_user_id": "42", "mode": "polling", "poll_interval_seconds": 60,
+        "name": "Acme", "handle": "acme", "x_user_id": "42", "access": "pay_per_use",
+        "move_to_dm_text": "We've sent you a DM", "mode": "polling", "poll_interval_seconds": 60,
         "budget_overrides": "{}", "consumer_key": "ck", "consumer_secret": "very-secret-value",
         "access_token": "tok", "access_token_secret": "tok-secret", "is_active": "on",
         "cursors-TOTAL_FORMS": 0, "cursors-INITIAL_FORMS": 0,

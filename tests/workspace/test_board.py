@@ -224,3 +224,22 @@ def test_a_breach_beat_cannot_heal_is_shown_stranded_on_the_board(client, django
 
     assert routing.heal_stranded() == 1  # the worker let go: the next check routes it
     assert "Offered to Ana" in queue_row(client, "Maya Patel") and "Stranded" not in queue_row(client, "Maya Patel")
+
+
+@pytest.mark.django_db
+def test_the_review_queue_takes_a_constant_number_of_queries_and_leaves_the_channel_queues(
+    client, django_assert_max_num_queries
+):
+    def park(n):
+        for _ in range(n):
+            parked = InteractionFactory(kind="twitter", review=Interaction.Review.HELD)
+            parked.messages.create(direction="in", kind="tweet", text="Airline lost bag again", summoned=False)
+
+    park(2)
+    with django_assert_max_num_queries(20) as captured:
+        page = client.get("/admin/board/queue/").content.decode()
+    assert "2 to decide" in page and page.count("Airline lost bag again") == 2
+    assert "0 waiting" in page.split('aria-label="Twitter queue"')[1].split("</h3>")[0]
+    park(10)
+    with django_assert_max_num_queries(len(captured)):
+        assert "12 to decide" in client.get("/admin/board/queue/").content.decode()

@@ -1,5 +1,6 @@
-"""Reads for the supervisors' live board: the queue by channel with waiting times, and every agent with their
-per-channel Ready state, load, idle time and active interactions. A fixed number of queries, however many rows."""
+"""Reads for the supervisors' live board: the queue by channel with waiting times, the Review queue (what routing
+rules parked for a supervisor), and every agent with their per-channel Ready state, load, idle time and active
+interactions. A fixed number of queries, however many rows."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -8,7 +9,7 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from interactions import routing
-from interactions.models import Channel, Interaction, InteractionState, Offer
+from interactions.models import Channel, Interaction, InteractionState, Message, Offer
 from interactions.teams import reoffer_cooldown
 from workspace.agents.models import AgentProfile, ChannelPresence
 
@@ -74,17 +75,15 @@ def board_queue(*, now: datetime | None = None) -> list[ChannelQueue]:
     now = now or timezone.now()
     # The live offer and the declines in one prefetch: the queue costs no more queries than before the re-offer rule.
     offers = Offer.objects.filter(state__in=[Offer.State.OFFERED, *routing.DECLINED]).select_related("agent")
+    for_agents = Interaction.objects.filter(state__in=[InteractionState.QUEUED, InteractionState.OFFERED]).exclude(
+        review=Interaction.Review.HELD
+    )  # those in review wait for a supervisor: board_review
     waiting = (
-        Interaction.objects.filter(state__in=[InteractionState.QUEUED, InteractionState.OFFERED])
-        .select_related("contact", "x_account__team", "team")
+        for_agents.select_related("contact", "x_account__team", "team")
         .prefetch_related(Prefetch("offers", queryset=offers, to_attr="open_and_declined_offers"))
         .order_by("-priority", "queued_at", "pk")
     )
-    totals = dict(
-        Interaction.objects.filter(state__in=[InteractionState.QUEUED, InteractionState.OFFERED])
-        .values_list("kind")
-        .annotate(n=Count("id"))
-    )
+    totals = dict(for_agents.values_list("kind").annotate(n=Count("id")))
     stranded = routing.last_stranded()  # from the cache: no query
     queues = []
     for channel, label in Channel.choices:
@@ -105,6 +104,31 @@ def _queue_row(interaction: Interaction, now: datetime, stranded: dict[int, dict
     row.declined_by, row.back_at = len(cooling), min(cooling.values(), default=None)
     row.stranded = stranded.get(interaction.pk)
     return row
+
+
+@dataclass
+class ReviewRow:
+    interaction: Interaction
+    waiting: timedelta
+    tweet: Message | None  # the customer's first tweet, what the supervisor decides on
+
+
+def board_review(*, now: datetime | None = None) -> list[ReviewRow]:
+    """The conversations a routing rule parked in review (unsummoned tweets), oldest first, each with the tweet."""
+    now = now or timezone.now()
+    first_tweets = Message.objects.filter(direction=Message.Direction.INBOUND, kind=Message.Kind.TWEET).order_by(
+        "created_at", "pk"
+    )
+    held = (
+        Interaction.objects.filter(state=InteractionState.QUEUED, review=Interaction.Review.HELD)
+        .select_related("contact", "x_account", "review_rule")
+        .prefetch_related(Prefetch("messages", queryset=first_tweets, to_attr="customer_tweets"))
+        .order_by("queued_at", "opened_at", "pk")[:QUEUE_ROWS_SHOWN]
+    )
+    return [
+        ReviewRow(i, now - (i.queued_at or i.opened_at), i.customer_tweets[0] if i.customer_tweets else None)
+        for i in held
+    ]
 
 
 def board_agents(*, now: datetime | None = None) -> list[AgentRow]:

@@ -10,6 +10,18 @@ board_patterns = (
         path("health/", views.board_health_partial, name="health"),
         path("spend/", views.board_spend_partial, name="spend"),
         path("interactions/<int:interaction_id>/reassign/", views.board_reassign, name="reassign"),
+        path(
+            "interactions/<int:interaction_id>/review/release/",
+            views.board_review_decide,
+            {"decision": "release"},
+            name="review_release",
+        ),
+        path(
+            "interactions/<int:interaction_id>/review/close/",
+            views.board_review_decide,
+            {"decision": "close"},
+            name="review_close",
+        ),
     ],
     "board",
 )

@@ -12,7 +12,7 @@ from interactions import services as interaction_services
 from interactions.errors import InteractionError
 from social.health import accounts_health
 from social.spend import accounts_spend
-from workspace.board.selectors import board_agents, board_queue
+from workspace.board.selectors import board_agents, board_queue, board_review
 from workspace.desk.forms import ReassignForm, reassignable_agents
 
 
@@ -24,6 +24,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "title": "Live board",
         "is_nav_sidebar_enabled": False,  # the board needs the whole width
         "queues": board_queue(),
+        "review": board_review(),
         "agents": board_agents(),
         "choices": reassignable_agents(),
         "accounts": accounts_health(),
@@ -35,7 +36,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 @require_GET
 def board_queue_partial(request: HttpRequest) -> HttpResponse:
-    context = {"queues": board_queue(), "choices": reassignable_agents()}
+    context = {"queues": board_queue(), "review": board_review(), "choices": reassignable_agents()}
     return render(request, "admin/board/partials/_queue.html", context)
 
 
@@ -82,3 +83,29 @@ def board_reassign(request: HttpRequest, interaction_id: int) -> HttpResponse:
         return render(request, "admin/board/partials/_notice.html", {"error": error}, status=422)
     response = render(request, "admin/board/partials/_notice.html", {"interaction": interaction, "to_agent": to_agent})
     return trigger_client_event(response, "board:refresh")
+
+
+@staff_member_required
+@require_POST
+def board_review_decide(request: HttpRequest, interaction_id: int, decision: str) -> HttpResponse:
+    """Releases a conversation in review to the queue, or closes it, through the service; a refusal is shown."""
+    move = {
+        "release": interaction_services.interaction_review_release,
+        "close": interaction_services.interaction_review_close,
+    }[decision]
+    try:
+        interaction = move(interaction_id=interaction_id, by=request.user)
+    except InteractionError as exc:  # no longer in review (another supervisor was quicker), or no such interaction
+        error, interaction = str(exc), None
+    else:
+        error = ""
+    done = "released to the queue" if decision == "release" else "closed"
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"#{interaction.pk} {interaction.contact.display_name}: {done}.")
+        return redirect("board:home")
+    context = {"error": error, "interaction": interaction, "done": done}
+    response = render(request, "admin/board/partials/_review_notice.html", context, status=422 if error else 200)
+    return response if error else trigger_client_event(response, "board:refresh")

@@ -110,6 +110,16 @@ class LikeForm(RefusingForm):
     idempotency_key = IdempotencyKey()
 
 
+class TweetForm(RefusingForm):
+    """Reply by DM: which tweet's author gets the DM."""
+
+    tweet_id = TweetId()
+
+
+class MoveToDMForm(LikeForm):
+    """Move to DM: the tweet answered in public, and the key that makes a double-click one reply."""
+
+
 class MarkDoneForm(RefusingForm):
     """Mark Done asks how the conversation ended: nothing is picked for the agent (a pre-selected first label filed
     every quick Mark Done as "Escalated"). Only while a supervisor has made no labels is there nothing to pick."""

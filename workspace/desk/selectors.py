@@ -18,6 +18,7 @@ from interactions.visibility import (
     visible_contacts,
     visible_interactions_q,
 )
+from social import access
 from workspace.agents.audit import Verb, audit_entries_about
 from workspace.agents.models import AgentNotice, ChannelPresence
 
@@ -163,7 +164,13 @@ def conversation_view(*, interaction: Interaction) -> dict:
     for root in roots:
         walk(root, 0)
     _reply_lines(tree, brand=interaction.x_account.handle if interaction.x_account else "")
-    return {"messages": [], "tree": tree, "liked": liked, "notes": notes}
+    like_refusal = ""
+    if interaction.x_account:
+        # Asked before the agent clicks: what X would refuse is absent or disabled with the reason, never a 403.
+        like_refusal = access.may(interaction.x_account, access.Action.LIKE).reason
+        for tweet, _ in tree:
+            tweet.reply_refusal = access.send_refusal(interaction.x_account, kind="tweet", tweet=tweet).reason
+    return {"messages": [], "tree": tree, "liked": liked, "notes": notes, "like_refusal": like_refusal}
 
 
 def _reply_lines(tree: list[tuple[Message, int]], *, brand: str) -> None:

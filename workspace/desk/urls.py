@@ -23,6 +23,14 @@ workspace_patterns = (
         ),
         path("interactions/<int:interaction_id>/send/", views.interaction_send, name="interaction_send"),
         path("interactions/<int:interaction_id>/like/", views.interaction_like, name="interaction_like"),
+        path(
+            "interactions/<int:interaction_id>/reply-by-dm/",
+            views.interaction_reply_by_dm,
+            name="interaction_reply_by_dm",
+        ),
+        path(
+            "interactions/<int:interaction_id>/move-to-dm/", views.interaction_move_to_dm, name="interaction_move_to_dm"
+        ),
         path("interactions/<int:interaction_id>/end/", views.interaction_end, name="interaction_end"),
         path("interactions/<int:interaction_id>/done/", views.interaction_done, name="interaction_done"),
         path("interactions/<int:interaction_id>/notes/", tool_views.interaction_note, name="interaction_note"),

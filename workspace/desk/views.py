@@ -21,7 +21,16 @@ from interactions.models import Label, Message, Offer
 from interactions.presence import presence_set
 from interactions.selectors import contact_history
 from workspace.desk import selectors
-from workspace.desk.forms import ContactForm, LikeForm, MarkDoneForm, PresenceForm, SendForm, SentimentForm
+from workspace.desk.forms import (
+    ContactForm,
+    LikeForm,
+    MarkDoneForm,
+    MoveToDMForm,
+    PresenceForm,
+    SendForm,
+    SentimentForm,
+    TweetForm,
+)
 from workspace.gone import gone_text
 from workspace.health import account_health, run_checks
 
@@ -78,6 +87,8 @@ def _conversation_context(request, interaction, **extra) -> dict:
     the tweet a reply answers by default (the customer's latest), and the disposition labels."""
     conversation = selectors.conversation_view(interaction=interaction)
     inbound = [t for t, _ in conversation["tree"] or [] if t.direction == "in" and t.external_id]
+    # By default the reply answers the latest tweet X lets the account answer in public (if any).
+    inbound = [t for t in inbound if not getattr(t, "reply_refusal", "")] or inbound
     return {
         "interaction": interaction,
         "conversation": conversation,
@@ -220,6 +231,43 @@ def interaction_like(request: HttpRequest, interaction_id: int) -> HttpResponse:
     outbox.outbox_like(interaction_id=interaction_id, agent=request.user, tweet_id=form.cleaned_data["tweet_id"],
                        idempotency_key=form.key())  # fmt: skip
     return _render_interaction(request, interaction_id)
+
+
+def _open_chat(request, chat) -> HttpResponse:
+    """The DM composer of the contact's Chat interaction, in the centre, its URL in the address bar."""
+    if not request.htmx:
+        return redirect("workspace:interaction", interaction_id=chat.pk)
+    response = push_url(_render_interaction(request, chat.pk), reverse("workspace:interaction", args=[chat.pk]))
+    return trigger_client_event(response, "perch:interactions.changed")
+
+
+@require_POST
+@agent_required
+@interaction_action(status=409)
+def interaction_reply_by_dm(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    """Reply by DM on a tweet X would not let the account answer in public: opens the DM to its author."""
+    form = TweetForm(request.POST)
+    if not form.is_valid():
+        raise Refused(form.refusal())
+    chat = interaction_services.interaction_reply_by_dm(
+        interaction_id=interaction_id, agent=request.user, tweet_id=form.cleaned_data["tweet_id"]
+    )
+    return _open_chat(request, chat)
+
+
+@require_POST
+@agent_required
+@interaction_action(status=409)
+def interaction_move_to_dm(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    """Move to DM: the account's short public reply under the tweet, then the DM composer for the customer."""
+    form = MoveToDMForm(request.POST)
+    if not form.is_valid():
+        raise Refused(form.refusal())
+    chat = interaction_services.interaction_move_to_dm(
+        interaction_id=interaction_id, agent=request.user, tweet_id=form.cleaned_data["tweet_id"],
+        idempotency_key=form.key(),
+    )  # fmt: skip
+    return _open_chat(request, chat)
 
 
 @require_POST

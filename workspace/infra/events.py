@@ -150,6 +150,16 @@ class AccountSilent(Event):
     message: str
 
 
+@_registered("account.access_lowered", SUPERVISORS)
+@dataclass(frozen=True)
+class AccountAccessLowered(Event):
+    """X refused a call as not in the account's access: Perch now treats the account as `access`."""
+
+    account_id: int
+    account: str
+    message: str
+
+
 @_registered("account.recovered", SUPERVISORS)
 @dataclass(frozen=True)
 class AccountRecovered(Event):

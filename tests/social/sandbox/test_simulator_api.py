@@ -19,7 +19,8 @@ def call(simulator, method: str, path: str, body=None, **params):
 
 def test_users_are_created_or_got_and_keep_given_ids(simulator):
     maya = call(simulator, "POST", "users", {"username": "@maya", "name": "Maya Patel"}).json()
-    assert set(maya) == {"id", "username", "name", "access_token"}
+    assert set(maya) == {"id", "username", "name", "access_token", "tier", "accepts_dms"}
+    assert (maya["tier"], maya["accepts_dms"]) == ("enterprise", True)  # the sandbox allows everything by default
     assert maya["access_token"] == f"{maya['id']}-sandbox" and int(maya["id"]) > 2**53
     assert call(simulator, "POST", "users", {"username": "MAYA", "name": "Other"}).json()["id"] == maya["id"]
     given = call(simulator, "POST", "users", {"username": "brand", "name": "Brand", "id": "1790000000000000001"}).json()

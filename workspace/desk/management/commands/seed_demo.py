@@ -11,7 +11,7 @@ from contacts.models import Contact, ContactIdentity, IdentityChannel
 from interactions.models import CannedResponse, Label
 from social.models import XAccount
 from social.sandbox.models import SandboxUser
-from social.sandbox.services import sandbox_app_ensure, sandbox_user_ensure
+from social.sandbox.services import sandbox_app_ensure, sandbox_user_ensure, sandbox_user_settings
 from workspace.agents.models import AgentProfile, Skill, Team
 
 DEMO_PASSWORD = "perch-demo"
@@ -68,7 +68,9 @@ class Command(BaseCommand):
             profile.teams.add(team)
             profile.skills.add(*[Skill.objects.get_or_create(name=name)[0] for name in skills])
 
-        XAccount.objects.update_or_create(
+        # Self-serve pay-per-use, as most X apps are since 2026: the demo shows no Like, and keyword tweets that do
+        # not mention @perchdemoair offer Reply by DM (the sandbox's brand has the same tier, so X agrees).
+        account, _ = XAccount.objects.update_or_create(
             x_user_id=DEMO_ACCOUNT_USER_ID,
             defaults={
                 "name": "Perch Demo Air",
@@ -84,8 +86,11 @@ class Command(BaseCommand):
                 "poll_interval_seconds": 10,
                 "budget_overrides": {"multiplier": 10},
                 "needs_reconnect": False,
+                "access": XAccount.Access.PAY_PER_USE,
             },
         )
+        if not account.keywords:  # a supervisor's own terms survive a re-seed
+            XAccount.objects.filter(pk=account.pk).update(keywords="lost bag, refund")
 
         for name, x_id, handle in CONTACTS:
             identity = ContactIdentity.objects.filter(channel=IdentityChannel.TWITTER, external_id=x_id).first()
@@ -100,7 +105,8 @@ class Command(BaseCommand):
                 )
         if settings.X_SANDBOX_ENABLED:
             # The sandbox knows the demo brand and customers, so the simulator can act as them at once.
-            sandbox_user_ensure(user_id=DEMO_ACCOUNT_USER_ID, username="perchdemoair", name="Perch Demo Air")
+            brand = sandbox_user_ensure(user_id=DEMO_ACCOUNT_USER_ID, username="perchdemoair", name="Perch Demo Air")
+            sandbox_user_settings(user=brand, tier=SandboxUser.Tier.PAY_PER_USE, accepts_dms=True)
             # The demo's developer app, so that switching the account to webhook mode registers it at the sandbox.
             sandbox_app_ensure(
                 consumer_key=DEMO_CONSUMER_KEY, consumer_secret=DEMO_CONSUMER_SECRET, bearer_token=DEMO_BEARER_TOKEN
@@ -116,3 +122,4 @@ class Command(BaseCommand):
         self.stdout.write(f"  supervisor  {SUPERVISOR[0]:<10} → /admin/ and /workspace/")
         for username, *_ in AGENTS:
             self.stdout.write(f"  agent       {username:<10} → /workspace/")
+        self.stdout.write("  X account   @perchdemoair, self-serve pay-per-use: no Like; keyword tweets → Reply by DM")
