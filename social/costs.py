@@ -94,10 +94,10 @@ def mentions_of(text: str, handle: str) -> bool:
 
 
 def summoned(account: XAccount, tweet_id: str) -> bool:
-    """X's summoned rule as far as Perch's copy of the tweet tells: its author @mentioned the account. (A quote of the
-    brand's post summons too; Perch does not store quotes, so such a reply is priced as an ordinary post.)"""
+    """X's summoned rule, as Perch marked the customer's tweet on arrival (social.access.summoned: it @mentions the
+    account or quotes one of its posts)."""
     tweet = Message.objects.filter(x_account=account, kind=Message.Kind.TWEET, external_id=tweet_id).first()
-    return tweet is not None and mentions_of(tweet.text, account.handle)
+    return tweet is not None and tweet.direction == Message.Direction.INBOUND and tweet.summoned
 
 
 def post_price(account: XAccount, *, text: str, in_reply_to: str = "") -> str:

@@ -278,6 +278,7 @@ def test_a_new_account_added_in_webhook_mode_is_connected_at_x(supervisor, simul
     other = simulator.user("acmebikes", "Acme Bikes")
     supervisor.post("/admin/social/xaccount/add/", {
         "name": "Acme Bikes", "handle": "acmebikes", "x_user_id": other["id"], "mode": "webhook",
+        "access": "pay_per_use", "move_to_dm_text": "We've sent you a DM",
         "poll_interval_seconds": 60, "budget_overrides": "{}", "api_base_url": simulator.base,
         "consumer_key": brand.consumer_key, "consumer_secret": brand.consumer_secret,
         "access_token": other["access_token"], "access_token_secret": "s", "bearer_token": brand.bearer_token,

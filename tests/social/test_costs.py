@@ -43,7 +43,9 @@ def take(account, tweet_or_dm_interaction=None):
 
 
 def test_a_day_of_traffic_costs_in_perch_what_the_sandbox_billed_per_endpoint(simulator, brand):
-    XAccount.objects.filter(pk=brand.pk).update(keywords="refund")
+    XAccount.objects.filter(pk=brand.pk).update(
+        keywords="refund", access=XAccount.Access.ENTERPRISE
+    )  # only Enterprise may like
     brand.refresh_from_db()
     maya, tom, lee = simulator.user("maya", "Maya Patel"), simulator.user("tom"), simulator.user("lee")
     today = datetime.now(tz=UTC).replace(hour=6, minute=0, second=0, microsecond=0)
