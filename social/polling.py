@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from interactions.attachments import ImageRejected
@@ -72,10 +73,13 @@ def keyword_query(account: XAccount) -> str:
     return f"({' OR '.join(quoted)}) -is:retweet -from:{account.handle}"
 
 
-def streams_of(account: XAccount) -> list[str]:
+def streams_of(account: XAccount, *, catch_up: bool = False) -> list[str]:
     """DMs and mentions; keyword search too when keywords are set and the access allows it (the account's health
-    says why when it does not: social.health)."""
+    says why when it does not: social.health). A webhook account's DMs and mentions come by webhook (polled only to
+    catch up), but X's Activity API delivers nothing for tweets that never name the account: search stays a poll."""
     streams = [IngestCursor.Stream.DM_EVENTS, IngestCursor.Stream.MENTIONS]
+    if account.mode == XAccount.Mode.WEBHOOK and not catch_up:
+        streams = []
     searching = keyword_query(account) and access.may(account, access.Action.SEARCH)
     return [*streams, IngestCursor.Stream.SEARCH] if searching else streams
 
@@ -188,7 +192,8 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
     if not account.is_active or account.needs_reconnect:
         report.error = "account inactive or needs reconnecting"
         return report
-    if account.mode == XAccount.Mode.WEBHOOK and not force:
+    streams = streams_of(account, catch_up=force)
+    if not streams:
         report.error = "account receives events by webhook"
         return report
     client = client or XClient.for_account(account)
@@ -196,7 +201,7 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
     limited: dict[str, XRateLimited] = {}
     try:
         credentials_verify(client=client, account=account)  # never someone else's timeline
-        for stream in streams_of(account):
+        for stream in streams:
             if stream == IngestCursor.Stream.SEARCH and (held := costs.optional_calls_held(account)):
                 report.held = held  # keyword search is optional: the cap holds it first
                 log_event(log, "account.search_held", account_id=account.pk, reason=held)
@@ -246,11 +251,13 @@ def _rate_limited(account: XAccount, limited: dict[str, XRateLimited]) -> PollRa
 
 
 def accounts_due(now=None) -> list[int]:
-    """Active polling accounts whose interval has passed. One rate-limited stream does not hold the account back:
-    the budget keeps its endpoint from X until the reset while the other streams are read."""
+    """Active polling accounts, and webhook accounts with keywords (their search is polled), whose interval has
+    passed. One rate-limited stream does not hold the account back: the budget keeps its endpoint from X until the
+    reset while the other streams are read."""
     now = now or timezone.now()
     due = []
-    for account in XAccount.objects.filter(is_active=True, needs_reconnect=False, mode=XAccount.Mode.POLLING):
+    polled = Q(mode=XAccount.Mode.POLLING) | Q(mode=XAccount.Mode.WEBHOOK) & ~Q(keywords="")
+    for account in XAccount.objects.filter(polled, is_active=True, needs_reconnect=False):
         if account.last_polled_at and account.last_polled_at + timedelta(seconds=account.poll_interval_seconds) > now:
             continue
         due.append(account.pk)

@@ -140,3 +140,26 @@ def test_keyword_monitoring_turns_matching_public_tweets_into_work_once(simulato
     simulator.tweet(maya, "@acmecare where is my refund?")  # a mention that is also a keyword match
     poll_once(brand)
     assert Message.objects.filter(text="@acmecare where is my refund?").count() == 1
+
+
+def test_a_webhook_account_still_polls_its_keyword_search_and_only_that(simulator, brand):
+    """X's Activity API delivers what names the account (DMs, mentions, replies), never a keyword match: a webhook
+    account with keywords is still due for its search, and its DMs wait for the webhook (or a catch-up poll)."""
+    from social.sandbox.models import SandboxRateWindow
+
+    maya = simulator.user("maya", "Maya Patel")
+    simulator.tweet(maya, "Still waiting for my refund, three weeks now")
+    simulator.dm(maya, brand.x_user_id, "and nobody answers my DMs")
+    XAccount.objects.filter(pk=brand.pk).update(mode=XAccount.Mode.WEBHOOK, keywords="")
+    assert brand.pk not in polling.accounts_due()  # nothing to poll: the webhook brings the rest
+    XAccount.objects.filter(pk=brand.pk).update(keywords="refund")
+    assert brand.pk in polling.accounts_due()
+
+    report = polling.poll_account(account_id=brand.pk)
+    assert report.error == "" and report.created
+    assert list(Message.objects.values_list("text", flat=True)) == ["Still waiting for my refund, three weeks now"]
+    called = set(SandboxRateWindow.objects.values_list("key", flat=True))
+    assert any("search" in key for key in called) and not any("dm_events" in key for key in called), called
+
+    polling.poll_account(account_id=brand.pk, force=True)  # a catch-up reads the DMs too
+    assert Message.objects.filter(text="and nobody answers my DMs").exists()
