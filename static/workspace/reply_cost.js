@@ -16,7 +16,9 @@
     const cost = form.querySelector("[data-reply-cost]");
     const price = form.querySelector(".reply-cost-price");
     if (!cost || !price) return;
-    const linked = hasUrl(textarea.value);
+    // No price where a public reply is not allowed at all (social.access: the composer says why, Send is off).
+    const refused = form.closest("[data-public-refused='true']") || form.querySelector("[data-public-refused='true']");
+    const linked = !refused && hasUrl(textarea.value);
     const label = form.querySelector(".composer-destination");
     if (label) {
       if (price.parentNode !== label) label.append(price); // "Public reply on X" is already said there
