@@ -65,6 +65,8 @@ def test_an_unsummoned_keyword_tweet_is_answered_by_dm_and_a_mention_moves_to_dm
     expect(reply_by_dm).to_be_visible()
     # Nothing here X lets the account answer in public: the composer says so and keeps Send off (a note still goes).
     expect(conversation.locator(".composer-destination")).to_contain_text("Public reply on X not allowed here")
+    conversation.get_by_label("Write a message").fill("See acme.com/bags")  # no price for what cannot be sent
+    expect(conversation.locator(".composer-destination .reply-cost-price")).to_be_hidden()
     conversation.get_by_label("Write a message").fill("Checked the baggage desk: no trace yet")
     expect(conversation.get_by_role("button", name="Send")).to_be_disabled()
     expect(conversation.get_by_role("button", name="Add private note")).to_be_enabled()

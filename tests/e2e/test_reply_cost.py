@@ -2,6 +2,8 @@
 reply on X · costs $0.20 (contains a link)" (X's rate for a post holding a URL, from the account's price table), and
 taking the link out hides it again. A link is what twitter-text calls one, as X counts it."""
 
+import re
+
 import pytest
 import requests
 from django.core.management import call_command
@@ -40,13 +42,14 @@ def test_the_composer_shows_the_price_of_a_reply_with_a_link_before_send(live_se
     sign_in(page, live_server_url, "ana")
     view = open_interaction(page, live_server_url, interaction)
     composer = view.get_by_role("textbox", name="Write a message")
-    cost = view.locator(".reply-cost")
+    destination = view.locator(".composer-destination")  # "Public reply on X", the price joins it
+    cost = destination.locator(".reply-cost-price")
 
     composer.fill("So sorry, Maya! We are on it.")
     expect(cost).to_be_hidden()
     composer.fill("So sorry, Maya! Track it at acme.com/bags")
     expect(cost).to_be_visible()
-    expect(cost).to_have_text("Public reply on X · costs $0.20 (contains a link)")
+    expect(destination).to_have_text(re.compile(r"^\s*Public reply on X\s*· costs \$0\.20 \(contains a link\)\s*$"))
     expect(view.get_by_role("button", name="Send")).to_be_enabled()  # said before Send, not instead of it
     screenshot("reply-cost")
     composer.fill("So sorry, Maya! Track it at acme.example/bags")  # not a link to twitter-text (nor to X)
