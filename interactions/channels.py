@@ -31,6 +31,10 @@ class ChannelService(Protocol):
         Message answered) now, in words; "" when it may. Asked before anything is queued, so the channel's own
         refusal (X's access rules) is said to the agent instead of met after the click."""
 
+    def dm_refusal(self, *, interaction, tweet) -> str:
+        """Why the channel cannot deliver a DM to the author of `tweet` (a Message), in words; "" when it can or
+        cannot tell. Asked before Move to DM says in public that a DM is coming."""
+
 
 _services: dict[str, ChannelService] = {}
 

@@ -353,12 +353,16 @@ def _author_contact_id(interaction: Interaction, tweet: Message) -> int:
     return tweet.author_identity.contact_id if tweet.author_identity else interaction.contact_id
 
 
-@transaction.atomic
 def interaction_reply_by_dm(*, interaction_id: int, agent, tweet_id: str) -> Interaction:
     """Reply by DM (a tweet X would not let the account answer in public): the Chat interaction with the tweet's
-    author, this agent's and active, where the agent writes the DM; the contact's history holds both."""
+    author, this agent's and active, where the agent writes the DM; the contact's history holds both. Refused in
+    words when X says the author does not accept the account's DMs (asked before any transaction: the channel
+    may call X, which must not wait on a lock of ours)."""
     interaction, tweet = _tweet_of(interaction_id, agent, tweet_id)
-    return _chat_with_author(interaction, tweet, agent)
+    if refusal := service_for(interaction.kind).dm_refusal(interaction=interaction, tweet=tweet):
+        raise outbox.OutboxRefused(f"{refusal}, and X does not let the account answer this tweet in public.")
+    with transaction.atomic():
+        return _chat_with_author(interaction, tweet, agent)
 
 
 def _chat_with_author(interaction: Interaction, tweet: Message, agent) -> Interaction:
@@ -369,17 +373,20 @@ def _chat_with_author(interaction: Interaction, tweet: Message, agent) -> Intera
     return chat
 
 
-@transaction.atomic
 def interaction_move_to_dm(*, interaction_id: int, agent, tweet_id: str, idempotency_key: str) -> Interaction:
     """Move to DM: one short public reply under the tweet (the account's canned text, e.g. "We've sent you a DM"),
     then the Chat interaction with its author for the private answer — in the contact's history in that order.
-    Both or neither: a refused reply (X's rules, said in words) opens no DM."""
+    Both or neither: a refused reply (X's rules, said in words) opens no DM, and nothing is promised in public to
+    someone X says does not accept the account's DMs (asked before the transaction, as for Reply by DM)."""
     interaction, tweet = _tweet_of(interaction_id, agent, tweet_id)
-    outbox.outbox_reply(
-        interaction_id=interaction.pk, agent=agent, in_reply_to_tweet_id=tweet_id,
-        text=interaction.x_account.move_to_dm_text, idempotency_key=idempotency_key,
-    )  # fmt: skip
-    return _chat_with_author(interaction, tweet, agent)
+    if refusal := service_for(interaction.kind).dm_refusal(interaction=interaction, tweet=tweet):
+        raise outbox.OutboxRefused(f"{refusal}: Move to DM would promise a DM X will not deliver; reply in public.")
+    with transaction.atomic():
+        outbox.outbox_reply(
+            interaction_id=interaction.pk, agent=agent, in_reply_to_tweet_id=tweet_id,
+            text=interaction.x_account.move_to_dm_text, idempotency_key=idempotency_key,
+        )  # fmt: skip
+        return _chat_with_author(interaction, tweet, agent)
 
 
 # --- Supervisor moves (admin and live board) ---------------------------------------------------------------

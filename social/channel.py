@@ -5,6 +5,7 @@ from interactions.channels import Address
 from interactions.errors import InteractionError
 from social import access
 from social.ingest.threads import dm_thread_key
+from social.integrations.x_client import XClient, XError
 from social.models import XAccount
 from social.tasks import dispatch_send
 
@@ -38,3 +39,16 @@ class XChannel:
 
     def send_refusal(self, *, interaction, kind: str, tweet=None) -> str:
         return access.send_refusal(interaction.x_account, kind=kind, tweet=tweet).reason
+
+    def dm_refusal(self, *, interaction, tweet) -> str:
+        """X's `receives_your_dm` for the tweet's author, asked once here (a user read): when X cannot be asked,
+        the DM itself will say."""
+        identity = tweet.author_identity
+        if identity is None or interaction.x_account is None:
+            return ""
+        try:
+            receives = XClient.for_account(interaction.x_account).receives_dms(identity.external_id)
+        except XError:
+            return ""
+        handle = identity.handle or (tweet.author or {}).get("username") or identity.external_id
+        return "" if receives is not False else f"@{handle} does not accept DMs from you"

@@ -277,6 +277,16 @@ class XClient:
             raise XNotFound(f"X has no user {user_id}.", status=404)
         return parse_user(body["data"])
 
+    def receives_dms(self, user_id: str) -> bool | None:
+        """X's `receives_your_dm`: whether the user accepts this account's DMs (None when X does not say)."""
+        body = self._call(
+            "tweet_lookup", "look up a user", self._client.get_user, id=user_id, user_fields="receives_your_dm",
+            user_auth=True,
+        )  # fmt: skip
+        data = body.get("data")
+        receives = data.get("receives_your_dm") if isinstance(data, dict) else None
+        return receives if isinstance(receives, bool) else None
+
     def dm_events(self, *, pagination_token: str = "", max_results: int = 100) -> Page[DMEvent]:
         """One page of the account's DM events, newest first."""
         body = self._call(

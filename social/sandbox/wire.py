@@ -89,6 +89,8 @@ class Renderer:
             data["protected"] = False
         if "verified" in fields:
             data["verified"] = False
+        if "receives_your_dm" in fields:
+            data["receives_your_dm"] = user.accepts_dms
         return data
 
     def media(self, media: SandboxMedia) -> dict:

@@ -96,10 +96,35 @@ def test_reply_by_dm_opens_the_dm_to_the_author_in_the_same_contacts_history(sim
 def test_a_dm_to_someone_whose_dms_are_closed_says_so_in_words(simulator, brand):
     maya, tweet, agent, interaction = keyword_tweet(simulator, brand, XAccount.Access.PAY_PER_USE)
     set_tier(simulator, maya, "enterprise", accepts_dms=False)
+    with pytest.raises(outbox.OutboxRefused, match="@maya does not accept DMs from you, and X does not let"):
+        services.interaction_reply_by_dm(interaction_id=interaction.pk, agent=agent, tweet_id=tweet["id"])
+    assert not agent.interactions.filter(kind="chat").exists()  # X's receives_your_dm, asked before the chat opens
+
+    set_tier(simulator, maya, "enterprise", accepts_dms=True)
     chat = services.interaction_reply_by_dm(interaction_id=interaction.pk, agent=agent, tweet_id=tweet["id"])
+    set_tier(simulator, maya, "enterprise", accepts_dms=False)  # closed in the meantime: the send says so
     message = outbox.outbox_send_dm(interaction_id=chat.pk, agent=agent, text="Hi Maya", idempotency_key="d")
     message.refresh_from_db()
     assert (message.delivery, message.last_error) == ("failed", "@maya does not accept DMs from you.")
+
+
+def test_move_to_dm_to_someone_whose_dms_are_closed_promises_nothing_in_public(simulator, brand):
+    from social.sandbox.models import SandboxTweet
+
+    maya = simulator.user("maya", "Maya Patel")
+    set_tier(simulator, maya, "enterprise", accepts_dms=False)
+    tweet = simulator.tweet(maya, "@acmecare my refund never arrived")
+    polling.poll_account(account_id=brand.pk, force=True)
+    agent = AgentFactory()
+    interaction = brand.interactions.get()
+    services.interaction_offer(interaction_id=interaction.pk, agent=agent)
+    services.interaction_accept(interaction_id=interaction.pk, agent=agent)
+    with pytest.raises(outbox.OutboxRefused, match="@maya does not accept DMs from you: Move to DM would promise"):
+        services.interaction_move_to_dm(
+            interaction_id=interaction.pk, agent=agent, tweet_id=tweet["id"], idempotency_key="move-1"
+        )
+    assert not SandboxTweet.objects.filter(author_id=brand.x_user_id).exists()
+    assert not Message.objects.filter(direction="out").exists() and not agent.interactions.filter(kind="chat")
 
 
 def test_an_enterprise_account_likes_and_replies_to_an_unsummoned_tweet(simulator, brand):
