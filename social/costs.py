@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from twitter_text import extract_urls
@@ -147,6 +147,8 @@ def record_call(account: XAccount, endpoint: str, response) -> Charge | None:
             response_body=body if isinstance(body, dict) else {},
         )
         return _record(account, endpoint, price, kind, resources)
+    except (OperationalError, InterfaceError):
+        raise  # the database is gone: what follows the call cannot be stored either, and is done again (see _add)
     except Exception:  # noqa: BLE001  (a ledger that fails must never fail the X call it follows)
         log.exception("the cost of %s for account %s was not recorded", endpoint, account.pk)
         return None
@@ -159,37 +161,54 @@ def record_webhook_event(account: XAccount, event_type: str, resource_id: str = 
     try:
         resources = [resource_id] if resource_id else 1
         return _record(account, f"webhook {event_type}", price, f"event:{event_type}" if resource_id else "", resources)
+    except (OperationalError, InterfaceError):
+        raise
     except Exception:  # noqa: BLE001
         log.exception("the cost of a %s event for account %s was not recorded", event_type, account.pk)
         return None
 
 
-def _fresh(account: XAccount, day: date, kind: str, ids: list[str]) -> int:
-    """How many of the ids were not billed yet today (and marks them billed)."""
+def _billed_key(account: XAccount, day: date, kind: str) -> str:
+    return f"perch:billed:{account.pk}:{day.isoformat()}:{kind}"
+
+
+def _fresh(account: XAccount, day: date, kind: str, ids: list[str]) -> list[str]:
+    """The ids not billed yet today (now marked billed)."""
     if not ids:
-        return 0
-    key = f"perch:billed:{account.pk}:{day.isoformat()}:{kind}"
+        return []
+    key = _billed_key(account, day, kind)
     try:
         pipe = _redis().pipeline()
         for resource_id in ids:
             pipe.sadd(key, resource_id)
         pipe.expire(key, DEDUP_TTL_SECONDS)
-        return sum(pipe.execute()[:-1])
+        added = pipe.execute()[:-1]
+        return [resource_id for resource_id, new in zip(ids, added, strict=True) if new]
     except redis.RedisError:
         log.warning("ids read today cannot be checked (Redis unreachable): account %s charged for all", account.pk)
-        return len(ids)
+        return list(ids)
+
+
+def _unmark(account: XAccount, day: date, kind: str, ids: list[str]) -> None:
+    """Forgets that the ids were billed today: their charge was not recorded, so the next read of them is."""
+    if ids:
+        try:
+            _redis().srem(_billed_key(account, day, kind), *ids)
+        except redis.RedisError:
+            log.warning("ids of account %s stay marked billed (Redis unreachable): missed by the ledger", account.pk)
 
 
 def _record(account: XAccount, endpoint: str, price: str, kind: str, resources) -> Charge:
     day = utc_day()
-    if kind:
-        units = _fresh(account, day, kind, resources)
-        free = len(resources) - units
-    else:
-        units, free = resources, 0
+    fresh = _fresh(account, day, kind, resources) if kind else []
+    units, free = (len(fresh), len(resources) - len(fresh)) if kind else (resources, 0)
     amount = price_table(account).get(price, Decimal("0")) * units
     charge = Charge(endpoint, price, units, free, amount)
-    _add(account, day, charge)
+    try:
+        _add(account, day, charge)
+    except (OperationalError, InterfaceError):
+        _unmark(account, day, kind, fresh)
+        raise
     if amount:
         check_cap(account)
     return charge
@@ -213,6 +232,9 @@ def _add(account: XAccount, day: date, charge: Charge) -> None:
                     )
             except IntegrityError:  # another worker created it meanwhile
                 XSpend.objects.filter(**lookup).update(**change)
+    except (OperationalError, InterfaceError):
+        log.exception("X spend of account %s not recorded (the database is unreachable): %s", account.pk, charge)
+        raise
     except DatabaseError:
         log.exception("X spend of account %s not recorded: %s", account.pk, charge)
 

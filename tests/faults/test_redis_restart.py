@@ -67,7 +67,7 @@ def test_redis_restarted_during_traffic_loses_no_event_and_pushes_resume(private
     statuses = []
 
     def deliver(n: int) -> None:
-        body = delivery([event(n * 3)])  # always the same customer: one thread, worked by agent A
+        body = delivery(event(n * 3))  # always the same customer: one thread, worked by agent A
         response = webhook.post(account.webhook_path, body, content_type="application/json",
                                 headers={"x-twitter-webhooks-signature": signature("test", body)})  # fmt: skip
         statuses.append(response.status_code)
