@@ -134,7 +134,13 @@ def test_the_agent_sees_the_customer_typing_then_seen(demo, page):
 def test_the_simulator_drives_typing_and_seen_through_perchs_webhook(demo, page, live_server_url):
     """The acceptance test of issue 16's item 3, end to end: the simulator's typing and read actions → the sandbox's
     signed XAA delivery → Perch's webhook view → receive() → the agent's browser."""
-    switch_to_webhook(account(), live_server_url)  # registers the webhook and its subscriptions at the sandbox
+    from workspace.celery import app as celery_app
+
+    eager, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, True  # connect inline: no worker
+    try:
+        switch_to_webhook(account(), live_server_url)  # registers the webhook and its subscriptions at the sandbox
+    finally:
+        celery_app.conf.task_always_eager = eager
     page.get_by_role("switch", name="Chat Not Ready").click()
     customer_dm(demo, "Hi, my bag never arrived")  # delivered to the webhook: no poll
     conversation = accept_offer(page, "Chat", "Maya Patel")
