@@ -15,7 +15,6 @@ not read any more: X deprecated it in 2026 and removed its replay; such a body i
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from social.integrations.x_payloads import (
     DMEvent,
@@ -34,6 +33,7 @@ from social.integrations.x_payloads import (
     parse_user,
     storable,
     text,
+    timestamp_ms,
     x_id,
 )
 
@@ -186,18 +186,6 @@ def _media(entities: dict) -> tuple[XMedia, ...]:
     return tuple(media)
 
 
-def _timestamp_ms(value) -> datetime:
-    """X's created_timestamp: milliseconds since 1970, as a string of digits (or a number)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise PayloadError("created_timestamp is not a time in milliseconds")
-    try:
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError) as exc:
-        raise PayloadError(f"created_timestamp {str(value)[:20]} is out of range") from exc
-
-
 def parse_dm_event(data) -> DMEvent:
     """One legacy DM event (`type: message_create`, `message_create{target{recipient_id}, sender_id,
     message_data{text, attachment}}`), as dm.* payloads carry them."""
@@ -223,7 +211,7 @@ def parse_dm_event(data) -> DMEvent:
         text=text(message.get("text")),
         sender_id=sender,
         conversation_id="",  # the legacy shape names no conversation: ingest.threads.dm_thread derives it
-        created_at=_timestamp_ms(data.get("created_timestamp")),
+        created_at=timestamp_ms(data.get("created_timestamp")),
         participant_ids=(sender, recipient),
         media=media,
     )

@@ -9,8 +9,6 @@ reschedules, instead of a worker slot sleeping for up to 15 minutes.
 from __future__ import annotations
 
 import logging
-import math
-import time
 from dataclasses import dataclass
 
 import requests
@@ -19,7 +17,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from social import budget
-from social.integrations import x_replay, x_webhooks
+from social.integrations.x_activity_calls import ActivityAPI
 from social.integrations.x_errors import (  # noqa: F401  (re-exported: callers import errors from the client)
     XAccessRefused,
     XBadRequest,
@@ -50,21 +48,18 @@ from social.integrations.x_payloads import (  # noqa: F401  (re-exported)
     parse_tweets,
     parse_user,
 )
+from social.integrations.x_upload import (  # noqa: F401  (re-exported)
+    CHUNK_BYTES,
+    ONE_SHOT_MAX_BYTES,
+    UPLOAD_DEADLINE_SECONDS,
+    MediaUpload,
+    parse_media_upload,
+)
 
 log = logging.getLogger(__name__)
 
 X_API_HOST = "https://api.twitter.com"
 X_UPLOAD_HOST = "https://upload.twitter.com"
-TIMEOUT_SECONDS = 20  # each upload call; media downloads: x_media; API reads and writes: settings.X_API_TIMEOUT_SECONDS
-# v2 media upload (x-api/media/*): images up to ONE_SHOT_MAX_BYTES in one request, bigger ones and GIFs in chunks of
-# CHUNK_BYTES (the segment size of X's examples), so no request carries more than a megabyte.
-ONE_SHOT_MAX_BYTES = 1024 * 1024
-CHUNK_BYTES = 1024 * 1024
-GIF_CATEGORIES = {"dm_gif", "tweet_gif"}
-UPLOAD_DEADLINE_SECONDS = 60  # one upload in all, X's processing included: sending's lease is longer than this
-MAX_STATUS_CHECKS = 30
-# processing_info states while X works (openapi.json); "uploading" is the state of X's own STATUS example.
-STILL_PROCESSING = {"pending", "in_progress", "uploading"}
 MEDIA_REDIRECTS = 3
 
 TWEET_FIELDS = (
@@ -171,7 +166,7 @@ class Credentials:
     base_url: str = X_API_HOST
 
 
-class XClient:
+class XClient(MediaUpload, ActivityAPI):
     """One X account's view of the X API.
 
     `budget(endpoint)` is asked before every call and may refuse it (XRateLimited without calling X);
@@ -421,77 +416,6 @@ class XClient:
     def like(self, *, tweet_id: str) -> None:
         self._call("like", "like the tweet", self._client.like, tweet_id=tweet_id)
 
-    # Media upload (X API v2) ----------------------------------------------------------------------------
-    def upload_media(self, *, content, media_type: str, category: str) -> str:
-        """Uploads an image with X's v2 media upload and returns its media id once X can attach it.
-
-        An image up to ONE_SHOT_MAX_BYTES goes in one multipart POST /2/media/upload; a bigger one, and every GIF
-        (`dm_gif`, `tweet_gif`: X processes those asynchronously), goes in chunks: initialize → append (segments of
-        CHUNK_BYTES) → finalize, then STATUS while X's processing_info is pending or in_progress, waiting as X's
-        check_after_secs says. The whole upload ends within UPLOAD_DEADLINE_SECONDS (the send lease covers it).
-        Never `shared`, no additional owners: a DM image is the brand's own, for one DM (X's rule for DM media). Raises
-        the XError of every call (budget, 429, 401, 4xx, 5xx); X failing to process the image is an XError too."""
-        data = content if isinstance(content, bytes) else content.read()
-        deadline = time.monotonic() + UPLOAD_DEADLINE_SECONDS
-        if len(data) <= ONE_SHOT_MAX_BYTES and category not in GIF_CATEGORIES:
-            # Multipart with the raw bytes, as X's examples send media: no base64 (a third larger) in a JSON body.
-            body = self._upload_call(
-                "media_upload", "POST", "/2/media/upload", deadline,
-                data={"media_category": category}, files={"media": ("media", data, media_type)},
-            )  # fmt: skip
-            return self._processed(parse_media_upload(body), deadline)
-        started = self._upload_call(
-            "media_initialize", "POST", "/2/media/upload/initialize", deadline,
-            json={"media_type": media_type, "total_bytes": len(data), "media_category": category},
-        )  # fmt: skip
-        media_id = parse_media_upload(started)["id"]
-        for index, start in enumerate(range(0, len(data), CHUNK_BYTES)):
-            self._upload_call(
-                "media_append", "POST", f"/2/media/upload/{media_id}/append", deadline,
-                data={"segment_index": str(index)},
-                files={"media": ("media", data[start : start + CHUNK_BYTES], "application/octet-stream")},
-            )  # fmt: skip
-        finished = self._upload_call("media_finalize", "POST", f"/2/media/upload/{media_id}/finalize", deadline)
-        return self._processed(parse_media_upload(finished, media_id), deadline)
-
-    def _processed(self, data: dict, deadline: float) -> str:
-        """The media id once X's processing of it succeeded (at once when X does not process it)."""
-        media_id = data["id"]
-        for _ in range(MAX_STATUS_CHECKS):
-            info = data.get("processing_info")
-            state = info.get("state") if isinstance(info, dict) else "succeeded"
-            if state == "succeeded":
-                return media_id
-            if state == "failed":
-                raise XError("X could not process the image (its processing failed): attach another image.")
-            if state not in STILL_PROCESSING:
-                raise XTransient(f"X answered an unknown processing state for the image ({str(state)[:20]}).")
-            wait = _seconds(info.get("check_after_secs"))
-            if time.monotonic() + wait >= deadline:
-                break
-            time.sleep(wait)
-            answer = self._upload_call(
-                "media_status", "GET", "/2/media/upload", deadline, params={"command": "STATUS", "media_id": media_id}
-            )
-            data = parse_media_upload(answer, media_id)
-        raise XTransient(f"X was still processing the image when the upload's {UPLOAD_DEADLINE_SECONDS} s were up.")
-
-    def _upload_call(self, endpoint: str, method: str, path: str, deadline: float, **request) -> dict:
-        """One call of an upload, within what is left of its deadline, counted and translated as every call is."""
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise XTransient(f"X took over {UPLOAD_DEADLINE_SECONDS} s to take the image.")
-        action = "upload the image"
-        response = self._respond(endpoint, action, self._signed, method, path, timeout=min(TIMEOUT_SECONDS, left),
-                                 **request)  # fmt: skip
-        if not response.content:
-            return {}  # an append may answer 2xx with an empty body (X's chunked-upload guide of 2025)
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise XTransient(f"X answered something that is not JSON while trying to {action}.") from exc
-        return body if isinstance(body, dict) else {}
-
     def _signed(self, method: str, path: str, *, timeout: float, **request) -> requests.Response:
         """A v2 call tweepy has no method for, made as tweepy.Client makes its own: on its session (whose adapter
         sends X's host to the account's API base URL), signed with its OAuth 1.0a user context, X's error statuses
@@ -502,89 +426,6 @@ class XClient:
         )  # fmt: skip
         _raise_like_tweepy(response)
         return response
-
-    # X Activity API: the webhook and its subscriptions ------------------------------------------------------------
-    # tweepy has no methods for these routes: they go through its session and signing (`Client.request`) all the
-    # same. X takes OAuth 1.0a user context where openapi.json lists `UserToken`, and only the app's Bearer token
-    # for listing webhooks and deleting a subscription.
-    def _activity(self, method: str, route: str, *, bearer: bool = False, **kwargs):
-        return self._client.request(method, route, user_auth=not bearer, **kwargs)
-
-    def _app_call(self, endpoint: str, action: str, route: str, method: str, **kwargs) -> dict:
-        """A call X accepts only with the app's Bearer token: refused here in words when the account has none; a 401
-        is about that token, not the user's (the account does not need reconnecting for it)."""
-        if not self.credentials.bearer_token:
-            raise XError(f"X wants the app's Bearer token to {action}: add it to the account's credentials.")
-        try:
-            return self._call(endpoint, action, self._activity, method, route, bearer=True, **kwargs)
-        except XUnauthorized as exc:
-            raise XError(
-                f"X did not accept the app's Bearer token while trying to {action} (401): replace it in the "
-                "account's credentials.",
-                status=401,
-            ) from exc
-
-    def create_webhook(self, *, url: str) -> x_webhooks.WebhookConfig:
-        """POST /2/webhooks: X checks the URL with a CRC before it answers."""
-        body = self._call("webhooks", "register the webhook", self._activity, "POST", "/2/webhooks", json={"url": url})
-        return x_webhooks.parse_webhook(body)
-
-    def webhooks(self) -> list[x_webhooks.WebhookConfig]:
-        """GET /2/webhooks: the app's webhooks (Bearer token only)."""
-        return x_webhooks.parse_webhooks(self._app_call("webhooks", "list the app's webhooks", "/2/webhooks", "GET"))
-
-    def validate_webhook(self, *, webhook_id: str) -> bool:
-        """PUT /2/webhooks/{id}: a new CRC check; True when it passed and the webhook is valid again."""
-        body = self._call("webhooks", "check the webhook", self._activity, "PUT", f"/2/webhooks/{webhook_id}")
-        return x_webhooks.parse_validated(body)
-
-    def delete_webhook(self, *, webhook_id: str) -> None:
-        self._call("webhooks", "delete the webhook", self._activity, "DELETE", f"/2/webhooks/{webhook_id}")
-
-    def create_subscription(
-        self, *, event_type: str, user_id: str, webhook_id: str, tag: str = ""
-    ) -> x_webhooks.ActivitySubscription:
-        """POST /2/activity/subscriptions for one event type of one user, delivered to the webhook."""
-        payload = {"event_type": event_type, "filter": {"user_id": user_id}, "webhook_id": webhook_id}
-        if tag:
-            payload["tag"] = tag
-        body = self._call(
-            "activity_subscriptions", f"subscribe to {event_type}", self._activity, "POST",
-            "/2/activity/subscriptions", json=payload,
-        )  # fmt: skip
-        return x_webhooks.parse_subscription_created(body)
-
-    def subscriptions(self, *, max_pages: int = 10) -> list[x_webhooks.ActivitySubscription]:
-        """GET /2/activity/subscriptions: the app's subscriptions, every page (up to 1,000 each)."""
-        found, token = [], ""
-        for _ in range(max_pages):
-            params = {"max_results": 1000, **({"pagination_token": token} if token else {})}
-            body = self._call(
-                "activity_subscriptions", "list the subscriptions", self._activity, "GET",
-                "/2/activity/subscriptions", params=params,
-            )  # fmt: skip
-            page, token = x_webhooks.parse_subscriptions(body)
-            found += page
-            if not token:
-                break
-        return found
-
-    def delete_subscription(self, *, subscription_id: str) -> None:
-        """DELETE /2/activity/subscriptions/{id} (Bearer token only)."""
-        self._app_call(
-            "activity_subscriptions", "delete a subscription", f"/2/activity/subscriptions/{subscription_id}", "DELETE"
-        )
-
-    # Replay after downtime -----------------------------------------------------------------------------------------
-    def replay_webhook(self, *, webhook_id: str, from_date: str, to_date: str) -> x_replay.ReplayJob:
-        """POST /2/webhooks/replay (the app's Bearer token only): X delivers again to the webhook what it delivered
-        or tried to deliver from `from_date` to `to_date` (UTC `yyyymmddhhmm`, within the last 24 h), then a
-        `replay_job_status` message. One job per webhook at a time (ReplayConflictError)."""
-        body = self._app_call(
-            "webhooks_replay", "replay the webhook's deliveries", "/2/webhooks/replay", "POST",
-            json={"webhook_id": webhook_id, "from_date": from_date, "to_date": to_date},
-        )  # fmt: skip
-        return x_replay.parse_replay_job(body)
 
 
 def _raise_like_tweepy(response: requests.Response) -> None:
@@ -602,21 +443,3 @@ def _raise_like_tweepy(response: requests.Response) -> None:
     if status >= 500:
         raise tweepy.errors.TwitterServerError(response)
     raise tweepy.errors.HTTPException(response)
-
-
-def parse_media_upload(body: dict, media_id: str = "") -> dict:
-    """The `data` of an upload answer, with the media id X gave it (digits: it goes into the next call's path)."""
-    data = body.get("data") if isinstance(body, dict) else None
-    found = data.get("id") if isinstance(data, dict) else None
-    if not isinstance(found, str) or not found.isdigit() or (media_id and found != media_id):
-        raise XTransient("X answered the image upload without its media id.")
-    return data
-
-
-def _seconds(value) -> float:
-    """X's check_after_secs, within reason (1 s when X leaves it out)."""
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return 1.0
-    return min(max(seconds, 0.0), float(UPLOAD_DEADLINE_SECONDS)) if math.isfinite(seconds) else 1.0

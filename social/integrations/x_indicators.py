@@ -9,9 +9,18 @@ the time is X's milliseconds; anything else raises PayloadError and the delivery
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
-from social.integrations.x_payloads import PayloadError, XUser, list_at, object_at, parse_each, parse_user, x_id
+from social.integrations.x_payloads import (
+    PayloadError,
+    XUser,
+    list_at,
+    object_at,
+    parse_each,
+    parse_user,
+    timestamp_ms,
+    x_id,
+)
 
 TYPING = "dm.indicate_typing"
 READ = "dm.read"
@@ -68,7 +77,7 @@ def _participants(data, what: str) -> tuple[str, str, datetime]:
         raise PayloadError(f"a {what} event has no sender_id: X sent it without the sender field")
     sender = x_id(data.get("sender_id"), "sender_id")
     recipient = x_id(object_at(data, "target").get("recipient_id"), "target.recipient_id")
-    return sender, recipient, _milliseconds(data.get("created_timestamp"))
+    return sender, recipient, timestamp_ms(data.get("created_timestamp"))
 
 
 def _typing_event(data) -> TypingEvent:
@@ -80,18 +89,6 @@ def _read_event(data) -> ReadEvent:
     sender, recipient, at = _participants(data, "read")
     last_read = x_id(data.get("last_read_event_id"), "last_read_event_id")
     return ReadEvent(sender_id=sender, recipient_id=recipient, last_read_event_id=last_read, created_at=at)
-
-
-def _milliseconds(value) -> datetime:
-    """X's created_timestamp: milliseconds since 1970, as a string of digits (or a number)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise PayloadError("created_timestamp is not a time in milliseconds")
-    try:
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError) as exc:
-        raise PayloadError(f"created_timestamp {str(value)[:20]} is out of range") from exc
 
 
 def _users(raw) -> dict[str, XUser]:

@@ -421,3 +421,15 @@ def parse_rate_limit(headers) -> RateLimit | None:
         remaining=number("x-rate-limit-remaining"),
         reset_at=datetime.fromtimestamp(reset, tz=UTC) if reset else None,
     )
+
+
+def timestamp_ms(value) -> datetime:
+    """X's created_timestamp: milliseconds since 1970, as a string of digits (or a number)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PayloadError("created_timestamp is not a time in milliseconds")
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise PayloadError(f"created_timestamp {str(value)[:20]} is out of range") from exc
