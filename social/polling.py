@@ -19,7 +19,6 @@ from django.utils import timezone
 from interactions.attachments import ImageRejected
 from interactions.models import Message
 from social import access, budget, costs, ingest
-from social.alerts import alert_supervisors
 from social.credentials import CredentialsOfAnotherAccount, credentials_verify
 from social.ingest.store import stored_ids
 from social.ingest.tweets import PARENT_FETCH_DEPTH
@@ -28,7 +27,7 @@ from social.integrations.x_client import Tweet, XAccessRefused, XClient, XError,
 from social.integrations.x_payloads import parse_each
 from social.media import prepare_received
 from social.models import IngestCursor, XAccount
-from workspace.infra.events import AccountNeedsReconnect
+from social.reconnect import account_needs_reconnect
 from workspace.infra.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -216,10 +215,8 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
                 # X says search is not in the app's access: Perch stops searching (and says why), the rest goes on.
                 account = access.access_lower(account=account, action=access.Action.SEARCH, said=str(exc))
     except (XUnauthorized, CredentialsOfAnotherAccount) as exc:
-        XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
-        alert_supervisors(AccountNeedsReconnect(account_id=account.pk, account=str(account)))
+        account_needs_reconnect(account_id=account.pk, reason=str(exc))
         report.error = str(exc)
-        log.error("account %s needs reconnecting: %s", account.pk, exc)
         return report
     except XError as exc:
         XAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:300])

@@ -31,7 +31,6 @@ from interactions.attachments import stored_image_type
 from interactions.models import Message
 from interactions.text import leading_mentions
 from social import access
-from social.alerts import alert_supervisors
 from social.integrations.x_client import (
     UPLOAD_DEADLINE_SECONDS,
     DMEvent,
@@ -46,7 +45,7 @@ from social.integrations.x_client import (
     XUnauthorized,
 )
 from social.models import XAccount
-from workspace.infra.events import AccountNeedsReconnect
+from social.reconnect import account_needs_reconnect
 from workspace.infra.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -123,8 +122,7 @@ def _send(message: Message, ask_x_first: bool, client: XClient | None) -> Outcom
         outcome = Outcome.WAITING
         moved = outbox.hold(message, Message.HoldReason.RATE_LIMIT, until=when, ask_x_first=ask_x_first)
     except XUnauthorized as exc:
-        XAccount.objects.filter(pk=account.pk).update(needs_reconnect=True, last_error=str(exc)[:300])
-        alert_supervisors(AccountNeedsReconnect(account_id=account.pk, account=str(account)))
+        account_needs_reconnect(account_id=account.pk, reason=str(exc))
         outcome = Outcome.HELD
         moved = outbox.hold(message, Message.HoldReason.RECONNECT, ask_x_first=ask_x_first)
     except XTransient as exc:
