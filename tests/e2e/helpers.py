@@ -40,6 +40,12 @@ def accept_offer(page, kind: str, name: str):
     return page.get_by_role("article", name=f"Interaction with {name}")
 
 
+def settled(page) -> None:
+    """Waits until htmx has finished every request, swap and settle on the page. Content htmx just swapped in gets
+    its listeners only when it settles (settleDelay later): a field filled before then loses its input event."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)
+
+
 class Console:
     """Collects console errors and uncaught page errors of every page it watches, named by whose page it is."""
 

@@ -119,7 +119,8 @@ def why(log: Path) -> str:
 
 def sender(redis_url: str) -> Celery:
     """What beat and the web process do: send Perch's tasks by name to the broker, read their results back."""
-    return Celery("perch-test", broker=celery_url(redis_url), backend=celery_url(redis_url))
+    # Not the current app: Perch's shared tasks would resolve to this one (and its killed broker) in later tests.
+    return Celery("perch-test", broker=celery_url(redis_url), backend=celery_url(redis_url), set_as_current=False)
 
 
 def test_worker_survives_redis_restart_and_drains_the_queue_sent_after_it(broker_redis, worker, tmp_path):
