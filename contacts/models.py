@@ -7,6 +7,7 @@ class IdentityChannel(models.TextChoices):
     CHAT = "chat", "Chat"
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
     TWITTER = "twitter", "X (Twitter)"
 
 
@@ -25,8 +26,9 @@ class Contact(models.Model):
         help_text="Sticky owner: routing offers this contact's conversations to this agent first.",
     )
     default_outbound_channel = models.CharField(
-        max_length=16, choices=IdentityChannel.choices, default=IdentityChannel.TWITTER
-    )
+        max_length=16, choices=IdentityChannel.choices, default=IdentityChannel.TWITTER,
+        help_text="Where Write a message and notifications go: X (a DM) or Email; SMS and WhatsApp are not connected.",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -44,7 +46,9 @@ class ContactIdentity(models.Model):
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
     channel = models.CharField(max_length=16, choices=IdentityChannel.choices)
-    external_id = models.CharField(max_length=64, help_text="X user id, email address or phone number.")
+    external_id = models.CharField(
+        max_length=254, help_text="X user id, email address, E.164 phone number (SMS, WhatsApp) or chat visitor id."
+    )
     handle = models.CharField(max_length=100, blank=True, help_text="X @username, without the @.")
     display_name = models.CharField(max_length=200, blank=True)
     avatar_url = models.URLField(max_length=500, blank=True)

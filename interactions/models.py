@@ -4,7 +4,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from interactions.text import leading_mentions
-from workspace.agents.models import Channel  # noqa: F401  (an interaction is routed on an agent's channel)
+from workspace.agents.models import Channel  # an interaction is routed on an agent's channel
+
+
+class InteractionKind(models.TextChoices):
+    """The routed channels (an agent's Channel), plus Email: written from the Connect view, never routed."""
+
+    CHAT = Channel.CHAT.value, Channel.CHAT.label
+    TWITTER = Channel.TWITTER.value, Channel.TWITTER.label
+    EMAIL = "email", "Email"
 
 
 class InteractionState(models.TextChoices):
@@ -63,7 +71,7 @@ class Interaction(models.Model):
         HELD = "held", "In review"  # queued, but not offered to agents until a supervisor releases or closes it
         RELEASED = "released", "Released from review"  # a supervisor let it go: routed as usual, never parked again
 
-    kind = models.CharField(max_length=16, choices=Channel.choices)
+    kind = models.CharField(max_length=16, choices=InteractionKind.choices)
     contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="interactions")
     x_account = models.ForeignKey(
         "social.XAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="interactions"
@@ -104,6 +112,9 @@ class Interaction(models.Model):
     done_note = models.TextField(blank=True)
     # Tags the agent sets while working (the disposition above is picked once, at Mark Done).
     labels = models.ManyToManyField(Label, blank=True, related_name="tagged_interactions")
+    agent_read_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its agent last had it open: later customer messages are unread."
+    )
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -136,6 +147,7 @@ class Message(models.Model):
         DM = "dm", "Direct message"
         TWEET = "tweet", "Tweet"
         LIKE = "like", "Like"  # outbound only; in_reply_to_external_id is the liked tweet
+        EMAIL = "email", "Email"  # outbound only, through Django's email framework
 
     class Delivery(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -167,6 +179,7 @@ class Message(models.Model):
     )
     # X's view of the author (id, username, name, profile_image_url), kept for tweets by people with no contact.
     author = models.JSONField(default=dict, blank=True)
+    subject = models.CharField(max_length=200, blank=True, help_text="Emails only: the subject line.")
     text = models.TextField(blank=True)
     display_start = models.PositiveIntegerField(
         default=0, help_text="Where the text X shows begins: after a reply's leading @mentions (display_text_range)."
@@ -346,3 +359,29 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationTemplate(models.Model):
+    """A message supervisors prepare for agents to send a contact from the Connect view, on the contact's default
+    outbound channel (or only on `channel`), e.g. "Your refund is on its way"."""
+
+    class Channel(models.TextChoices):
+        ANY = "", "The contact's default outbound channel"
+        TWITTER = "twitter", "X (Twitter) DM"
+        EMAIL = "email", "Email"
+
+    name = models.CharField(max_length=80, help_text="What agents pick; the email's subject unless one is set.")
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True, default=Channel.ANY)
+    subject = models.CharField(max_length=200, blank=True, help_text="Email subject (placeholders allowed).")
+    text = models.TextField(help_text="Placeholders: {contact_name}, {agent_name}, {brand_handle}.")
+    team = models.ForeignKey(
+        "workspace.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="notification_templates",
+        help_text="Empty: every agent may send it.",
+    )  # fmt: skip
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
