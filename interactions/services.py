@@ -310,7 +310,9 @@ def interaction_start_chat(*, contact_id: int, agent) -> Interaction:
 
 
 @transaction.atomic
-def interaction_write_async(*, contact_id: int, agent, text: str, idempotency_key: str) -> Message:
+def interaction_write_async(
+    *, contact_id: int, agent, text: str, idempotency_key: str, image: bytes | None = None
+) -> Message:
     """Write a message from the Communication tab: a DM to the contact through the outbox, without taking on a
     live conversation. It joins the agent's open chat with the contact if there is one; otherwise it is kept in a
     Chat interaction of its own, done at once, so the customer's answer arrives as new work (sticky to the
@@ -321,14 +323,16 @@ def interaction_write_async(*, contact_id: int, agent, text: str, idempotency_ke
         return existing
     current, account, thread = _open_chat_for(contact, agent)
     if current is not None and current.state in outbox.SENDABLE_STATES:
-        return outbox.outbox_send_dm(interaction_id=current.pk, agent=agent, text=text, idempotency_key=idempotency_key)
+        return outbox.outbox_send_dm(
+            interaction_id=current.pk, agent=agent, text=text, idempotency_key=idempotency_key, image=image
+        )
     now = timezone.now()
     interaction = Interaction.objects.create(
         kind=Channel.CHAT, contact=contact, x_account=account, agent=agent, state=InteractionState.ENDED,
         thread_key=thread, queued_at=now, accepted_at=now, ended_at=now, ended_by=Interaction.EndedBy.AGENT,
     )  # fmt: skip
     message = outbox.outbox_send_dm(
-        interaction_id=interaction.pk, agent=agent, text=text, idempotency_key=idempotency_key
+        interaction_id=interaction.pk, agent=agent, text=text, idempotency_key=idempotency_key, image=image
     )
     interaction_mark_done(interaction_id=interaction.pk, agent=agent, note="Written from the Communication tab.")
     return message
