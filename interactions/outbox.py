@@ -72,6 +72,18 @@ def _refuse_if_channel_would(interaction: Interaction, kind: str, tweet: Message
         raise OutboxRefused(refusal)
 
 
+def _thread_tweet(interaction: Interaction, tweet_id: str) -> Message:
+    """The tweet a reply or a Like answers: one of the interaction's thread on X, whichever of the thread's
+    interactions stored it (the Connect view answers a tweet of a done conversation from a new one of the thread)."""
+    tweet = Message.objects.filter(
+        kind=Message.Kind.TWEET, external_id=tweet_id, interaction__x_account=interaction.x_account_id,
+        interaction__kind=Channel.TWITTER, interaction__thread_key=interaction.thread_key,
+    ).first()  # fmt: skip
+    if tweet is None:
+        raise OutboxRefused("That tweet is not part of this conversation.")
+    return tweet
+
+
 def _image(data: bytes | None) -> PreparedImage | None:
     if not data:
         return None
@@ -149,9 +161,7 @@ def outbox_reply(
     prepared = _image(image)
     with transaction.atomic():
         interaction = _interaction_for(interaction_id=interaction_id, agent=agent, kind=Channel.TWITTER)
-        tweet = interaction.messages.filter(kind=Message.Kind.TWEET, external_id=in_reply_to_tweet_id).first()
-        if tweet is None:
-            raise OutboxRefused("That tweet is not part of this conversation.")
+        tweet = _thread_tweet(interaction, in_reply_to_tweet_id)
         _refuse_if_channel_would(interaction, Message.Kind.TWEET, tweet)
         text = sendable(text)
         try:
@@ -168,9 +178,7 @@ def outbox_reply(
 def outbox_like(*, interaction_id: int, agent, tweet_id: str, idempotency_key: str) -> Message:
     """Queues a Like of one tweet of a Twitter interaction (a tweet is liked once, however often one clicks)."""
     interaction = _interaction_for(interaction_id=interaction_id, agent=agent, kind=Channel.TWITTER)
-    tweet = interaction.messages.filter(kind=Message.Kind.TWEET, external_id=tweet_id).first()
-    if tweet is None:
-        raise OutboxRefused("That tweet is not part of this conversation.")
+    tweet = _thread_tweet(interaction, tweet_id)
     _refuse_if_channel_would(interaction, Message.Kind.LIKE, tweet)
     return _create(
         interaction=interaction, agent=agent, idempotency_key=idempotency_key, image=None, kind=Message.Kind.LIKE,
