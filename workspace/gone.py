@@ -21,7 +21,7 @@ GONE = (
     ("/workspace/messages/", "This conversation is no longer yours, or it no longer exists."),
     ("/workspace/offers/", "This offer is no longer yours: it was taken, withdrawn or has expired."),
     ("/workspace/contacts/", "This contact is no longer yours, or it no longer exists."),
-    ("/workspace/communication/contacts/", "This contact is no longer yours, or it no longer exists."),
+    ("/workspace/connect/contacts/", "This contact is no longer yours, or it no longer exists."),
     ("/admin/board/", "This conversation has changed since the board showed it: it may be done or deleted."),
 )
 

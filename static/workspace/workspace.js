@@ -62,24 +62,25 @@
   });
 
   // "… replied — Show" toasts come from the server (#contact-replied re-fetches itself when a notice is pushed or
-  // cleared), so each names its contact. Show opens the Communication tab on that contact (right_panel.js) and
-  // puts the toast away in this tab; the server drops it for good once the conversation is taken or handled.
+  // cleared), so each names its contact. Show (a link) opens the Connect view on that contact and puts the toast
+  // away in this tab; the server drops it for good once the conversation is taken or handled.
   const DISMISSED_KEY = "perch:replied-dismissed";
   function dismissed() {
     try { return JSON.parse(sessionStorage.getItem(DISMISSED_KEY)) || []; } catch (e) { return []; }
   }
-  function showReplied(noticeId, contactId) {
+  function dismiss(noticeId) {
     sessionStorage.setItem(DISMISSED_KEY, JSON.stringify(dismissed().concat([noticeId]).slice(-50)));
     document.querySelectorAll("#contact-replied .toast").forEach(function (toast) {
       if (toast.dataset.noticeId === noticeId) toast.remove();
     });
-    window.perchOpenCommunication(contactId);
+  }
+  function showReplied(noticeId, contactId) {
+    dismiss(noticeId);
+    window.location.assign("/workspace/connect/?contact=" + encodeURIComponent(contactId));
   }
   document.addEventListener("click", function (evt) {
     const show = evt.target.closest("#contact-replied [data-show-replied]");
-    if (!show) return;
-    const toast = show.closest(".toast");
-    showReplied(toast.dataset.noticeId, toast.dataset.contactId);
+    if (show) dismiss(show.closest(".toast").dataset.noticeId); // the link goes on to the Connect view
   });
   const repliedAnnounced = new Set();
   let repliedSeen = false; // the toasts its first load brings were announced by the page before (a reload)

@@ -44,14 +44,20 @@ MATRIX = {
     "workspace/interactions/<int:interaction_id>/canned/": ("GET", LOGIN, 200, 404, 404),
     "workspace/messages/<int:message_id>/retry/": ("POST", LOGIN, 302, 404, 404),
     "workspace/messages/<int:message_id>/media/<int:index>/": ("GET", LOGIN, 200, 404, 404),
-    # The Communication tab: lists are the agent's own (and unassigned contacts); A's contact is 404 to others.
-    "workspace/communication/": ("GET", LOGIN, 200, 200, 200),
-    "workspace/communication/notices/": ("GET", LOGIN, 302, 302, 302),  # an htmx partial; a browser goes to the tab
-    "workspace/communication/replied/": ("GET", LOGIN, 302, 302, 302),  # the "… replied" toasts: an htmx partial too
-    "workspace/communication/contacts/<int:contact_id>/": ("GET", LOGIN, 302, 404, 404),  # no htmx: to the page
-    "workspace/communication/contacts/<int:contact_id>/message/": ("POST", LOGIN, 422, 404, 404),  # empty message
+    # The Connect view: lists are the agent's own (and unassigned contacts); A's contact is 404 to others.
+    "workspace/connect/": ("GET", LOGIN, 200, 200, 200),
+    "workspace/connect/notices/": ("GET", LOGIN, 302, 302, 302),  # an htmx partial; a browser goes to the page
+    "workspace/connect/replied/": ("GET", LOGIN, 302, 302, 302),  # the "… replied" toasts: an htmx partial too
+    "workspace/connect/contacts/<int:contact_id>/": ("GET", LOGIN, 302, 404, 404),  # no htmx: to the page
+    "workspace/connect/contacts/<int:contact_id>/transcript/": ("GET", LOGIN, 302, 404, 404),  # the same
+    "workspace/connect/contacts/<int:contact_id>/write/": ("POST", LOGIN, 422, 404, 404),  # empty message
+    "workspace/connect/contacts/<int:contact_id>/like/": ("POST", LOGIN, 422, 404, 404),  # no tweet picked
+    "workspace/connect/contacts/<int:contact_id>/notify/": ("POST", LOGIN, 422, 404, 404),  # no template picked
     # A is refused in words: the world's contact has no X identity to write to.
-    "workspace/communication/contacts/<int:contact_id>/chat/": ("POST", LOGIN, 409, 404, 404),
+    "workspace/connect/contacts/<int:contact_id>/chat/": ("POST", LOGIN, 409, 404, 404),
+    # The Communication tab's old addresses: to the Connect view (A's contact stays 404 to others).
+    "workspace/communication/": ("GET", LOGIN, 302, 302, 302),
+    "workspace/communication/contacts/<int:contact_id>/": ("GET", LOGIN, 302, 404, 404),
     "workspace/contacts/<int:contact_id>/transcript/": ("GET", LOGIN, 200, 404, 404),
     # The browser reports a failed htmx request (request_errors.js): signed-in pages only; an empty report is 400.
     "workspace/client-errors/": ("POST", 403, 400, 400, 400),
@@ -229,9 +235,13 @@ def test_enumerated_ids_nobody_owns_are_404_for_everyone_signed_in(route, world)
 REASSIGNED = {
     "workspace/contacts/<int:contact_id>/": ("GET", 404, 200),
     "workspace/contacts/<int:contact_id>/ POST": ("POST", 404, 422),  # B: the empty form is refused in words
+    "workspace/connect/contacts/<int:contact_id>/": ("GET", 404, 302),
+    "workspace/connect/contacts/<int:contact_id>/transcript/": ("GET", 404, 302),
+    "workspace/connect/contacts/<int:contact_id>/write/": ("POST", 404, 422),  # an empty message
+    "workspace/connect/contacts/<int:contact_id>/like/": ("POST", 404, 422),  # no tweet picked
+    "workspace/connect/contacts/<int:contact_id>/notify/": ("POST", 404, 422),  # no template picked
+    "workspace/connect/contacts/<int:contact_id>/chat/": ("POST", 404, 409),  # no X identity to write to
     "workspace/communication/contacts/<int:contact_id>/": ("GET", 404, 302),
-    "workspace/communication/contacts/<int:contact_id>/message/": ("POST", 404, 422),  # an empty message
-    "workspace/communication/contacts/<int:contact_id>/chat/": ("POST", 404, 409),  # no X identity to write to
     "workspace/contacts/<int:contact_id>/transcript/": ("GET", 404, 200),
     "workspace/interactions/<int:interaction_id>/": ("GET", 404, 200),
     "workspace/interactions/<int:interaction_id>/access/": ("GET", 404, 204),
@@ -254,9 +264,9 @@ REASSIGNED = {
 }
 # Lists and searches: does the reassigned contact (or A's past interaction with it) appear for A, for B?
 REASSIGNED_LISTS = {
-    "/workspace/communication/": (False, True),  # B's Assigned Contacts
-    "/workspace/communication/?q=Rita": (False, True),
-    "/workspace/communication/?contact={contact_id}": (404, True),
+    "/workspace/connect/": (False, True),  # B's Assigned Contacts
+    "/workspace/connect/?q=Rita": (False, True),
+    "/workspace/connect/?contact={contact_id}": (404, True),
     "/api/v1/contacts/": (False, True),
     "/api/v1/contacts/?q=Rita": (False, True),
     "/api/v1/interactions/": (False, True),

@@ -66,10 +66,9 @@ def test_every_entry_point_gives_the_same_answer(case):
     got = {
         "Contact tab": web.get(f"/workspace/contacts/{contact.pk}/").status_code == ok,
         "Contact tab save": web.post(f"/workspace/contacts/{contact.pk}/", edit).status_code == ok,
-        "Communication tab": web.get(f"/workspace/communication/contacts/{contact.pk}/", headers=HX).status_code == ok,
-        "Communication ?contact=": web.get(f"/workspace/communication/?contact={contact.pk}").status_code == ok,
-        "Communication search": ("Quentin Query" in web.get("/workspace/communication/?q=Quentin").content.decode())
-        == visible,
+        "Connect view": web.get(f"/workspace/connect/contacts/{contact.pk}/", headers=HX).status_code == ok,
+        "Connect ?contact=": web.get(f"/workspace/connect/?contact={contact.pk}").status_code == ok,
+        "Connect search": ("Quentin Query" in web.get("/workspace/connect/?q=Quentin").content.decode()) == visible,
         "transcript": web.get(f"/workspace/contacts/{contact.pk}/transcript/", headers=HX).status_code == ok,
         "interaction": web.get(f"/workspace/interactions/{interaction.pk}/", headers=HX).status_code == ok,
         "API contact": api.get(f"/api/v1/contacts/{contact.pk}/").status_code == ok,

@@ -68,14 +68,15 @@ def test_payloads_render_inert_on_every_workspace_page(hostile):
     for url in ["/workspace/offers/", "/workspace/interactions/", f"/workspace/interactions/{chat.pk}/",
                 f"/workspace/interactions/{chat.pk}/conversation/", f"/workspace/contacts/{contact.pk}/",
                 f"/workspace/contacts/{contact.pk}/?part=history", f"/workspace/contacts/{contact.pk}/transcript/",
-                "/workspace/communication/", f"/workspace/communication/?q={contact.display_name[:8]}"]:  # fmt: skip
+                "/workspace/connect/", f"/workspace/connect/?q={contact.display_name[:8]}",
+                f"/workspace/connect/?contact={contact.pk}"]:  # fmt: skip
         assert_inert(client, url)
     AgentNotice.objects.create(agent=hostile["agent"], kind="contact_replied", contact=contact, text=f"{P} replied.")
-    as_the_tab = Client(headers={"HX-Request": "true"})  # the partials the Communication tab loads
-    as_the_tab.force_login(hostile["agent"], backend="django.contrib.auth.backends.ModelBackend")
-    for url in [f"/workspace/communication/contacts/{contact.pk}/", "/workspace/communication/notices/",
-                "/workspace/communication/replied/"]:  # fmt: skip
-        assert_inert(as_the_tab, url)
+    as_the_page = Client(headers={"HX-Request": "true"})  # the partials the Connect view loads
+    as_the_page.force_login(hostile["agent"], backend="django.contrib.auth.backends.ModelBackend")
+    for url in [f"/workspace/connect/contacts/{contact.pk}/", f"/workspace/connect/contacts/{contact.pk}/transcript/",
+                "/workspace/connect/notices/", "/workspace/connect/replied/"]:  # fmt: skip
+        assert_inert(as_the_page, url)
     offers = assert_inert(client, "/workspace/offers/")
     assert "tweet &lt;script&gt;" in offers  # the first words of the offer, escaped
     # The twitter interaction, once accepted: the tweet tree with the authors' names.

@@ -173,20 +173,21 @@ def test_labels_garbage_is_refused_in_the_label_bar(client, ana, form):
     assert not interaction.labels.exists()
 
 
-# --- The Communication tab: search, open a contact, the transcript cursor, Write a message ---------------
+# --- The Connect view: search, open a contact, the transcript cursor, Write a message -------------------------
 def test_contact_search_refuses_a_nul_and_an_over_long_query(client, ana):
     ContactFactory(display_name="Maya Patel", assigned_agent=ana)
-    url = reverse("workspace:communication")
+    url = reverse("workspace:connect")
     body = refused(client.get(url, {"q": NUL}, headers=HX), 422, "NUL character")
-    assert 'id="comm-results"' in body  # the search's htmx target (hx-select)
+    assert 'id="connect-results"' in body  # the search's htmx target (hx-select)
     refused(client.get(url, {"q": "m" * 500}, headers=HX), 422, "at most 200 characters")
     refused(client.get(url, {"q": NUL}), 422, "NUL character")  # the whole page too
 
 
 @pytest.mark.parametrize("contact", ["²", HUGE_ID, "abc", "1\x00", "-3"])
-def test_opening_a_garbage_contact_in_the_communication_tab_is_refused(client, ana, contact):
-    url = reverse("workspace:communication")
+def test_opening_a_garbage_contact_in_the_connect_view_is_refused(client, ana, contact):
+    url = reverse("workspace:connect")
     assert client.get(url, {"contact": contact}, headers=HX).status_code in (404, 422)
+    assert client.get(url, {"contact": contact}).status_code in (404, 422)
 
 
 BROKEN_CURSORS = ["999999999999999999999_1", "-999999999999999999999_1", "1_" + HUGE_ID, "1_2_3", "abc", "1\x00_2",
@@ -222,9 +223,9 @@ def test_a_good_transcript_cursor_still_pages(client, ana):
 def test_write_a_message_refuses_a_nul_or_an_over_long_key(client, ana, form, words):
     contact = TwitterIdentityFactory(contact=ContactFactory(display_name="Tom", assigned_agent=ana)).contact
     InteractionFactory(contact=contact, state="done")
-    url = reverse("workspace:contact_message", args=[contact.pk])
+    url = reverse("workspace:connect_write", args=[contact.pk])
     body = refused(client.post(url, form, headers=HX), 422, words)
-    assert 'class="composer comm-write"' in body and "\x00" not in body
+    assert f'id="connect-error-{contact.pk}"' in body and "\x00" not in body
     assert not Message.objects.filter(direction="out").exists()
     assert Interaction.objects.filter(contact=contact).count() == 1  # no interaction made for a refused message
 

@@ -1,5 +1,5 @@
 """A contact renamed in the Contact tab is renamed at once wherever the page shows their name: the centre header
-(and the article's accessible name, which follows the heading), My interactions and the Communication tab. The
+(and the article's accessible name, which follows the heading), My interactions and the Connect view. The
 save answers with the new name as an out-of-band swap into every element that shows it."""
 
 import re
@@ -60,5 +60,5 @@ def test_the_places_that_show_the_name_carry_the_contacts_class(client, interact
     assert "Interaction with </span>" in article
     listing = client.get(reverse("workspace:interaction_list"), headers=HX).content.decode()
     assert re.search(rf"<bdi {name}", listing)
-    communication = client.get(reverse("workspace:communication") + f"?contact={contact.pk}", headers=HX)
-    assert len(re.findall(rf"<bdi {name}", communication.content.decode())) == 2  # Assigned Contacts, the heading
+    connect = client.get(reverse("workspace:connect") + f"?contact={contact.pk}")
+    assert len(re.findall(rf"<bdi {name}", connect.content.decode())) == 2  # Assigned Contacts, the Connect heading

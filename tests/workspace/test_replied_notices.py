@@ -62,7 +62,7 @@ def test_the_toast_and_the_notice_name_the_contact_and_show_them(client, ana):
     assert "A contact" not in html and "Your contact" not in html
     assert f'data-contact-id="{interaction.contact_id}"' in html and f'data-notice-id="{notice.pk}"' in html
     assert 'data-notify-name="Lucía Fernández"' in html  # the desktop notification's words come from the server
-    assert ">Show</button>" in html
+    assert f'href="/workspace/connect/?contact={interaction.contact_id}" data-show-replied>Show</a>' in html
     notices = client.get(reverse("workspace:notices"), headers=HX).content.decode()
     assert "<bdi>Lucía Fernández</bdi> replied." in notices
 

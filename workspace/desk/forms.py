@@ -11,9 +11,10 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 
 from contacts.models import Contact, ContactIdentity, IdentityChannel
+from interactions import outreach
 from interactions.annotations import NOTE_MAX_LENGTH
 from interactions.attachments import MAX_BYTES, TOO_BIG
-from interactions.models import Channel, Label, Message
+from interactions.models import Channel, Label, Message, NotificationTemplate
 from interactions.sentiment import BAND_SCORES
 from workspace.agents.models import ChannelPresence
 from workspace.desk import selectors
@@ -159,13 +160,14 @@ class LabelForm(RefusingForm):
     )  # fmt: skip
 
 
-class CommunicationForm(RefusingForm):
-    """The Communication tab's query string: ?q= searches contacts, ?contact= opens one."""
+class ConnectForm(RefusingForm):
+    """The Connect view's query string: ?q= searches contacts, ?contact= opens one."""
 
     q = Text(what="search", required=False, max_length=SEARCH_MAX_LENGTH)
-    contact = forms.IntegerField(required=False, min_value=1, error_messages={
+    contact = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, error_messages={
         "invalid": "That contact link is broken: pick the contact from the list.",
         "min_value": "That contact link is broken: pick the contact from the list.",
+        "max_value": "That contact link is broken: pick the contact from the list.",
     })  # fmt: skip
 
 
@@ -186,11 +188,48 @@ class TranscriptPageForm(RefusingForm):
         return before
 
 
-class ContactMessageForm(RefusingForm):
-    """Write a message in the Communication tab: a DM to the contact."""
+BROKEN_TWEET_LINK = "That tweet is not one Perch showed you: reload the page and pick it again."
 
-    text = Text(what="message", required=False, strip=False)
+
+class MessageId(forms.IntegerField):
+    """The id of a message the page showed (a tweet to answer or like)."""
+
+    def __init__(self, **kwargs):
+        refused = {"invalid": BROKEN_TWEET_LINK, "required": BROKEN_TWEET_LINK, "min_value": BROKEN_TWEET_LINK,
+                   "max_value": BROKEN_TWEET_LINK}  # fmt: skip
+        super().__init__(min_value=1, max_value=2**63 - 1, error_messages=refused, **kwargs)
+
+
+class ConnectWriteForm(SendForm):
+    """The Connect view's composer, with at most one image: Write a message (on the contact's default outbound
+    channel), a public reply to one of the contact's tweets (`mode` reply) or Reply by DM (`mode` dm)."""
+
+    in_reply_to_tweet_id = None
+    mode = forms.ChoiceField(choices=[("", "Write a message"), ("reply", "Reply"), ("dm", "Reply by DM")],
+                             required=False, error_messages={"invalid_choice": BROKEN_TWEET_LINK})  # fmt: skip
+    tweet = MessageId(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("mode") == "reply" and not data.get("tweet") and "tweet" not in self.errors:
+            self.add_error("tweet", BROKEN_TWEET_LINK)
+        return data
+
+
+class ConnectLikeForm(RefusingForm):
+    tweet = MessageId()
     idempotency_key = IdempotencyKey()
+
+
+class NotifyForm(RefusingForm):
+    """Send a notification: one of the templates this agent may send (interactions.outreach)."""
+
+    template = Pick(queryset=NotificationTemplate.objects.none(), refused="Pick a notification from the list.")
+    idempotency_key = IdempotencyKey()
+
+    def __init__(self, *args, agent, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = outreach.notification_templates_for(agent=agent)
 
 
 def reassignable_agents():

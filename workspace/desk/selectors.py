@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from contacts.models import Contact
+from interactions.canned import PLACEHOLDER
 from interactions.models import Channel, Interaction, InteractionNote, InteractionState, Message, Offer
 from interactions.routing import sticky_wait
 from interactions.text import leading_mentions
@@ -265,7 +266,7 @@ def contact_transcript(*, agent, contact, before: str = "", limit: int = TRANSCR
     messages = (
         Message.objects.filter(interaction__contact=contact)
         .exclude(kind=Message.Kind.LIKE)
-        .select_related("interaction", "interaction__x_account", "author_agent")
+        .select_related("interaction", "interaction__x_account", "interaction__agent", "author_agent")
         .order_by("-created_at", "-id")
     )
     position = decode_cursor(before) if before else None
@@ -278,6 +279,58 @@ def contact_transcript(*, agent, contact, before: str = "", limit: int = TRANSCR
     for message in page:  # the outbox's rule for Retry: a failed send of an interaction that is the agent's
         message.retry_allowed = message.delivery == Message.Delivery.FAILED and message.interaction.agent_id == agent.pk
     return {"messages": page, "older": encode_cursor(page[-1]) if more else ""}
+
+
+@dataclass
+class Sequence:
+    """A run of the Connect view's transcript from one conversation on X: a DM thread, or one tweet-and-reply
+    sequence; its interaction is the latest one of the run (the state it shows)."""
+
+    key: tuple
+    interaction: Interaction
+    messages: list
+    like_refusal: str = ""
+
+
+def connect_transcript(*, agent, contact, before: str = "") -> dict:
+    """The contact's transcript in reading order (oldest at the top; "Older" pages come above), as sequences, each
+    tweet with what X lets the account do on it (the workspace tree's rules: social.access): one query more than
+    contact_transcript, for the Likes of the page's tweets."""
+    page = contact_transcript(agent=agent, contact=contact, before=before)
+    messages = list(reversed(page["messages"]))
+    tweet_ids = [m.external_id for m in messages if m.kind == Message.Kind.TWEET and m.external_id]
+    liked = dict(
+        Message.objects.filter(
+            kind=Message.Kind.LIKE, in_reply_to_external_id__in=tweet_ids, interaction__contact=contact
+        ).values_list("in_reply_to_external_id", "delivery")
+    ) if tweet_ids else {}  # fmt: skip
+    own = {identity.pk for identity in contact.identities.all()}
+    sequences: list[Sequence] = []
+    for message in messages:
+        interaction = message.interaction
+        key = (interaction.kind, interaction.x_account_id, interaction.thread_key)
+        if not sequences or sequences[-1].key != key:
+            sequences.append(Sequence(key=key, interaction=interaction, messages=[]))
+        sequences[-1].interaction = interaction
+        sequences[-1].messages.append(message)
+        if message.kind == Message.Kind.TWEET and interaction.x_account:
+            message.liked = liked.get(message.external_id, "")
+            message.reply_refusal = access.send_refusal(interaction.x_account, kind="tweet", tweet=message).reason
+            message.from_contact = message.author_identity_id in own  # Reply by DM writes to the contact
+            sequences[-1].like_refusal = access.may(interaction.x_account, access.Action.LIKE).reason
+    return {"sequences": sequences, "older": page["older"]}
+
+
+def notification_previews(*, agent, contact, templates) -> list[tuple]:
+    """Each notification template with its text as the contact would read it ({contact_name}, {agent_name},
+    {brand_handle} filled in: the brand of the contact's latest conversation on X)."""
+    latest = Interaction.objects.filter(contact=contact, x_account__isnull=False).select_related("x_account").first()
+    values = {
+        "contact_name": contact.display_name,
+        "agent_name": agent.first_name or agent.get_username(),
+        "brand_handle": f"@{latest.x_account.handle}" if latest else "",
+    }
+    return [(t, PLACEHOLDER.sub(lambda match: values[match.group(1)], t.text)) for t in templates]
 
 
 def agent_notices(*, agent, limit: int = 20):

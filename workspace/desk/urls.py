@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workspace.desk import client_errors, communication, tool_views, views
+from workspace.desk import client_errors, connect, tool_views, views
 
 workspace_patterns = (
     [
@@ -38,17 +38,19 @@ workspace_patterns = (
         path("interactions/<int:interaction_id>/canned/", tool_views.canned_responses, name="canned_responses"),
         path("messages/<int:message_id>/retry/", views.message_retry, name="message_retry"),
         path("messages/<int:message_id>/media/<int:index>/", views.message_media, name="message_media"),
-        path("communication/", communication.communication, name="communication"),
-        path("communication/notices/", communication.notices, name="notices"),
-        path("communication/replied/", communication.replied, name="replied"),
-        path(
-            "communication/contacts/<int:contact_id>/",
-            communication.communication_contact,
-            name="communication_contact",
-        ),
-        path("communication/contacts/<int:contact_id>/message/", communication.contact_message, name="contact_message"),
-        path("communication/contacts/<int:contact_id>/chat/", communication.contact_chat, name="contact_chat"),
-        path("contacts/<int:contact_id>/transcript/", communication.contact_transcript, name="contact_transcript"),
+        path("connect/", connect.connect, name="connect"),
+        path("connect/notices/", connect.notices, name="notices"),
+        path("connect/replied/", connect.replied, name="replied"),
+        path("connect/contacts/<int:contact_id>/", connect.connect_contact, name="connect_contact"),
+        path("connect/contacts/<int:contact_id>/transcript/", connect.connect_transcript, name="connect_transcript"),
+        path("connect/contacts/<int:contact_id>/write/", connect.connect_write, name="connect_write"),
+        path("connect/contacts/<int:contact_id>/like/", connect.connect_like, name="connect_like"),
+        path("connect/contacts/<int:contact_id>/notify/", connect.connect_notify, name="connect_notify"),
+        path("connect/contacts/<int:contact_id>/chat/", connect.contact_chat, name="contact_chat"),
+        path("contacts/<int:contact_id>/transcript/", connect.contact_transcript, name="contact_transcript"),
+        # The Communication tab became the Connect view: its old addresses lead there.
+        path("communication/", connect.communication_moved, name="communication"),
+        path("communication/contacts/<int:contact_id>/", connect.communication_moved, name="communication_contact"),
         path("client-errors/", client_errors.client_error, name="client_errors"),
     ],
     "workspace",

@@ -121,13 +121,16 @@ def _render_interaction(request, interaction_id: int, *, status=200, **extra) ->
     return response
 
 
-def _workspace(request, *, context=None, status=200) -> HttpResponse:
+def topbar_context(request) -> dict:
+    """What the top bar (_topbar.html) of the workspace and the Connect view shows: the Ready toggles."""
     presences = selectors.presence_by_channel(agent=request.user)
+    return {"presences": presences, "ready_on": selectors.ready_on(presences), "reasons": selectors.not_ready_reasons()}
+
+
+def _workspace(request, *, context=None, status=200) -> HttpResponse:
     context = {
         **(context or {}),
-        "presences": presences,
-        "ready_on": selectors.ready_on(presences),
-        "reasons": selectors.not_ready_reasons(),
+        **topbar_context(request),
         "interactions": selectors.agent_open_interactions(agent=request.user),
     }
     return render(request, "workspace/home.html", context, status=status)
