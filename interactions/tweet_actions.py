@@ -39,6 +39,16 @@ def _name(agent) -> str:
     return agent.first_name or agent.get_username()
 
 
+def thread_refusal(*, live: Interaction, agent) -> str:
+    """Why `agent` may not answer on a thread while `live`, an open interaction of it, is someone's work or waits
+    ("" when it is theirs and active). The Connect view says it on the thread's tweets before anyone clicks."""
+    if live.state not in OPEN_STATES or (live.agent_id == agent.pk and live.state == InteractionState.ACTIVE):
+        return ""
+    if live.agent_id and live.state == InteractionState.ACTIVE:
+        return f"{_name(live.agent)} is working this conversation: it is theirs to answer."
+    return "This conversation is waiting for an agent: it is answered by whoever accepts it when it is offered."
+
+
 def _sender(*, tweet: Message, agent) -> Interaction | None:
     """The interaction that sends on the tweet's thread now, or None when a new one must; refuses (in words) a
     thread someone else has in hand. Called with the contact locked, so two clicks cannot both start one."""
@@ -47,13 +57,9 @@ def _sender(*, tweet: Message, agent) -> Interaction | None:
     )
     live = thread.filter(state__in=OPEN_STATES).select_related("agent").first()
     if live is not None:
-        if live.agent_id == agent.pk and live.state == InteractionState.ACTIVE:
-            return live
-        if live.agent_id and live.agent_id != agent.pk and live.state == InteractionState.ACTIVE:
-            raise outbox.OutboxRefused(f"{_name(live.agent)} is working this conversation: it is theirs to answer.")
-        raise outbox.OutboxRefused(
-            "This conversation is waiting for an agent: it is answered by whoever accepts it when it is offered."
-        )
+        if refusal := thread_refusal(live=live, agent=agent):
+            raise outbox.OutboxRefused(refusal)
+        return live
     mine = thread.filter(pk=tweet.interaction_id, agent=agent, state__in=outbox.SENDABLE_STATES).first()
     return mine  # this agent's ended conversation still sends; anyone else's, or a done one, gets a new one
 

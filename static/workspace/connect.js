@@ -163,10 +163,18 @@
     }
   });
 
+  // The transcript got shorter or taller (the window resized, the composer grew): one at the bottom stays there.
+  const resized = "ResizeObserver" in window ? new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (pinned.get(entry.target) !== false) entry.target.scrollTop = entry.target.scrollHeight;
+    });
+  }) : null;
+
   function placeNew() {
     document.querySelectorAll("[data-connect-transcript]:not([data-placed])").forEach(function (el) {
       el.dataset.placed = "1";
       toBottom(el);
+      if (resized) resized.observe(el);
     });
     placeCardOnce();
     markOpen();

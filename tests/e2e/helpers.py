@@ -116,3 +116,15 @@ class Beat:
         self._stop.set()
         self._thread.join(timeout=60)
         assert not self.failures, f"beat's tasks failed: {self.failures}"
+
+
+# Headless Chromium shows no desktop notifications to click: the page is made to look hidden and each Notification
+# it creates is kept (the real constructor still runs), so a test can click it as the agent would.
+KEEP_NOTIFICATIONS = """
+Object.defineProperty(document, "hidden", { get: () => true });
+const RealNotification = window.Notification;
+window.perchNotifications = [];
+window.Notification = class extends RealNotification {
+  constructor(title, options) { super(title, options); window.perchNotifications.push(this); }
+};
+"""

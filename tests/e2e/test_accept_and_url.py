@@ -133,27 +133,33 @@ def test_the_x_icon_and_show_work_after_list_clicks(demo, page, screenshot):  # 
                                       "text": "Hola, ¿hay novedades?"}, timeout=10).raise_for_status()  # fmt: skip
     poll()
     toast = page.locator("#contact-replied .toast")
-    toast.get_by_role("button", name="Show").click()
-    panel = page.get_by_role("tabpanel", name="Communication")
-    lucia = panel.get_by_role("region", name="Communication with Lucía Gómez")
+    toast.get_by_role("link", name="Show").click()
+    # Show opens the Connect view on Lucía (its own URL); Back is Maya's conversation again.
+    lucia_id = Contact.objects.get(display_name="Lucía Gómez").pk
+    expect(page).to_have_url(re.compile(rf"/workspace/connect/\?contact={lucia_id}$"))
+    lucia = page.get_by_role("region", name="Communication with Lucía Gómez")
     expect(lucia.get_by_role("list", name="Transcript with Lucía Gómez")).to_contain_text("novedades")
-    # Show opens the contact beside the conversation: the centre, and so the URL, stay on Maya's.
+    page.go_back()
     expect(page.get_by_role("article", name="Interaction with Maya Patel")).to_be_visible()
     expect(page).to_have_url(url_of(page, a))
-    page.reload()  # the same conversation, and the panel remembers the tab and the contact
-    expect(page.get_by_role("article", name="Interaction with Maya Patel")).to_be_visible()
+    page.go_forward()
+    expect(lucia).to_be_visible()
+    page.reload()  # the same contact
     expect(lucia).to_be_visible()
     expect(page.locator("#live-status")).to_have_text("Live")
 
-    # The Notifications list's Show, then another contact, then back: each lands in the same slot.
-    panel.get_by_role("list", name="Notifications").get_by_role("link", name="Show").click()
+    # The notices' Show, then another contact, then back: each opens in the same place, with its URL.
+    contacts = page.get_by_role("complementary", name="Contacts")
+    contacts.get_by_role("list", name="Your notices").get_by_role("link", name="Show").click()
     expect(lucia).to_be_visible()
-    panel.get_by_role("list", name="Assigned Contacts", exact=True).get_by_role("link", name="Tom Becker").click()
-    expect(panel.get_by_role("region", name="Communication with Tom Becker")).to_be_visible()
-    panel.get_by_role("list", name="Assigned Contacts", exact=True).get_by_role("link", name="Lucía Gómez").click()
+    contacts.get_by_role("list", name="Assigned Contacts", exact=True).get_by_role("link", name="Tom Becker").click()
+    expect(page.get_by_role("region", name="Communication with Tom Becker")).to_be_visible()
+    tom_id = Contact.objects.get(display_name="Tom Becker").pk
+    expect(page).to_have_url(re.compile(rf"/workspace/connect/\?contact={tom_id}$"))
+    contacts.get_by_role("list", name="Assigned Contacts", exact=True).get_by_role("link", name="Lucía Gómez").click()
     expect(lucia).to_be_visible()
 
-    # 𝕏: a new Chat interaction with Lucía opens in the centre, with its URL; the list still works afterwards.
+    # 𝕏: a new Chat interaction with Lucía opens in the workspace, with its URL; the list still works afterwards.
     lucia.get_by_role("button", name="Start a Chat interaction on X").click()
     chat = page.get_by_role("article", name="Interaction with Lucía Gómez")
     expect(chat).to_contain_text("Active")
@@ -225,7 +231,7 @@ def test_no_console_error_on_the_workspace_the_board_and_the_simulator(live_serv
     customer_dm(demo, "One more thing")
     poll()  # pushes: message.created for A, the list and the transcripts refresh
     expect(list_link(page, "Maya Patel")).to_be_visible()
-    for tab in ("Conversation", "Communication", "Contact"):
+    for tab in ("Conversation", "Contact"):
         page.get_by_role("tab", name=tab).click()
     expect(page.get_by_label("Contact Tom Becker")).to_be_visible()
     assert errors == [], "workspace"

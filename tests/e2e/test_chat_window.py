@@ -6,8 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from interactions.models import Interaction, Message
-from tests.e2e.helpers import accept_offer, in_worker_thread
-from tests.e2e.test_communication import KEEP_NOTIFICATIONS
+from tests.e2e.helpers import KEEP_NOTIFICATIONS, accept_offer, in_worker_thread
 from tests.e2e.test_conversation import accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

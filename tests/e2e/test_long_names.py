@@ -168,19 +168,25 @@ def test_long_and_overriding_names_stay_in_their_panels_in_the_workspace(live_se
     assert_words_after_stay_after(page, "#conversation-panel .line-meta")
     screenshot("overriding-name-workspace")
 
-    # The Communication tab: the contact lists, the notice about the override, one contact opened.
-    page.get_by_role("tab", name="Communication").click()
+    # The Connect view: the contact lists, the notice about the override, one contact opened.
+    page.get_by_role("navigation", name="Views").get_by_role("link", name="Connect").click()
     expect(page.get_by_role("list", name="Assigned Contacts", exact=True)).to_be_visible()
-    assert_no_sideways_scroll(page, "the Communication tab")
-    assert_inside(page, ".contact-item", ".right-panel")
+    assert_no_sideways_scroll(page, "the Connect view")
+    assert_inside(page, ".contact-item", ".connect-left")
     assert_isolated(page, ".contact-item .name")
     assert_isolated(page, ".notice-text")
     assert_words_after_stay_after(page, ".notice-text")
     page.get_by_role("list", name="Assigned Contacts", exact=True).locator(".contact-item").first.click()
-    expect(page.locator(".comm-contact h3")).to_be_visible()
-    assert_inside(page, ".comm-contact-head", ".right-panel")
-    assert_isolated(page, ".comm-contact h3 bdi")
-    screenshot("long-name-communication")
+    expect(page.locator(".connect-head h1")).to_be_visible()
+    page.wait_for_timeout(300)  # the transcript settles at its bottom
+    assert_no_sideways_scroll(page, "the Connect view with the contact open")
+    assert_inside(page, ".connect-head", ".connect-centre")
+    assert_inside(page, ".connect-transcript .bubble", ".connect-transcript")
+    assert_inside(page, ".connect-card .identities li", ".connect-card")
+    assert_isolated(page, ".connect-head h1 bdi")
+    assert_isolated(page, ".connect-transcript .bubble-text")
+    screenshot("long-name-connect")
+    page.get_by_role("navigation", name="Views").get_by_role("link", name="Workspace").click()
 
     # A refused Send says why in the composer, in the agent's own view, and leaves the draft as the agent left it
     # (only the composer's error line is swapped).

@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 
 from contacts.models import Contact
 from interactions.models import Interaction
-from tests.e2e.helpers import accept_offer
-from tests.e2e.test_communication import settled
+from tests.e2e.helpers import accept_offer, settled
 from tests.e2e.test_conversation import accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 from tests.e2e.test_long_names import console_errors
 from workspace.agents.models import AgentNotice
@@ -88,15 +87,21 @@ def test_replied_names_the_contact_and_goes_once_the_conversation_is_taken(demo,
     poll()
     toast = page.locator("#contact-replied .toast")
     expect(toast).to_have_text("Maya Patel replied. Show")
-    page.get_by_role("tab", name="Communication").click()
-    notices = page.get_by_role("list", name="Notifications")
+    page.get_by_role("navigation", name="Views").get_by_role("link", name="Connect").click()
+    notices = page.get_by_role("list", name="Your notices")
     expect(notices).to_contain_text("Maya Patel replied.")
+    expect(toast).to_have_text("Maya Patel replied. Show")  # the Connect view has the toasts too
+    expect(page.locator("#live-status")).to_have_text("Live")
 
     page.get_by_role("switch", name="Chat Not Ready").click()  # Ready: the conversation is offered to her
-    accept_offer(page, "Chat", "Maya Patel")
-    expect(toast).to_have_count(0)  # taken: nothing left to Show, live
-    expect(notices).not_to_contain_text("Maya Patel replied.")
+    accept_offer(page, "Chat", "Maya Patel")  # Accept here opens the conversation in the workspace
+    expect(page.get_by_role("navigation", name="Views").get_by_role("link", name="Workspace")).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(toast).to_have_count(0)  # taken: nothing left to Show
     assert AgentNotice.objects.get(kind="contact_replied").cleared_at is not None
+    page.get_by_role("navigation", name="Views").get_by_role("link", name="Connect").click()
+    expect(notices).not_to_contain_text("Maya Patel replied.")
     page.reload()
     expect(page.locator("#live-status")).to_have_text("Live")
     expect(page.locator("#contact-replied")).to_be_attached()

@@ -108,19 +108,19 @@ def test_an_unsummoned_keyword_tweet_is_answered_by_dm_and_a_mention_moves_to_dm
         (mention["id"], "@tombecker We've sent you a DM so we can sort this out privately.")
     ]
 
-    # The customer's history holds both, the public reply first (the transcript lists the newest first).
-    page.get_by_role("tab", name="Communication").click()
-    panel = page.get_by_role("tabpanel", name="Communication")
-    expect(panel.get_by_role("searchbox", name="Search contacts")).to_be_visible()
-    settled(page)  # the tab's content has its listeners: typing now searches
-    panel.get_by_role("searchbox", name="Search contacts").fill("@tombeck")
-    panel.get_by_role("list", name="Search results").get_by_role("link", name="Tom Becker").click()
-    lines = panel.get_by_role("list", name="Transcript with Tom Becker").locator(".line .line-text")
+    # The customer's history in the Connect view holds both, in reading order: the public reply, then the DM.
+    page.get_by_role("navigation", name="Views").get_by_role("link", name="Connect").click()
+    contacts = page.get_by_role("complementary", name="Contacts")
+    expect(contacts.get_by_role("searchbox", name="Search contacts")).to_be_visible()
+    settled(page)  # the page's content has its listeners: typing now searches
+    contacts.get_by_role("searchbox", name="Search contacts").fill("@tombeck")
+    contacts.get_by_role("list", name="Search results").get_by_role("link", name="Tom Becker").click()
+    lines = page.get_by_role("list", name="Transcript with Tom Becker").locator(".tweet-text, .bubble-text")
     expect(lines).to_have_count(3)
     assert lines.all_inner_texts() == [
-        "Hi Tom, let's sort out your refund here: what is your booking code?",
-        "We've sent you a DM so we can sort this out privately.",
         "@perchdemoair my refund never arrived",
+        "We've sent you a DM so we can sort this out privately.",
+        "Hi Tom, let's sort out your refund here: what is your booking code?",
     ]
     shots(page, screenshot, "move-to-dm-history")
     assert console.errors == []

@@ -211,54 +211,61 @@ class Shift:
         self.screen(page, "reply")
 
     def x_icon(self, username: str, page, step: int):
-        """From the Communication tab: an assigned contact's 𝕏 icon starts (or opens) a chat with them."""
-        page.get_by_role("tab", name="Communication").click()
-        panel = page.get_by_role("tabpanel", name="Communication")
-        contacts = panel.get_by_role("list", name="Assigned Contacts", exact=True).get_by_role("link")
+        """From the Connect view: an assigned contact's 𝕏 icon starts (or opens) a chat with them in the workspace."""
+        page.get_by_role("navigation", name="Views").get_by_role("link", name="Connect").click()
+        contacts = page.get_by_role("list", name="Assigned Contacts", exact=True).get_by_role("link")
         try:
             expect(contacts.first).to_be_visible(timeout=3000)
         except AssertionError:
+            self.back_to_workspace(page)
             return  # nobody assigned to this agent yet
         link = contacts.nth(self.rng.randrange(contacts.count()))
-        lines = [line.strip() for line in link.inner_text().splitlines() if line.strip()]
-        name = next(line for n, line in enumerate(lines) if n + 1 == len(lines) or lines[n + 1].startswith("@"))
+        name = link.locator(".name").inner_text()
+        contact_id = link.get_attribute("data-contact-id")
         link.click()
-        contact = panel.get_by_role("region", name=f"Communication with {name}")
+        contact = page.get_by_role("region", name=f"Communication with {name}")
         expect(contact).to_be_visible(timeout=5000)
         icon = contact.get_by_role("button", name="Start a Chat interaction on X")
         if icon.count() == 0 or not icon.is_enabled():
+            self.back_to_workspace(page)
             return
-        # The server's answer decides, not which element shows first: the contact's open Twitter interaction is an
-        # "Interaction with <name>" article too, visible before a refusal's alert is.
+        # The server's answer decides: a refusal (another agent has the conversation) is said beside Send, a 409;
+        # else the chat opens in the workspace.
         with page.expect_response(lambda r: r.url.endswith("/chat/") and r.request.method == "POST") as answer:
             icon.click()
-        article = page.get_by_role("article", name=f"Interaction with {name}")
-        refused = contact.locator("#comm-contact-error [role=alert]")  # with another agent right now: said, a 409
         if answer.value.status == 409:
-            expect(refused).to_contain_text(name, timeout=5000)  # the page has said it (and the browser logged it)
+            expect(contact.locator(f"#connect-error-{contact_id}")).to_contain_text(name, timeout=5000)
             self.console.forgive(username, "status of 409")
             self.figures["x icon refused"] += 1
+            self.back_to_workspace(page)
             return
+        article = page.get_by_role("article", name=f"Interaction with {name}")
+        expect(article).to_be_visible(timeout=5000)
         expect(page).to_have_url(f"{self.base}/workspace/interactions/{self.interaction_id(article)}/")
         self.figures["x icon"] += 1
         self.screen(page, "x-icon")
 
+    def back_to_workspace(self, page):
+        page.get_by_role("navigation", name="Views").get_by_role("link", name="Workspace").click()
+        expect(page.locator("#live-status")).to_have_text("Live", timeout=5000)
+
     def show(self, username: str, page, step: int):
-        """A "… replied — Show" toast opens that contact in the Communication tab."""
+        """A "… replied — Show" toast opens that contact in the Connect view; the agent goes back to work."""
         toasts = page.locator("#contact-replied .toast[data-notice-id]")
         if toasts.count() == 0:
             return
         try:
-            # This notice's own toast and button: the stack refreshes as notices come and go.
+            # This notice's own toast and link: the stack refreshes as notices come and go.
             notice_id = toasts.first.get_attribute("data-notice-id", timeout=1000)
             toast = page.locator(f'#contact-replied .toast[data-notice-id="{notice_id}"]')
             name = toast.get_attribute("data-notify-name", timeout=1000)
-            toast.locator("[data-show-replied]").evaluate("button => button.click()", timeout=2000)
+            toast.locator("[data-show-replied]").evaluate("link => link.click()", timeout=2000)
         except (PlaywrightTimeoutError, PlaywrightError):
             return  # its wait ended as it was clicked
         expect(page.get_by_role("region", name=f"Communication with {name}")).to_be_visible(timeout=5000)
         self.figures["show"] += 1
         self.screen(page, "show")
+        self.back_to_workspace(page)
 
     def reload(self, username: str, page, step: int):
         before = page.url

@@ -311,6 +311,8 @@ def test_like_and_reply_refusals_are_said_beside_send(client, ana):
     Interaction.objects.filter(pk=tweet.interaction_id).update(state="active", agent=AgentFactory(first_name="Ben"))
     reply = client.post(reverse("workspace:connect_write", args=[maya.pk]), form, headers=HX)
     assert reply.status_code == 422 and "Ben is working this conversation" in reply.content.decode()
+    html = client.get(reverse("workspace:connect_transcript", args=[maya.pk]), headers=HX).content.decode()
+    assert "Ben is working this conversation" in html and "data-connect-reply" not in html  # said before a click
     assert not Message.objects.filter(direction="out").exists()
 
 

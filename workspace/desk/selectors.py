@@ -13,6 +13,7 @@ from interactions.canned import PLACEHOLDER
 from interactions.models import Channel, Interaction, InteractionNote, InteractionState, Message, Offer
 from interactions.routing import sticky_wait
 from interactions.text import leading_mentions
+from interactions.tweet_actions import thread_refusal
 from interactions.visibility import (
     NOT_DONE,
     contacts_matching,
@@ -290,6 +291,7 @@ class Sequence:
     interaction: Interaction
     messages: list
     like_refusal: str = ""
+    busy: str = ""  # why the agent cannot answer here now: someone else works the thread, or it waits
 
 
 def connect_transcript(*, agent, contact, before: str = "") -> dict:
@@ -299,11 +301,12 @@ def connect_transcript(*, agent, contact, before: str = "") -> dict:
     page = contact_transcript(agent=agent, contact=contact, before=before)
     messages = list(reversed(page["messages"]))
     tweet_ids = [m.external_id for m in messages if m.kind == Message.Kind.TWEET and m.external_id]
-    liked = dict(
-        Message.objects.filter(
-            kind=Message.Kind.LIKE, in_reply_to_external_id__in=tweet_ids, interaction__contact=contact
-        ).values_list("in_reply_to_external_id", "delivery")
-    ) if tweet_ids else {}  # fmt: skip
+    likes = Message.objects.filter(
+        kind=Message.Kind.LIKE, in_reply_to_external_id__in=tweet_ids, interaction__contact=contact
+    ).select_related("interaction") if tweet_ids else []  # fmt: skip
+    liked = {like.in_reply_to_external_id: like for like in likes}
+    for like in liked.values():
+        like.retry_allowed = like.delivery == Message.Delivery.FAILED and like.interaction.agent_id == agent.pk
     own = {identity.pk for identity in contact.identities.all()}
     sequences: list[Sequence] = []
     for message in messages:
@@ -312,9 +315,10 @@ def connect_transcript(*, agent, contact, before: str = "") -> dict:
         if not sequences or sequences[-1].key != key:
             sequences.append(Sequence(key=key, interaction=interaction, messages=[]))
         sequences[-1].interaction = interaction
+        sequences[-1].busy = thread_refusal(live=interaction, agent=agent)
         sequences[-1].messages.append(message)
         if message.kind == Message.Kind.TWEET and interaction.x_account:
-            message.liked = liked.get(message.external_id, "")
+            message.like = liked.get(message.external_id)
             message.reply_refusal = access.send_refusal(interaction.x_account, kind="tweet", tweet=message).reason
             message.from_contact = message.author_identity_id in own  # Reply by DM writes to the contact
             sequences[-1].like_refusal = access.may(interaction.x_account, access.Action.LIKE).reason
