@@ -116,8 +116,6 @@
       if (item.dataset.contactId === id) item.setAttribute("aria-current", "true");
       else item.removeAttribute("aria-current");
     });
-    const field = document.querySelector(".connect-search input[name=contact]");
-    if (field && id) field.value = id;
   }
 
   // --- The transcript's scroll.

@@ -31,8 +31,6 @@ from workspace.desk.forms import (
 )
 from workspace.desk.views import _workspace, agent_required, topbar_context
 
-NOT_CONNECTED = {IdentityChannel.SMS: "SMS", IdentityChannel.WHATSAPP: "WhatsApp", IdentityChannel.CHAT: "Chat"}
-
 
 def connect_url(contact_id: int | None = None) -> str:
     url = reverse("workspace:connect")
@@ -53,8 +51,8 @@ def destination(contact) -> dict:
     if channel == IdentityChannel.EMAIL:
         address = identities[0].external_id if identities else ""
         return {"kind": "email", "text": f"Email to {address}" if address else "Email", "sends": True}
-    if channel in NOT_CONNECTED:
-        return {"kind": "off", "text": f"{NOT_CONNECTED[channel]} is not connected", "sends": False}
+    if channel in outreach.NOT_CONNECTED:
+        return {"kind": "off", "text": f"{outreach.NOT_CONNECTED[channel]} is not connected", "sends": False}
     handle = identities[0].handle if identities and identities[0].handle else ""
     return {"kind": "dm", "text": "Private DM on X", "to": f"@{handle}" if handle else "", "sends": True}
 
