@@ -9,7 +9,9 @@ from playwright.sync_api import expect
 
 from contacts.models import Contact
 from interactions.models import Interaction
-from tests.e2e.helpers import accept_offer
+from tests.e2e.helpers import accept_offer, in_worker_thread
+from workspace.infra.events import InteractionEnded
+from workspace.infra.push import notify_agent
 from tests.e2e.test_communication import settled
 from tests.e2e.test_conversation import accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 from tests.e2e.test_long_names import console_errors
@@ -45,6 +47,25 @@ def test_mark_done_asks_for_the_disposition_then_returns_to_the_workspace(demo, 
     expect(page.get_by_label("My interactions")).to_contain_text("You are Ready on Chat — nothing is waiting.")
     page.reload()
     expect(page.get_by_role("heading", name="Welcome, Ana")).to_be_visible()
+    assert errors == []
+
+
+def test_the_disposition_picked_right_after_end_survives_the_late_ended_push(demo, page, live_server_url):  # noqa: F811
+    """End answers with the Mark Done form at once; the interaction.ended push (sent after commit, late on a busy
+    machine) must not re-render the form under the agent and drop the disposition they already picked."""
+    errors = console_errors(page)
+    conversation = accept_dm(demo, page, "Thanks, that is all")
+    conversation.get_by_role("button", name="End chat").click()
+    expect(conversation.locator(".interaction-state")).to_have_text("Ended")
+    conversation.get_by_label("Disposition").select_option(label="Resolved")
+    conversation.get_by_label("Note", exact=True).fill("Answered")
+    interaction = Interaction.objects.get()
+    in_worker_thread(lambda: notify_agent(interaction.agent_id, InteractionEnded(interaction_id=interaction.pk)))
+    page.wait_for_timeout(500)  # the push's re-fetch, if any, has landed
+    expect(conversation.get_by_label("Disposition").locator("option:checked")).to_have_text("Resolved")
+    expect(conversation.get_by_label("Note", exact=True)).to_have_value("Answered")
+    conversation.get_by_role("button", name="Mark Done").click()
+    expect(page.get_by_role("heading", name="Marked done")).to_be_visible()
     assert errors == []
 
 
