@@ -61,6 +61,10 @@ STICKY_WAIT_SECONDS = env.int("STICKY_WAIT_SECONDS", default=300)  # a contact's
 CUSTOMER_GONE_MINUTES = env.int("CUSTOMER_GONE_MINUTES", default=30)
 ACCOUNT_SILENCE_MINUTES = env.int("ACCOUNT_SILENCE_MINUTES", default=30)  # see social/health.py
 
+# Contacts: a phone number typed without its country code (SMS, WhatsApp) is read as one of this region (ISO 3166
+# code: US, GB, DE…) before it is stored in E.164 (contacts/identities.py).
+PERCH_PHONE_REGION = env.str("PERCH_PHONE_REGION", default="US").upper()
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
