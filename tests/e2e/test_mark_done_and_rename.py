@@ -56,6 +56,7 @@ def test_a_contact_renamed_in_the_contact_tab_is_renamed_in_the_centre_and_the_l
     settled(page)
     conversation.get_by_label("Write a message").fill("A draft the rename must not lose")
 
+    contact_tab.locator("summary", has_text="Edit contact").click()  # the card first, editing second
     contact_tab.get_by_label("Name", exact=True).fill("Maya Okafor-Patel")
     contact_tab.get_by_role("button", name="Save contact").click()
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
