@@ -69,6 +69,9 @@ vars().update(env.email_url("EMAIL_URL", default=f"smtp://127.0.0.1:{PERCH_SMTP_
 USES_DEMO_MAILBOX = "EMAIL_URL" not in env.ENVIRON
 EMAIL_TIMEOUT = 20  # seconds: a mail server that stops answering fails the send instead of holding the worker
 PERCH_EMAIL_FROM = env.str("PERCH_EMAIL_FROM", default="Perch demo <care@perch.localhost>")
+# Contacts: a phone number typed without its country code (SMS, WhatsApp) is read as one of this region (ISO 3166
+# code: US, GB, DE…) before it is stored in E.164 (contacts/identities.py).
+PERCH_PHONE_REGION = env.str("PERCH_PHONE_REGION", default="US").upper()
 
 INSTALLED_APPS = [
     "daphne",

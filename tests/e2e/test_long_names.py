@@ -151,9 +151,11 @@ def test_long_and_overriding_names_stay_in_their_panels_in_the_workspace(live_se
     assert_inside(page, ".bubble", ".centre")
     assert_inside(page, ".toast", ".offers")
     assert page.evaluate("document.querySelector('.toast').getBoundingClientRect().right") <= VIEWPORT["width"]
-    assert_inside(page, ".contact-tab .identities li", ".right-panel")
+    expect(page.locator(".contact-card .channel-row").first).to_be_visible()
+    assert_inside(page, ".contact-card .channel-row", ".right-panel")
+    assert_inside(page, ".contact-card .card-name", ".right-panel")
     for names in (".interaction-item .name", ".interaction-head h1 bdi", ".toast-name bdi", ".toast-text bdi",
-                  ".bubble-text", ".contact-tab .identities bdi"):  # fmt: skip
+                  ".bubble-text", ".contact-card .card-name bdi", ".contact-card .channel-value"):  # fmt: skip
         assert_isolated(page, names)
 
     # The Conversation tab: the transcript of the contact, and the override in the other chat.

@@ -10,12 +10,12 @@ from playwright.sync_api import expect
 from contacts.models import Contact
 from interactions.models import Interaction
 from tests.e2e.helpers import accept_offer, in_worker_thread
-from workspace.infra.events import InteractionEnded
-from workspace.infra.push import notify_agent
 from tests.e2e.test_communication import settled
 from tests.e2e.test_conversation import accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 from tests.e2e.test_long_names import console_errors
 from workspace.agents.models import AgentNotice
+from workspace.infra.events import InteractionEnded
+from workspace.infra.push import notify_agent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -77,6 +77,7 @@ def test_a_contact_renamed_in_the_contact_tab_is_renamed_in_the_centre_and_the_l
     settled(page)
     conversation.get_by_label("Write a message").fill("A draft the rename must not lose")
 
+    contact_tab.locator("summary", has_text="Edit contact").click()  # the card first, editing second
     contact_tab.get_by_label("Name", exact=True).fill("Maya Okafor-Patel")
     contact_tab.get_by_role("button", name="Save contact").click()
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()

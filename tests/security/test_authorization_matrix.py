@@ -53,6 +53,8 @@ MATRIX = {
     # A is refused in words: the world's contact has no X identity to write to.
     "workspace/communication/contacts/<int:contact_id>/chat/": ("POST", LOGIN, 409, 404, 404),
     "workspace/contacts/<int:contact_id>/transcript/": ("GET", LOGIN, 200, 404, 404),
+    "workspace/contacts/<int:contact_id>/identities/": ("POST", LOGIN, 422, 404, 404),  # A: no address written
+    "workspace/contacts/<int:contact_id>/identities/<int:identity_id>/remove/": ("POST", LOGIN, 200, 404, 404),
     # The browser reports a failed htmx request (request_errors.js): signed-in pages only; an empty report is 400.
     "workspace/client-errors/": ("POST", 403, 400, 400, 400),
     # The REST API takes bearer tokens only: a browser session is no credential (tokens: tests/workspace/test_api.py).
@@ -233,6 +235,8 @@ REASSIGNED = {
     "workspace/communication/contacts/<int:contact_id>/message/": ("POST", 404, 422),  # an empty message
     "workspace/communication/contacts/<int:contact_id>/chat/": ("POST", 404, 409),  # no X identity to write to
     "workspace/contacts/<int:contact_id>/transcript/": ("GET", 404, 200),
+    "workspace/contacts/<int:contact_id>/identities/": ("POST", 404, 422),  # B: no address written
+    "workspace/contacts/<int:contact_id>/identities/<int:identity_id>/remove/": ("POST", 404, 404),  # not Rita's
     "workspace/interactions/<int:interaction_id>/": ("GET", 404, 200),
     "workspace/interactions/<int:interaction_id>/access/": ("GET", 404, 204),
     "workspace/interactions/<int:interaction_id>/sentiment/": ("POST", 404, 422),  # B sees it: no sentiment given

@@ -12,17 +12,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import push_url, reselect, reswap, retarget, trigger_client_event
 
-from contacts.services import contact_update
 from interactions import outbox
 from interactions import services as interaction_services
 from interactions.attachments import stored_image_type
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
 from interactions.presence import presence_set
-from interactions.selectors import contact_history
 from workspace.desk import selectors
 from workspace.desk.forms import (
-    ContactForm,
     LikeForm,
     MarkDoneForm,
     MoveToDMForm,
@@ -395,29 +392,6 @@ def interaction_sentiment(request: HttpRequest, interaction_id: int) -> HttpResp
         interaction_id=interaction_id, agent=request.user, sentiment=form.cleaned_data["sentiment"]
     )
     return redirect("workspace:interaction", interaction_id=interaction_id)
-
-
-@require_http_methods(["GET", "POST"])
-@agent_required
-def contact_tab(request: HttpRequest, contact_id: int) -> HttpResponse:
-    """The Contact tab: name, X identity, other channels, default outbound channel, notes, history
-    (`?part=history`: the history alone, which refreshes itself as messages arrive)."""
-    contact = selectors.contact_for_agent(agent=request.user, contact_id=contact_id)
-    if contact is None:
-        raise Http404("No such contact.")
-    history = contact_history(contact_id=contact.pk)
-    if request.method == "GET" and request.GET.get("part") == "history":
-        return render(request, "workspace/partials/_contact_history.html", {"contact": contact, "history": history})
-    form = ContactForm(request.POST or None, instance=contact)
-    saved = request.method == "POST" and form.is_valid()
-    if saved:
-        fields = {name: form.cleaned_data[name] for name in ContactForm.Meta.fields}
-        contact_update(contact=contact, fields=fields, x_actor=form.x_actor())
-        contact = selectors.contact_for_agent(agent=request.user, contact_id=contact_id)  # as saved, identities too
-        form = ContactForm(instance=contact)
-    context = {"contact": contact, "form": form, "saved": saved, "history": history}
-    status = 422 if request.method == "POST" and not saved else 200
-    return render(request, "workspace/partials/_contact_tab.html", context, status=status)
 
 
 @never_cache
