@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from contacts.identities import CAN_SEND, channel_label
 from contacts.models import Contact, IdentityChannel
 from interactions import outbox, services
 from interactions.canned import placeholders_fill
@@ -20,8 +21,6 @@ from interactions.models import Channel, Interaction, InteractionKind, Interacti
 from interactions.text import EMAIL_SUBJECT_MAX_LENGTH
 from interactions.visibility import visible_contacts
 
-NOT_CONNECTED = {IdentityChannel.SMS: "SMS", IdentityChannel.WHATSAPP: "WhatsApp", IdentityChannel.CHAT: "Chat"}
-SENDING_CHANNELS = (IdentityChannel.TWITTER, IdentityChannel.EMAIL)
 EMAIL_NOTE = "Written from the Connect view."
 
 
@@ -34,10 +33,9 @@ def _contact(contact_id: int, agent) -> Contact:
 
 
 def _refuse_unless_connected(channel: str) -> None:
-    if channel in NOT_CONNECTED:
-        raise InteractionError(f"{NOT_CONNECTED[channel]} is not connected: pick X or Email as the default channel.")
-    if channel not in SENDING_CHANNELS:
-        raise InteractionError(f"Perch cannot send on the {channel!r} channel.")
+    """One list of the channels that send (contacts.identities): SMS, WhatsApp and Chat say they are not connected."""
+    if channel not in CAN_SEND:
+        raise InteractionError(f"{channel_label(channel)} is not connected: pick X or Email as the default channel.")
 
 
 def _brand(contact):
