@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -19,6 +19,7 @@ from interactions.attachments import stored_image_type
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
 from interactions.presence import presence_set
+from interactions.reading import interaction_mark_read
 from interactions.selectors import contact_history
 from workspace.desk import selectors
 from workspace.desk.forms import (
@@ -99,6 +100,12 @@ def _conversation_context(request, interaction, **extra) -> dict:
     }
 
 
+def _read(request, interaction) -> None:
+    """Its agent has it on screen: what the customer wrote so far is read (the list's unread dot goes)."""
+    if interaction.agent_id == request.user.pk:
+        interaction_mark_read(interaction_id=interaction.pk, agent=request.user)
+
+
 def _render_interaction(request, interaction_id: int, *, status=200, **extra) -> HttpResponse:
     """The interaction: its partial for htmx, the whole workspace with it open for a page load (the interaction's
     URL is what the browser shows while it is open, so a reload or Back lands here)."""
@@ -107,6 +114,7 @@ def _render_interaction(request, interaction_id: int, *, status=200, **extra) ->
         if not request.htmx:  # a reload of a conversation that has gone: the workspace, saying so in the centre
             return _workspace(request, context={"gone": gone_text(request.path)}, status=404)
         raise Http404("No such interaction.")  # workspace/gone.py answers htmx with the same notice
+    _read(request, found)
     context = _conversation_context(request, found, **extra)
     if not request.htmx:
         response = _workspace(request, context=context, status=status)
@@ -130,7 +138,19 @@ def _workspace(request, *, context=None, status=200) -> HttpResponse:
         "reasons": selectors.not_ready_reasons(),
         "interactions": selectors.agent_open_interactions(agent=request.user),
     }
+    if context.get("interaction"):
+        context["open_id"] = context["interaction"].pk
     return render(request, "workspace/home.html", context, status=status)
+
+
+def _open_interaction_id(request) -> int | None:
+    """The interaction the page shows (its URL is in the address bar while it is open): the list marks its row."""
+    path = (request.htmx.current_url_abs_path or "").split("?")[0] if request.htmx else ""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    return match.kwargs.get("interaction_id") if match.url_name == "interaction" else None
 
 
 @require_safe
@@ -166,6 +186,7 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
     context = {
         "interactions": selectors.agent_open_interactions(agent=request.user),
         "ready_on": selectors.ready_on(selectors.presence_by_channel(agent=request.user)),  # for an empty list
+        "open_id": _open_interaction_id(request),
     }
     return render(request, "workspace/partials/_interaction_list.html", context)
 
@@ -196,6 +217,7 @@ def interaction_conversation(request: HttpRequest, interaction_id: int) -> HttpR
     found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
     if found is None:
         raise Http404("No such interaction.")
+    _read(request, found)  # re-fetched on each new message while it is open
     return render(request, "workspace/partials/_conversation.html", _conversation_context(request, found))
 
 
