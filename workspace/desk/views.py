@@ -100,12 +100,6 @@ def _conversation_context(request, interaction, **extra) -> dict:
     }
 
 
-def _read(request, interaction) -> None:
-    """Its agent has it on screen: what the customer wrote so far is read (the list's unread dot goes)."""
-    if interaction.agent_id == request.user.pk:
-        interaction_mark_read(interaction_id=interaction.pk, agent=request.user)
-
-
 def _render_interaction(request, interaction_id: int, *, status=200, **extra) -> HttpResponse:
     """The interaction: its partial for htmx, the whole workspace with it open for a page load (the interaction's
     URL is what the browser shows while it is open, so a reload or Back lands here)."""
@@ -114,7 +108,6 @@ def _render_interaction(request, interaction_id: int, *, status=200, **extra) ->
         if not request.htmx:  # a reload of a conversation that has gone: the workspace, saying so in the centre
             return _workspace(request, context={"gone": gone_text(request.path)}, status=404)
         raise Http404("No such interaction.")  # workspace/gone.py answers htmx with the same notice
-    _read(request, found)
     context = _conversation_context(request, found, **extra)
     if not request.htmx:
         response = _workspace(request, context=context, status=status)
@@ -194,6 +187,8 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @agent_required
 def interaction(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    # Opened by its agent: what the customer wrote so far is read (the list's unread dot goes). Anyone else: no-op.
+    interaction_mark_read(interaction_id=interaction_id, agent=request.user)
     return _render_interaction(request, interaction_id)
 
 
@@ -217,7 +212,7 @@ def interaction_conversation(request: HttpRequest, interaction_id: int) -> HttpR
     found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
     if found is None:
         raise Http404("No such interaction.")
-    _read(request, found)  # re-fetched on each new message while it is open
+    interaction_mark_read(interaction_id=found.pk, agent=request.user)  # re-fetched on each new message while open
     return render(request, "workspace/partials/_conversation.html", _conversation_context(request, found))
 
 
@@ -257,6 +252,7 @@ def interaction_like(request: HttpRequest, interaction_id: int) -> HttpResponse:
 
 def _open_chat(request, chat) -> HttpResponse:
     """The DM composer of the contact's Chat interaction, in the centre, its URL in the address bar."""
+    interaction_mark_read(interaction_id=chat.pk, agent=request.user)  # on screen from now on
     if not request.htmx:
         return redirect("workspace:interaction", interaction_id=chat.pk)
     response = push_url(_render_interaction(request, chat.pk), reverse("workspace:interaction", args=[chat.pk]))
@@ -337,6 +333,7 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
         response = render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=409)
         # Said in the page's notice slot: the centre keeps the conversation the agent is working on.
         return trigger_client_event(reswap(retarget(response, "#page-notice"), "innerHTML"), "perch:offers.changed")
+    interaction_mark_read(interaction_id=offer.interaction_id, agent=request.user)  # on screen from now on
     if not request.htmx:
         return redirect("workspace:interaction", interaction_id=offer.interaction_id)
     # The accepted interaction is what the page shows now: its URL goes in the address bar (reload, Back, Forward).
