@@ -138,7 +138,7 @@ ADMIN_EXCEPTIONS = {
             "interactions/message",
             "interactions/offer",
             "workspace/channelpresence",
-        )  # fmt: skip
+        )
         for action in ("add/", "<path:object_id>/delete/")
     },
     "admin/axes/accessattempt/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
