@@ -64,19 +64,24 @@ class NoteInline(admin.TabularInline):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class InteractionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: who has it, its state and its priority move only through services (the actions below, the live
+    board, the agents' workspace, routing), so no field is a form field and there is no Add and no Delete. The
+    actions run from the change list: they need no change permission, only the services' own checks."""
+
     list_display = ["id", "kind", "contact", "x_account", "agent", "state", "priority", "waiting", "opened_at"]
     list_filter = ["state", "review", "kind", "x_account", "agent", "disposition", "labels"]
     search_fields = ["contact__display_name", "contact__identities__handle", "thread_key", "messages__text"]
     list_select_related = ["contact", "x_account", "agent"]
     date_hierarchy = "opened_at"
-    # The lifecycle moves only through services: the actions below, the live board and the agents' workspace.
-    readonly_fields = [
-        "state", "agent", "opened_at", "queued_at", "prioritised_at", "accepted_at", "ended_at", "ended_by", "done_at",
-        "review", "review_rule",
+    fieldsets = [
+        (None, {"fields": ["kind", "contact", "x_account", "agent", "state", "priority", "sentiment", "language",
+                           "team"]}),
+        ("Lifecycle", {"fields": ["opened_at", "queued_at", "prioritised_at", "accepted_at", "ended_at", "ended_by",
+                                  "done_at", "disposition", "done_note", "labels", "agent_read_at"]}),
+        ("Routing", {"classes": ["collapse"], "fields": ["thread_key", "root_tweet_id", "review", "review_rule",
+                                                          "required_skills", "sentiment_overridden"]}),
     ]  # fmt: skip
-    autocomplete_fields = ["contact"]
-    filter_horizontal = ["labels"]
     inlines = [MessageInline, NoteInline, OfferInline]
     actions = ["reassign", "force_end", "requeue"]
 

@@ -88,7 +88,7 @@ def test_communication_tab_search_async_dm_and_contact_replied_show(demo, page, 
     # Answering now takes the waiting conversation (offered to Ana and accepted): it is hers, live.
     contact.get_by_label("Write a message").fill("Delivery is booked for tomorrow.")
     contact.get_by_label("Write a message").press("Enter")
-    expect(contact.locator(".line.outbound .delivery").first).to_have_text("Sent")
+    expect(contact.locator(".line.outbound .delivery").last).to_have_text("Sent")  # the latest, at the bottom
     expect(page.get_by_label("My interactions")).to_contain_text("Maya Patel")
     screenshot("communication-tab-answered")
 

@@ -108,7 +108,7 @@ def test_an_unsummoned_keyword_tweet_is_answered_by_dm_and_a_mention_moves_to_dm
         (mention["id"], "@tombecker We've sent you a DM so we can sort this out privately.")
     ]
 
-    # The customer's history holds both, the public reply first (the transcript lists the newest first).
+    # The customer's history holds both, the public reply last (the transcript reads like the chat, oldest first).
     page.get_by_role("tab", name="Communication").click()
     panel = page.get_by_role("tabpanel", name="Communication")
     expect(panel.get_by_role("searchbox", name="Search contacts")).to_be_visible()
@@ -118,9 +118,9 @@ def test_an_unsummoned_keyword_tweet_is_answered_by_dm_and_a_mention_moves_to_dm
     lines = panel.get_by_role("list", name="Transcript with Tom Becker").locator(".line .line-text")
     expect(lines).to_have_count(3)
     assert lines.all_inner_texts() == [
-        "Hi Tom, let's sort out your refund here: what is your booking code?",
-        "We've sent you a DM so we can sort this out privately.",
         "@perchdemoair my refund never arrived",
+        "We've sent you a DM so we can sort this out privately.",
+        "Hi Tom, let's sort out your refund here: what is your booking code?",
     ]
     shots(page, screenshot, "move-to-dm-history")
     assert console.errors == []

@@ -131,10 +131,16 @@ ADMIN_EXCEPTIONS = {
     # The audit log and django-axes' logs are read-only: nobody adds or deletes an entry by hand.
     "admin/workspace/auditentry/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
     "admin/workspace/auditentry/<path:object_id>/delete/": ("GET", "admin-login", "admin-login", "admin-login", 403),
-    # Transcripts, offers and presence belong to the services: shown in the admin, never added or deleted by hand.
+    # Interactions, transcripts, offers and presence belong to the services: shown in the admin, never added or
+    # deleted by hand.
     **{
         f"admin/{model}/{action}": ("GET", "admin-login", "admin-login", "admin-login", 403)
-        for model in ("interactions/message", "interactions/offer", "workspace/channelpresence")
+        for model in (
+            "interactions/interaction",
+            "interactions/message",
+            "interactions/offer",
+            "workspace/channelpresence",
+        )
         for action in ("add/", "<path:object_id>/delete/")
     },
     "admin/axes/accessattempt/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),

@@ -106,13 +106,14 @@ def test_search_finds_contacts_by_name_handle_x_id_and_message_text(client, ana)
     assert "No contact matches" in html and "Lena Ortiz" not in html
 
 
-def test_the_transcript_shows_every_interaction_newest_first_and_older_pages(client, ana):
+def test_the_transcript_shows_every_interaction_in_reading_order_and_older_pages(client, ana):
     contact = x_contact(assigned_agent=ana)
     with_history(contact, 75)
     url = reverse("workspace:contact_transcript", args=[contact.pk])
     first = client.get(url, headers=HX).content.decode()
-    assert first.index("message 74") < first.index("message 73")  # newest first
-    assert "message 45" in first and "message 44" not in first  # a page of 30
+    assert first.index("message 73") < first.index("message 74")  # oldest at the top, as the chat reads
+    assert "message 45" in first and "message 44" not in first  # the latest page of 30
+    assert first.index(">Older<") < first.index("message 45")  # "Older" at the top
     assert first.count('class="transcript-divider"') >= 3 and "Tweet" in first and "DM" in first
     older = first.split('hx-get="')[-1].split('"')[0].replace("&amp;", "&")
     second = client.get(older, headers=HX).content.decode()

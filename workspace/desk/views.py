@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -18,6 +18,7 @@ from interactions.attachments import stored_image_type
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
 from interactions.presence import presence_set
+from interactions.reading import interaction_mark_read
 from workspace.desk import selectors
 from workspace.desk.forms import (
     LikeForm,
@@ -127,7 +128,19 @@ def _workspace(request, *, context=None, status=200) -> HttpResponse:
         "reasons": selectors.not_ready_reasons(),
         "interactions": selectors.agent_open_interactions(agent=request.user),
     }
+    if context.get("interaction"):
+        context["open_id"] = context["interaction"].pk
     return render(request, "workspace/home.html", context, status=status)
+
+
+def _open_interaction_id(request) -> int | None:
+    """The interaction the page shows (its URL is in the address bar while it is open): the list marks its row."""
+    path = (request.htmx.current_url_abs_path or "").split("?")[0] if request.htmx else ""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    return match.kwargs.get("interaction_id") if match.url_name == "interaction" else None
 
 
 @require_safe
@@ -163,6 +176,7 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
     context = {
         "interactions": selectors.agent_open_interactions(agent=request.user),
         "ready_on": selectors.ready_on(selectors.presence_by_channel(agent=request.user)),  # for an empty list
+        "open_id": _open_interaction_id(request),
     }
     return render(request, "workspace/partials/_interaction_list.html", context)
 
@@ -170,6 +184,8 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @agent_required
 def interaction(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    # Opened by its agent: what the customer wrote so far is read (the list's unread dot goes). Anyone else: no-op.
+    interaction_mark_read(interaction_id=interaction_id, agent=request.user)
     return _render_interaction(request, interaction_id)
 
 
@@ -193,6 +209,7 @@ def interaction_conversation(request: HttpRequest, interaction_id: int) -> HttpR
     found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
     if found is None:
         raise Http404("No such interaction.")
+    interaction_mark_read(interaction_id=found.pk, agent=request.user)  # re-fetched on each new message while open
     return render(request, "workspace/partials/_conversation.html", _conversation_context(request, found))
 
 
@@ -232,6 +249,7 @@ def interaction_like(request: HttpRequest, interaction_id: int) -> HttpResponse:
 
 def _open_chat(request, chat) -> HttpResponse:
     """The DM composer of the contact's Chat interaction, in the centre, its URL in the address bar."""
+    interaction_mark_read(interaction_id=chat.pk, agent=request.user)  # on screen from now on
     if not request.htmx:
         return redirect("workspace:interaction", interaction_id=chat.pk)
     response = push_url(_render_interaction(request, chat.pk), reverse("workspace:interaction", args=[chat.pk]))
@@ -312,6 +330,7 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
         response = render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=409)
         # Said in the page's notice slot: the centre keeps the conversation the agent is working on.
         return trigger_client_event(reswap(retarget(response, "#page-notice"), "innerHTML"), "perch:offers.changed")
+    interaction_mark_read(interaction_id=offer.interaction_id, agent=request.user)  # on screen from now on
     if not request.htmx:
         return redirect("workspace:interaction", interaction_id=offer.interaction_id)
     # The accepted interaction is what the page shows now: its URL goes in the address bar (reload, Back, Forward).
