@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PERCH_PORT ?= 8000
 export PERCH_PORT
-# With REDIS_URL set, Perch uses that Redis and the Procfile's embedded `redis` process is not started.
-PROCESSES := $(if $(REDIS_URL),web worker beat,)
+# With REDIS_URL set, Perch uses that Redis and the Procfile's embedded `redis` process is not started; with EMAIL_URL
+# set, Perch sends email through that server and the demo's SMTP server (`smtp`) is not started. Empty: all of them.
+PROCESSES := $(if $(REDIS_URL)$(EMAIL_URL),$(if $(REDIS_URL),,redis) web worker beat $(if $(EMAIL_URL),,smtp),)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint lock bench bench-load clean

@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from contacts import services
+from contacts import identities, services
 from contacts.models import Contact, ContactIdentity
 from workspace.agents.admin_audit import AuditedAdminMixin
 from workspace.desk.forms import Pick
@@ -20,8 +20,31 @@ class ContactMergeForm(forms.Form):
         self.fields["keep"].queryset = contacts
 
 
+class ContactIdentityForm(forms.ModelForm):
+    """An identity as the Contact tab takes it: checked and normalised by contacts.identities (an email address,
+    an E.164 phone number, an X user id and handle), refused in the same words."""
+
+    class Meta:
+        model = ContactIdentity
+        fields = ["contact", "channel", "external_id", "handle", "display_name"]  # the inline leaves out contact
+
+    def clean(self):
+        data = super().clean()
+        channel = data.get("channel")
+        if channel and "external_id" in data:
+            try:
+                address = identities.normalise(channel=channel, value=data["external_id"], handle=data.get("handle"))
+            except identities.IdentityError as exc:
+                raise forms.ValidationError({"external_id": str(exc)}) from None
+            data["external_id"] = address.external_id
+            if channel == "twitter":
+                data["handle"] = address.handle
+        return data
+
+
 class ContactIdentityInline(admin.TabularInline):
     model = ContactIdentity
+    form = ContactIdentityForm
     extra = 0
     fields = ["channel", "external_id", "handle", "display_name"]
 
@@ -68,6 +91,7 @@ class ContactAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(ContactIdentity)
 class ContactIdentityAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = ContactIdentityForm
     list_display = ["__str__", "contact", "channel", "external_id", "created_at"]
     list_filter = ["channel"]
     search_fields = ["handle", "external_id", "display_name", "contact__display_name"]

@@ -2,6 +2,8 @@
 
 from django.db import IntegrityError, transaction
 
+from contacts import identities
+from contacts.errors import ContactError, IdentityTaken
 from contacts.models import Contact, ContactIdentity, IdentityChannel
 from workspace.agents.audit import Verb, audit_record
 
@@ -53,28 +55,105 @@ def contact_identify_x_user(
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, fields: dict, x_actor: dict | None = None) -> Contact:
-    """The Contact tab's save: the contact's own fields and, when given, its X actor, together."""
-    for name, value in fields.items():
-        setattr(contact, name, value)
-    contact.save(update_fields=[*fields, "updated_at"])
-    if x_actor:
-        contact_set_x_identity(contact=contact, **x_actor)
+def contact_update(*, contact_id: int, actor, fields: dict) -> Contact:
+    """The Contact tab's save: name, notes and the default outbound channel, together. A new default is checked as
+    contact_set_default_channel checks it; refused (ContactError), nothing is saved."""
+    contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+    if contact is None:
+        raise ContactError("That contact no longer exists.")
+    changed = [name for name, value in fields.items() if getattr(contact, name) != value]
+    if "default_outbound_channel" in changed:
+        _check_default_channel(contact=contact, channel=fields["default_outbound_channel"])
+    if not changed:
+        return contact
+    for name in changed:
+        setattr(contact, name, fields[name])
+    contact.save(update_fields=[*changed, "updated_at"])
+    # Field names only, as the admin's audit entries say them (never the customer's details).
+    audit_record(actor=actor, verb=Verb.SETTINGS_CHANGE, obj=contact,
+                 details={"changes": f"Changed {', '.join(changed)} in the Contact tab."})  # fmt: skip
     return contact
 
 
-def contact_set_x_identity(*, contact: Contact, x_user_id: str, handle: str = "", name: str = "") -> ContactIdentity:
-    """Sets the contact's X actor: adds it (a customer known by email writes on X too) or corrects it. The user id
-    is unique per channel: the caller checks it belongs to nobody else. An empty id raises ValueError."""
-    check_x_user_id(x_user_id)
-    identity = contact.identities.filter(channel=IdentityChannel.TWITTER).first()
-    if identity is None:
-        return ContactIdentity.objects.create(
-            contact=contact, channel=IdentityChannel.TWITTER, external_id=x_user_id, handle=handle, display_name=name
-        )
-    identity.external_id, identity.handle, identity.display_name = x_user_id, handle, name
-    identity.save(update_fields=["external_id", "handle", "display_name"])
+def _check_default_channel(*, contact: Contact, channel: str) -> None:
+    """Raises ContactError unless `channel` can send and the contact has an identity on it (read afresh: one may
+    have been added or removed a moment ago)."""
+    label = identities.channel_label(channel)
+    if channel in identities.NOT_CONNECTED or channel == IdentityChannel.CHAT:
+        raise ContactError(f"{label} is not connected: pick X or Email as the default channel.")
+    if not identities.can_send(channel):
+        raise ContactError("Pick X or Email as the default channel.")
+    if not ContactIdentity.objects.filter(contact=contact, channel=channel).exists():
+        raise ContactError(f"{contact.display_name} has no {identities.ADDRESS[channel]}: add one first.")
+
+
+@transaction.atomic
+def contact_set_default_channel(*, contact_id: int, actor, channel: str) -> Contact:
+    """Where Write a message and notifications go: only a channel that can send (X, Email) and on which the contact
+    has an identity. Otherwise ContactError in words ("Maya has no email address: add one first")."""
+    contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+    if contact is None:
+        raise ContactError("That contact no longer exists.")
+    if channel == contact.default_outbound_channel:
+        return contact
+    _check_default_channel(contact=contact, channel=channel)
+    contact.default_outbound_channel = channel
+    contact.save(update_fields=["default_outbound_channel", "updated_at"])
+    audit_record(actor=actor, verb=Verb.SETTINGS_CHANGE, obj=contact,
+                 details={"changes": "Changed default_outbound_channel.", "channel": channel})  # fmt: skip
+    return contact
+
+
+@transaction.atomic
+def contact_identity_add(*, contact_id: int, actor, channel: str, value: str, handle: str = "") -> ContactIdentity:
+    """Adds one way to reach the contact (an email address, a phone number for SMS or WhatsApp, an X account, a chat
+    visitor id), checked and normalised by contacts.identities. An address another contact has raises IdentityTaken
+    (the screen decides whether it may name that contact); any other refusal ContactError, in words."""
+    contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+    if contact is None:
+        raise ContactError("That contact no longer exists.")
+    address = identities.normalise(channel=channel, value=value, handle=handle)
+    what = identities.ADDRESS[address.channel]
+    owner = (
+        ContactIdentity.objects.filter(channel=address.channel, external_id=address.external_id)
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+    if owner == contact.pk:
+        raise ContactError(f"{contact.display_name} already has this {what}.")
+    if owner is not None:
+        raise IdentityTaken(what=what, owner_id=owner)
+    try:
+        with transaction.atomic():
+            identity = ContactIdentity.objects.create(
+                contact=contact, channel=address.channel, external_id=address.external_id, handle=address.handle
+            )
+    except IntegrityError:  # added to someone a moment ago
+        owner = ContactIdentity.objects.filter(channel=address.channel, external_id=address.external_id).first()
+        raise IdentityTaken(what=what, owner_id=owner.contact_id if owner else 0) from None
+    details = {"changes": f"Added an identity ({address.channel}).", "identity_id": identity.pk}
+    audit_record(actor=actor, verb=Verb.SETTINGS_CHANGE, obj=contact, details=details)
     return identity
+
+
+@transaction.atomic
+def contact_identity_remove(*, identity_id: int, actor) -> Contact:
+    """Removes one way to reach a contact. Refused in words when messages in Perch came from it (their author would
+    be lost) or when it is the last identity of the contact's default outbound channel (pick another first)."""
+    identity = ContactIdentity.objects.select_for_update().select_related("contact").filter(pk=identity_id).first()
+    if identity is None:
+        raise ContactError("That channel was removed already.")
+    contact, what = identity.contact, identities.ADDRESS.get(identity.channel, "identity")
+    if identity.messages.exists():
+        raise ContactError(f"This {what} wrote messages in Perch: it stays, so its conversations keep their author.")
+    others = ContactIdentity.objects.filter(contact=contact, channel=identity.channel).exclude(pk=identity.pk)
+    if identity.channel == contact.default_outbound_channel and not others.exists():
+        label = identities.channel_label(identity.channel)
+        raise ContactError(f"{label} is {contact.display_name}’s default outbound channel: pick another default first.")
+    details = {"changes": f"Removed an identity ({identity.channel}).", "identity_id": identity.pk}
+    audit_record(actor=actor, verb=Verb.SETTINGS_CHANGE, obj=contact, details=details)
+    identity.delete()
+    return contact
 
 
 @transaction.atomic

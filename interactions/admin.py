@@ -1,10 +1,23 @@
+import re
+
+from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.timesince import timesince
 
 from interactions import services
+from interactions.canned import PLACEHOLDER
 from interactions.errors import InteractionError
-from interactions.models import CannedResponse, Interaction, InteractionNote, Label, Message, Offer, RoutingRule
+from interactions.models import (
+    CannedResponse,
+    Interaction,
+    InteractionNote,
+    Label,
+    Message,
+    NotificationTemplate,
+    Offer,
+    RoutingRule,
+)
 from workspace.agents.admin_audit import AuditedAdminMixin
 from workspace.agents.admin_view_only import ViewOnlyAdminMixin
 from workspace.desk.forms import ReassignForm, reassignable_agents
@@ -51,19 +64,24 @@ class NoteInline(admin.TabularInline):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class InteractionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: who has it, its state and its priority move only through services (the actions below, the live
+    board, the agents' workspace, routing), so no field is a form field and there is no Add and no Delete. The
+    actions run from the change list: they need no change permission, only the services' own checks."""
+
     list_display = ["id", "kind", "contact", "x_account", "agent", "state", "priority", "waiting", "opened_at"]
     list_filter = ["state", "review", "kind", "x_account", "agent", "disposition", "labels"]
     search_fields = ["contact__display_name", "contact__identities__handle", "thread_key", "messages__text"]
     list_select_related = ["contact", "x_account", "agent"]
     date_hierarchy = "opened_at"
-    # The lifecycle moves only through services: the actions below, the live board and the agents' workspace.
-    readonly_fields = [
-        "state", "agent", "opened_at", "queued_at", "prioritised_at", "accepted_at", "ended_at", "ended_by", "done_at",
-        "review", "review_rule",
+    fieldsets = [
+        (None, {"fields": ["kind", "contact", "x_account", "agent", "state", "priority", "sentiment", "language",
+                           "team"]}),
+        ("Lifecycle", {"fields": ["opened_at", "queued_at", "prioritised_at", "accepted_at", "ended_at", "ended_by",
+                                  "done_at", "disposition", "done_note", "labels", "agent_read_at"]}),
+        ("Routing", {"classes": ["collapse"], "fields": ["thread_key", "root_tweet_id", "review", "review_rule",
+                                                          "required_skills", "sentiment_overridden"]}),
     ]  # fmt: skip
-    autocomplete_fields = ["contact"]
-    filter_horizontal = ["labels"]
     inlines = [MessageInline, NoteInline, OfferInline]
     actions = ["reassign", "force_end", "requeue"]
 
@@ -182,3 +200,46 @@ class RoutingRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["team"]
     search_fields = ["name", "keywords"]
     filter_horizontal = ["required_skills"]
+
+
+PLACEHOLDERS_HELP = (
+    "Placeholders, filled in when an agent sends it: {contact_name} (the contact's name), {agent_name} (the agent's "
+    "first name), {brand_handle} (the brand's X handle, e.g. @perchdemoair). Example: \"Hi {contact_name}, your "
+    'refund is on its way. — {agent_name}, {brand_handle}".'
+)
+_BRACED = re.compile(r"\{([^{}]*)\}")
+
+
+class NotificationTemplateForm(forms.ModelForm):
+    class Meta:
+        model = NotificationTemplate
+        fields = ["name", "channel", "subject", "text", "team", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in ("subject", "text"):
+            unknown = [f"{{{name}}}" for name in _BRACED.findall(cleaned.get(field) or "")
+                       if not PLACEHOLDER.fullmatch(f"{{{name}}}")]  # fmt: skip
+            if unknown:
+                self.add_error(field, f"Unknown placeholder {', '.join(unknown)}: use {{contact_name}}, "
+                                      "{agent_name} or {brand_handle}.")  # fmt: skip
+        return cleaned
+
+
+@admin.register(NotificationTemplate)
+class NotificationTemplateAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Messages supervisors prepare for agents to send a contact from the Connect view."""
+
+    form = NotificationTemplateForm
+    list_display = ["name", "channel_shown", "team", "is_active"]
+    list_filter = ["is_active", "channel", "team"]
+    search_fields = ["name", "subject", "text"]
+    list_select_related = ["team"]
+    fieldsets = [
+        (None, {"fields": ["name", "channel", "team", "is_active"]}),
+        ("Message", {"fields": ["subject", "text"], "description": PLACEHOLDERS_HELP}),
+    ]
+
+    @admin.display(description="Channel", ordering="channel")
+    def channel_shown(self, template: NotificationTemplate) -> str:
+        return template.get_channel_display() if template.channel else "Contact's default"

@@ -1,4 +1,5 @@
-"""Canned responses: the ones an agent may use (their own and their teams'), with placeholders filled in."""
+"""Canned responses: the ones an agent may use (their own and their teams'), with placeholders filled in. The same
+placeholders fill the notification templates an agent sends from the Connect view (interactions.outreach)."""
 
 import re
 
@@ -16,12 +17,18 @@ def canned_responses_for_agent(*, agent):
     ).distinct()
 
 
-def canned_response_render(*, response: CannedResponse, interaction: Interaction, agent) -> str:
-    """The response's text for this conversation: {contact_name}, {agent_name} and {brand_handle} filled in,
-    anything else left as written."""
+def placeholders_fill(text: str, *, contact, agent, brand_handle: str) -> str:
+    """{contact_name}, {agent_name} and {brand_handle} (the X account's handle, without its @; "" when there is
+    none) filled in, anything else left as written."""
     values = {
-        "contact_name": interaction.contact.display_name,
+        "contact_name": contact.display_name,
         "agent_name": agent.first_name or agent.get_username(),
-        "brand_handle": f"@{interaction.x_account.handle}" if interaction.x_account_id else "",
+        "brand_handle": f"@{brand_handle}" if brand_handle else "",
     }
-    return PLACEHOLDER.sub(lambda match: values[match.group(1)], response.text)
+    return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+
+
+def canned_response_render(*, response: CannedResponse, interaction: Interaction, agent) -> str:
+    """The response's text for this conversation, its placeholders filled."""
+    handle = interaction.x_account.handle if interaction.x_account_id else ""
+    return placeholders_fill(response.text, contact=interaction.contact, agent=agent, brand_handle=handle)

@@ -1,4 +1,4 @@
-"""The outbox: every DM, reply and Like an agent sends is a Message row first, sent by a worker after commit.
+"""The outbox: every DM, reply, Like and email an agent sends is a Message row first, sent by a worker after commit.
 
 queued → sending → sent | failed, and every one of those moves is made here. The form's idempotency key makes a
 double-clicked Send one row; a failed row can be retried. The channel's sender (X's, registered in
@@ -23,8 +23,8 @@ from django.utils import timezone
 from interactions.attachments import ImageRejected, PreparedImage, prepare_image
 from interactions.channels import service_for
 from interactions.errors import InteractionError, NotYours
-from interactions.models import Channel, Interaction, InteractionState, Message
-from interactions.text import TextRejected, sendable, validate_dm_text, validate_reply_text
+from interactions.models import Channel, Interaction, InteractionKind, InteractionState, Message
+from interactions.text import TextRejected, sendable, validate_dm_text, validate_email, validate_reply_text
 from workspace.agents.audit import Verb, audit_record
 from workspace.infra.events import MessageStatus
 from workspace.infra.push import notify_agent
@@ -60,7 +60,7 @@ def _interaction_for(*, interaction_id: int, agent, kind: str) -> Interaction:
         )
     if interaction.kind != kind:
         raise OutboxRefused(f"Interaction #{interaction_id} is a {interaction.get_kind_display()} interaction.")
-    if interaction.x_account_id is None:
+    if interaction.x_account_id is None and kind != InteractionKind.EMAIL:  # an email goes from PERCH_EMAIL_FROM
         raise OutboxRefused(f"Interaction #{interaction_id} has no X account to send from.")
     return interaction
 
@@ -187,6 +187,22 @@ def outbox_like(*, interaction_id: int, agent, tweet_id: str, idempotency_key: s
 
 
 @transaction.atomic
+def outbox_send_email(*, interaction_id: int, agent, subject: str, text: str, idempotency_key: str) -> Message:
+    """Queues an email to the contact of an Email interaction (its address is the interaction's thread key). No
+    image: images go by X DM only."""
+    interaction = _interaction_for(interaction_id=interaction_id, agent=agent, kind=InteractionKind.EMAIL)
+    text = (text or "").replace("\r\n", "\n")
+    try:
+        validate_email(subject, text)
+    except TextRejected as exc:
+        raise OutboxRefused(str(exc)) from exc
+    return _create(
+        interaction=interaction, agent=agent, idempotency_key=idempotency_key, image=None, kind=Message.Kind.EMAIL,
+        subject=subject.strip(), text=text,
+    )  # fmt: skip
+
+
+@transaction.atomic
 def outbox_retry(*, message_id: int, agent) -> Message:
     """Puts a failed send back in the queue (the agent fixed the cause, or X is back)."""
     message = (
@@ -241,9 +257,9 @@ def _worker_move(message: Message, **fields) -> bool:
 
 
 def claim(message_id: int, *, lease: timedelta) -> Claim:
-    """Marks the row `sending` and stamps the claim (committed before X is called), unless it is sent or failed,
-    another worker's lease on it lasts, its account needs reconnecting, it is not due, or an older send of the same
-    kind still waits (then it waits behind it)."""
+    """Marks the row `sending` and stamps the claim (committed before X, or the mail server, is called), unless it
+    is sent or failed, another worker's lease on it lasts, its account needs reconnecting, it is not due, or an older
+    send of the same kind still waits (then it waits behind it)."""
     now = timezone.now()
     with transaction.atomic():
         message = (
@@ -256,14 +272,14 @@ def claim(message_id: int, *, lease: timedelta) -> Claim:
             return Claim(None)
         if message.delivery == Message.Delivery.SENDING and message.claimed_at and message.claimed_at > now - lease:
             return Claim(None, in_flight=True)  # another worker is calling X with it right now
-        if message.x_account.needs_reconnect:
+        if message.x_account and message.x_account.needs_reconnect:
             message.hold_reason, message.last_error = Message.HoldReason.RECONNECT, ""
             message.save(update_fields=["hold_reason", "last_error"])  # under the row lock; it goes once reconnected
             return Claim(None)
         if message.send_after and message.send_after > now:
             return Claim(None)
         as_read = {"expected": [message.delivery], "claim": message.claimed_at}
-        ahead = _held_ahead(message)
+        ahead = _held_ahead(message) if message.x_account_id else None  # X's budget order; email has none
         if ahead is not None:
             # X's window reopened but the sweep has not released the earlier sends yet: this one goes after them.
             _move(message, **as_read, send_after=max(ahead, now), hold_reason=Message.HoldReason.BEHIND, last_error="")

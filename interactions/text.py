@@ -12,6 +12,8 @@ from twitter_text.regexp.invalid_chars import invalid_chars
 
 TWEET_MAX_LENGTH = 280
 DM_MAX_LENGTH = 10_000
+EMAIL_MAX_LENGTH = 10_000
+EMAIL_SUBJECT_MAX_LENGTH = 200  # Message.subject
 # What JavaScript's String.prototype.trim() removes (WhiteSpace and LineTerminator): the ring trims with it, so the
 # server trims with exactly the same set (Python's str.strip() also takes U+001C–U+001F and U+0085, and keeps U+FEFF).
 JS_TRIMMED = "\t\n\v\f\r \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -56,6 +58,24 @@ def validate_dm_text(text: str, *, has_image: bool = False) -> None:
         raise TextRejected("Write something or attach an image before sending.")
     if len(text or "") > DM_MAX_LENGTH:
         raise TextRejected(f"This message is {len(text):,} characters; X allows {DM_MAX_LENGTH:,} in a DM.")
+
+
+def validate_email(subject: str, text: str) -> None:
+    """Refuses, in words, an email Perch would not send: no text, a text over 10,000 characters, a subject that is
+    empty, longer than 200 characters or more than one line (a line break would start a new mail header), or a NUL
+    anywhere (no mail server nor database takes one)."""
+    if "\x00" in (subject or "") or "\x00" in (text or ""):
+        raise TextRejected("The email contains a NUL character (often pasted from a file): remove it and send again.")
+    if not (subject or "").strip():
+        raise TextRejected("An email needs a subject.")
+    if "\r" in subject or "\n" in subject:
+        raise TextRejected("An email's subject is one line: remove its line breaks.")
+    if len(subject) > EMAIL_SUBJECT_MAX_LENGTH:
+        raise TextRejected(f"The subject is {len(subject):,} characters; at most {EMAIL_SUBJECT_MAX_LENGTH} fit.")
+    if not (text or "").strip():
+        raise TextRejected("Write something before sending.")
+    if len(text) > EMAIL_MAX_LENGTH:
+        raise TextRejected(f"This email is {len(text):,} characters; Perch sends at most {EMAIL_MAX_LENGTH:,}.")
 
 
 def leading_mentions(text: str) -> tuple[list[str], int]:

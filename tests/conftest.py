@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from tests import live_server
+from tests.mailbox import demo_mailbox  # noqa: F401  (the demo SMTP server, for tests that send email)
 from workspace.infra.embedded_redis import command as embedded_redis_command
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls around it are still synchronous.

@@ -3,6 +3,7 @@ again while the others keep serving, and all of it gone on Ctrl-C."""
 
 import os
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -83,13 +84,13 @@ class Stack:
     """`make run` without make: migrate, seed, then honcho on the Procfile, in a var/ and on a port of its own."""
 
     def __init__(self, var_dir: Path):
-        self.var_dir, self.port = var_dir, free_port()
+        self.var_dir, self.port, self.smtp_port = var_dir, free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         # What a person typing `make run` has: no database or Redis configured, no test-only variables.
-        dropped = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        dropped = ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
         self.env = {k: v for k, v in os.environ.items() if k not in dropped}
         self.env.update(PERCH_VAR_DIR=str(var_dir), PERCH_PORT=str(self.port), PATH=f"{BIN}:{self.env['PATH']}",
-                        CELERY_CONCURRENCY="1")  # fmt: skip
+                        CELERY_CONCURRENCY="1", PERCH_SMTP_PORT=str(self.smtp_port))  # fmt: skip
         self.honcho, self.output = None, ""
 
     def start(self) -> None:
@@ -177,6 +178,10 @@ def test_procfile_serves_workspace_and_admin_and_stops_cleanly_on_ctrl_c(stack, 
             queued = supervisor.get(f"{base}/admin/interactions/interaction/?state__exact=queued").text
             time.sleep(0.5)
         assert "Maya Patel" in queued, "the simulator's DM did not show as a queued interaction within 15 s"
+        # The demo's SMTP server (`smtp`) takes an email, and the simulator's Mailbox shows it.
+        wait_for(lambda: smtp_send(stack.smtp_port, "lucia@example.com", "Your refund"), 30, "the demo SMTP server up")
+        emails = requests.get(f"{simulator}/mailbox", timeout=10).json()["emails"]
+        assert [(e["to"], e["subject"]) for e in emails] == [("lucia@example.com", "Your refund")]
 
         redis_pid = int((tmp_path / "redis.pid").read_text())
         assert alive(redis_pid), "the embedded redis-server is not running"
@@ -224,6 +229,15 @@ def test_a_process_that_dies_is_started_again_while_the_others_keep_serving(stac
     assert checks["redis"] == "ok"
     assert not (left := in_groups(groups)), f"processes survived Ctrl-C: {left}"
     assert not (tmp_path / "redis.sock").exists()
+
+
+def smtp_send(port: int, to: str, subject: str) -> bool:
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as smtp:
+            smtp.sendmail("care@perch.localhost", [to], f"To: {to}\r\nSubject: {subject}\r\n\r\nHello\r\n")
+    except OSError:  # not listening yet
+        return False
+    return True
 
 
 def heartbeat_since_redis_restart(stack: Stack) -> dict | None:

@@ -34,6 +34,7 @@ app.conf.beat_schedule = {
     # Each account has its own interval (XAccount.poll_interval_seconds); this only looks for the due ones.
     "poll-due-x-accounts": {"task": "social.poll_due_accounts", "schedule": 2.0},
     "release-due-sends": {"task": "social.release_due_sends", "schedule": 5.0},
+    "release-due-emails": {"task": "mail.release_due_emails", "schedule": 10.0},  # lost dispatches, dead workers
     "expire-overdue-offers": {"task": "interactions.expire_overdue_offers", "schedule": 5.0},
     "route-queue": {"task": "interactions.route_queue", "schedule": 10.0},  # sticky waits ending, safety net
     "check-stranded": {"task": "interactions.check_stranded", "schedule": 5.0},  # the no-stranded-customer invariant

@@ -61,6 +61,18 @@ STICKY_WAIT_SECONDS = env.int("STICKY_WAIT_SECONDS", default=300)  # a contact's
 CUSTOMER_GONE_MINUTES = env.int("CUSTOMER_GONE_MINUTES", default=30)
 ACCOUNT_SILENCE_MINUTES = env.int("ACCOUNT_SILENCE_MINUTES", default=30)  # see social/health.py
 
+# Email, the second outbound channel (interactions/mail): any django-environ email URL (smtp://, smtp+tls://,
+# smtps://user:password@host:port). Unset: the demo's own SMTP server (`manage.py demo_mailbox`, which `make run`
+# starts), whose mailbox the X sandbox's customer simulator shows.
+PERCH_SMTP_PORT = env.int("PERCH_SMTP_PORT", default=8025)
+vars().update(env.email_url("EMAIL_URL", default=f"smtp://127.0.0.1:{PERCH_SMTP_PORT}"))
+USES_DEMO_MAILBOX = "EMAIL_URL" not in env.ENVIRON
+EMAIL_TIMEOUT = 20  # seconds: a mail server that stops answering fails the send instead of holding the worker
+PERCH_EMAIL_FROM = env.str("PERCH_EMAIL_FROM", default="Perch demo <care@perch.localhost>")
+# Contacts: a phone number typed without its country code (SMS, WhatsApp) is read as one of this region (ISO 3166
+# code: US, GB, DE…) before it is stored in E.164 (contacts/identities.py).
+PERCH_PHONE_REGION = env.str("PERCH_PHONE_REGION", default="US").upper()
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -77,6 +89,7 @@ INSTALLED_APPS = [
     "social",
     "social.sandbox",
     "interactions",
+    "interactions.mail",
     "workspace.agents",
     "workspace.desk",
 ]

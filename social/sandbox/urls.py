@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from social.sandbox import activity, dms, indicators, media, replay, simulator, spend, tweets, users
+from social.sandbox import activity, dms, emails, indicators, media, replay, simulator, spend, tweets, users
 from social.sandbox.http import methods, unknown_route
 
 app_name = "x_sandbox"
@@ -55,4 +55,5 @@ urlpatterns = [
     path("simulator/api/revoke", simulator.revoke),
     path("simulator/api/reset", simulator.reset),
     path("simulator/api/charges", spend.charges),
+    path("simulator/api/mailbox", emails.mailbox),
 ]

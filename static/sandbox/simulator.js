@@ -4,7 +4,7 @@
   "use strict";
   const api = document.body.dataset.api;
   const $ = (id) => document.getElementById(id);
-  const state = { persona: null, brand: null, users: {}, replyTo: null, lastActivity: "" };
+  const state = { persona: null, brand: null, users: {}, replyTo: null, lastActivity: "", lastMailbox: "" };
 
   // --- Helpers ----------------------------------------------------------------------------------------
   function status(text, isError) {
@@ -237,7 +237,29 @@
     $("tweet-list").replaceChildren(...(items.length ? items : [empty("No tweets yet. Mention the brand to start a thread.")]));
   }
 
+  // --- The mailbox: Perch's emails, as the demo SMTP server received them ---------------------------------
+  function mailCard(m) {
+    const li = el("li", "mail");
+    const head = el("div", "mail-head");
+    head.append(el("span", "mail-subject", m.subject || "(no subject)"), el("span", "mail-when", when(m.received_at)));
+    li.append(head, el("div", "mail-to", "To " + (m.to || "?") + (m.from ? " · from " + m.from : "")));
+    li.append(el("div", "mail-text", m.text));
+    li.title = new Date(m.received_at).toLocaleString();
+    return li;
+  }
+
+  async function refreshMailbox() {
+    try {
+      const { emails } = await call("mailbox");
+      const fingerprint = JSON.stringify([Math.floor(Date.now() / 60000), emails]);
+      if (fingerprint === state.lastMailbox) return;
+      state.lastMailbox = fingerprint;
+      $("mail-list").replaceChildren(...(emails.length ? emails.map(mailCard) : [empty("No email yet. Write to a contact whose default channel is Email.")]));
+    } catch (error) { status(error.message, true); }
+  }
+
   async function refresh() {
+    refreshMailbox();
     if (!state.persona) {
       renderDms([]);
       renderTweets({ tweets: [], replies: [], likes: [] });

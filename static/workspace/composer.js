@@ -1,4 +1,4 @@
-// The composer: Enter sends and Shift+Enter starts a new line; the emoji picker (offline data) inserts at the
+// The composer: it grows with its text; Enter sends and Shift+Enter starts a new line; the emoji picker (offline data) inserts at the
 // caret; an attached image is checked (type, the server's size limit from the input's data-max-bytes, the browser
 // can decode it) and previewed, with Remove, before upload; Reply on a tweet targets it.
 (function () {
@@ -13,6 +13,23 @@
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
     textarea.focus();
   }
+
+  // The text box grows with its text, up to its CSS max-height, then scrolls; it shrinks back when the text goes
+  // (Send, a canned response replaced). Measured from scrollHeight after resetting to its rows' height.
+  function grow(textarea) {
+    textarea.style.height = "auto";
+    const border = textarea.offsetHeight - textarea.clientHeight;
+    textarea.style.height = textarea.scrollHeight + border + "px";
+  }
+  function growAll() {
+    document.querySelectorAll("textarea[data-grows]").forEach(grow);
+  }
+  document.addEventListener("input", function (evt) {
+    if (evt.target.matches && evt.target.matches("textarea[data-grows]")) grow(evt.target);
+  });
+  document.addEventListener("DOMContentLoaded", growAll);
+  document.addEventListener("htmx:afterSettle", growAll);
+  window.addEventListener("resize", growAll);
 
   document.addEventListener("keydown", function (evt) {
     const textarea = evt.target.closest && evt.target.closest("textarea[data-enter-sends]");

@@ -184,14 +184,16 @@
     });
   }
 
-  // --- Offers on this page: Accept opens the conversation in the workspace (a plain form post, which the server
-  // answers with the conversation's page), as the workspace's centre is not here.
-  document.addEventListener("submit", function (evt) {
-    const form = evt.target;
-    if (!form.closest || !form.closest("#offers") || form.hasAttribute("data-offer-reject")) return;
-    if (document.getElementById("centre")) return;
-    evt.stopImmediatePropagation(); // htmx's own listener is on the form: it never sees this submit
-  }, true);
+  // --- What opens a conversation in the workspace's centre (an offer's Accept, a history row of the contact card):
+  // here, where that centre is not, it does its plain thing instead, a form post or a link, and the browser goes to
+  // the conversation's page in the workspace.
+  function forTheCentre(evt) {
+    const el = evt.target.closest && evt.target.closest(evt.type === "submit" ? "form" : "a");
+    if (!el || el.getAttribute("hx-target") !== "#centre" || document.getElementById("centre")) return;
+    evt.stopImmediatePropagation(); // htmx's own listener is on the element: it never sees this event
+  }
+  document.addEventListener("submit", forTheCentre, true);
+  document.addEventListener("click", forTheCentre, true);
 
   WIDE.addEventListener("change", function () { placeCard(); setDrawer(false); });
   document.addEventListener("htmx:afterSettle", placeNew);

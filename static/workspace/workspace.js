@@ -1,6 +1,6 @@
 // Perch workspace: pushes from the live socket (live_socket.js) become htmx events ("perch:<type>") that make
 // partials re-fetch themselves; after a reconnect or a missed push every live partial re-fetches ("perch:resync").
-// Also: offer countdowns and desktop notifications.
+// Also: offer countdowns and desktop notifications, the list's times and open row, the right panel's transcript.
 (function () {
   "use strict";
   window.perchLiveSocket(function (event) {
@@ -119,7 +119,83 @@
     if (evt.target.matches(".sentiment-picker select")) evt.target.form.requestSubmit();
   });
 
+  // --- My interactions: how long since each row's last message, the open row, the unread dot ------------------
+  function since(seconds) {
+    if (seconds < 60) return "now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h";
+    return Math.floor(seconds / 86400) + " d";
+  }
+  function tickSince() {
+    const now = Date.now() / 1000;
+    document.querySelectorAll(".interaction-list time[data-since]").forEach(function (time) {
+      time.textContent = since(Math.max(0, now - Number(time.dataset.since)));
+    });
+  }
+  setInterval(tickSince, 15000);
+
+  // The row of the interaction in the address bar is the open one (a click opens it before its URL is pushed).
+  function markOpen(path) {
+    document.querySelectorAll(".interaction-list a.interaction-item").forEach(function (row) {
+      const open = new URL(row.href, location.href).pathname === path;
+      if (open) {
+        row.setAttribute("aria-current", "page");
+        row.classList.remove("unread"); // on screen now: read (interactions.reading, as the view marks it)
+        const dot = row.querySelector(".unread-dot");
+        if (dot) dot.hidden = true;
+      } else {
+        row.removeAttribute("aria-current");
+      }
+    });
+  }
+  document.addEventListener("click", function (evt) {
+    const row = evt.target.closest && evt.target.closest(".interaction-list a.interaction-item");
+    if (row && !evt.metaKey && !evt.ctrlKey && !evt.shiftKey) markOpen(new URL(row.href, location.href).pathname);
+  });
+  function listChanged() { tickSince(); markOpen(location.pathname); }
+  document.addEventListener("htmx:pushedIntoHistory", listChanged);
+  window.addEventListener("popstate", listChanged);
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    if (evt.detail.target && evt.detail.target.id === "interaction-list") listChanged();
+  });
+
+  // --- The right panel's transcript reads like the chat: it opens at the latest line and stays there while the agent
+  // is there (a push re-fetches it, an image loads, its tab is shown); "Older" at the top adds lines above what the
+  // agent reads, which the browser's scroll anchoring keeps in place.
+  const atLatest = new WeakMap(); // the element that scrolls → whether the agent was at its bottom
+  function scrollerOf(el) {
+    for (let node = el; node && node !== document.body; node = node.parentElement) {
+      const overflow = getComputedStyle(node).overflowY;
+      if (overflow === "auto" || overflow === "scroll") return node;
+    }
+    return null;
+  }
+  function toLatest(transcript) {
+    const scroller = scrollerOf(transcript);
+    if (scroller && atLatest.get(scroller) !== false) scroller.scrollTop = scroller.scrollHeight;
+  }
+  const resized = window.ResizeObserver ? new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) { toLatest(entry.target); });
+  }) : null;
+  function watchTranscripts() {
+    document.querySelectorAll(".history-transcript:not([data-watched])").forEach(function (transcript) {
+      transcript.dataset.watched = "1";
+      const scroller = scrollerOf(transcript);
+      if (scroller) atLatest.set(scroller, true); // a contact just opened: at its latest line
+      if (resized) resized.observe(transcript);
+      toLatest(transcript);
+    });
+  }
+  document.addEventListener("scroll", function (evt) {
+    const el = evt.target;
+    if (!el.querySelector || !el.querySelector(".history-transcript") && !el.matches(".history-transcript")) return;
+    if (el.clientHeight) atLatest.set(el, el.scrollHeight - el.scrollTop - el.clientHeight < 40);
+  }, true);
+  document.addEventListener("htmx:afterSettle", watchTranscripts);
+
   document.addEventListener("DOMContentLoaded", function () {
+    tickSince();
+    watchTranscripts();
     const button = document.getElementById("enable-notifications");
     if (!button || !("Notification" in window) || Notification.permission !== "default") return;
     button.hidden = false; // asked only when the agent clicks, never on page load

@@ -3,8 +3,9 @@ would (every event filed under an empty id would be one made-up customer)."""
 
 import pytest
 
+from contacts.errors import ContactError
 from contacts.models import Contact, ContactIdentity
-from contacts.services import contact_identify_x_user, contact_set_x_identity, contacts_identify_x_users
+from contacts.services import contact_identify_x_user, contact_identity_add, contacts_identify_x_users
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,10 +24,12 @@ def test_identifying_an_x_user_without_an_id_is_refused_in_words():
     assert not Contact.objects.exists() and not ContactIdentity.objects.exists()
 
 
-def test_an_x_actor_without_an_id_is_refused_in_words():
+def test_an_x_account_added_without_its_id_is_refused_in_words():
     contact = ContactFactory()
-    with pytest.raises(ValueError, match=NOBODY):
-        contact_set_x_identity(contact=contact, x_user_id="", handle="maya")
+    with pytest.raises(ContactError, match="Write the X user id first."):
+        contact_identity_add(contact_id=contact.pk, actor=None, channel="twitter", value="", handle="maya")
+    with pytest.raises(ContactError, match="Write the X user id of @maya too"):
+        contact_identity_add(contact_id=contact.pk, actor=None, channel="twitter", value="@maya")
     assert not contact.identities.exists()
 
 

@@ -72,7 +72,10 @@ def test_a_dm_from_offer_to_mark_done(demo, page, screenshot, tmp_path):
     expect(conversation.get_by_label("Transcript")).to_contain_text("Hi, my bag <b>never</b> arrived")  # as text
     contact_tab = page.get_by_label("Contact Maya Patel")
     expect(contact_tab).to_contain_text("@mayapatel")
-    expect(contact_tab.get_by_label("X user id")).to_have_value(MAYA)  # the X actor, editable here
+    x_row = contact_tab.get_by_role("list", name="Channels of Maya Patel").get_by_role("listitem").first
+    expect(x_row.locator(".channel-value")).to_have_text("@mayapatel")  # the X account, on the contact card
+    expect(x_row).to_contain_text(MAYA)
+    expect(x_row.locator(".badge-default")).to_have_text("default")
     history = contact_tab.locator(".history li")
     expect(history).to_have_count(2)  # this conversation and last week's, with how it ended
     expect(history.nth(1)).to_contain_text("Done · 1 message · Resolved")

@@ -9,10 +9,12 @@ from playwright.sync_api import expect
 
 from contacts.models import Contact
 from interactions.models import Interaction
-from tests.e2e.helpers import accept_offer, settled
+from tests.e2e.helpers import accept_offer, in_worker_thread, settled
 from tests.e2e.test_conversation import accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 from tests.e2e.test_long_names import console_errors
 from workspace.agents.models import AgentNotice
+from workspace.infra.events import InteractionEnded
+from workspace.infra.push import notify_agent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -47,6 +49,25 @@ def test_mark_done_asks_for_the_disposition_then_returns_to_the_workspace(demo, 
     assert errors == []
 
 
+def test_the_disposition_picked_right_after_end_survives_the_late_ended_push(demo, page, live_server_url):  # noqa: F811
+    """End answers with the Mark Done form at once; the interaction.ended push (sent after commit, late on a busy
+    machine) must not re-render the form under the agent and drop the disposition they already picked."""
+    errors = console_errors(page)
+    conversation = accept_dm(demo, page, "Thanks, that is all")
+    conversation.get_by_role("button", name="End chat").click()
+    expect(conversation.locator(".interaction-state")).to_have_text("Ended")
+    conversation.get_by_label("Disposition").select_option(label="Resolved")
+    conversation.get_by_label("Note", exact=True).fill("Answered")
+    interaction = Interaction.objects.get()
+    in_worker_thread(lambda: notify_agent(interaction.agent_id, InteractionEnded(interaction_id=interaction.pk)))
+    page.wait_for_timeout(500)  # the push's re-fetch, if any, has landed
+    expect(conversation.get_by_label("Disposition").locator("option:checked")).to_have_text("Resolved")
+    expect(conversation.get_by_label("Note", exact=True)).to_have_value("Answered")
+    conversation.get_by_role("button", name="Mark Done").click()
+    expect(page.get_by_role("heading", name="Marked done")).to_be_visible()
+    assert errors == []
+
+
 def test_a_contact_renamed_in_the_contact_tab_is_renamed_in_the_centre_and_the_list_at_once(demo, page):  # noqa: F811
     errors = console_errors(page)
     conversation = accept_dm(demo, page, "Please note my new name")
@@ -55,6 +76,7 @@ def test_a_contact_renamed_in_the_contact_tab_is_renamed_in_the_centre_and_the_l
     settled(page)
     conversation.get_by_label("Write a message").fill("A draft the rename must not lose")
 
+    contact_tab.locator("summary", has_text="Edit contact").click()  # the card first, editing second
     contact_tab.get_by_label("Name", exact=True).fill("Maya Okafor-Patel")
     contact_tab.get_by_role("button", name="Save contact").click()
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()

@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from contacts.models import ContactIdentity
 from interactions.models import InteractionState, Message, Offer
 from tests.factories import AgentFactory, InboundDMFactory, InteractionFactory, UserFactory
 from tests.social.conftest import png
@@ -21,6 +22,7 @@ def world():
     interaction = InteractionFactory(agent=agent_a, state=InteractionState.ACTIVE, accepted_at=timezone.now())
     interaction.contact.assigned_agent = agent_a
     interaction.contact.save()
+    email = ContactIdentity.objects.create(contact=interaction.contact, channel="email", external_id="a@example.com")
     name = default_storage.save("x-media/matrix.png", ContentFile(png()))  # a real image: nothing else is served
     image = InboundDMFactory(interaction=interaction, media=[{"type": "photo", "file": name}])
     failed = Message.objects.create(
@@ -42,7 +44,7 @@ def world():
         "offer_id": offer.pk, "contact_id": interaction.contact_id, "interaction_id": interaction.pk,
         "message_id": image.pk, "index": 0, "account_id": interaction.x_account_id, "username": "nobody",
         "user_id": "1", "id": supervisor.pk, "tweet_id": "1", "participant_id": "1", "media_key": "3_1",
-        "name": "default.png",
+        "name": "default.png", "identity_id": email.pk,
     }  # fmt: skip
     retry_ids = {**ids, "message_id": failed.pk}
     return {"users": {"agent_a": agent_a, "agent_b": agent_b, "supervisor": supervisor}, "ids": ids,

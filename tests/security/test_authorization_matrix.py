@@ -59,6 +59,8 @@ MATRIX = {
     "workspace/communication/": ("GET", LOGIN, 302, 302, 302),
     "workspace/communication/contacts/<int:contact_id>/": ("GET", LOGIN, 302, 404, 404),
     "workspace/contacts/<int:contact_id>/transcript/": ("GET", LOGIN, 200, 404, 404),
+    "workspace/contacts/<int:contact_id>/identities/": ("POST", LOGIN, 422, 404, 404),  # A: no address written
+    "workspace/contacts/<int:contact_id>/identities/<int:identity_id>/remove/": ("POST", LOGIN, 200, 404, 404),
     # The browser reports a failed htmx request (request_errors.js): signed-in pages only; an empty report is 400.
     "workspace/client-errors/": ("POST", 403, 400, 400, 400),
     # The REST API takes bearer tokens only: a browser session is no credential (tokens: tests/workspace/test_api.py).
@@ -106,6 +108,7 @@ MATRIX = {
     "x-sandbox/simulator/media/<str:media_key>": ("GET", 404, 404, 404, 404),
     "x-sandbox/simulator/api/users": ("GET", 200, 200, 200, 200),
     "x-sandbox/simulator/api/brands": ("GET", 200, 200, 200, 200),
+    "x-sandbox/simulator/api/mailbox": ("GET", 200, 200, 200, 200),
     "x-sandbox/simulator/api/dm": ("GET", 405, 405, 405, 405),
     "x-sandbox/simulator/api/typing": ("GET", 405, 405, 405, 405),
     "x-sandbox/simulator/api/read": ("GET", 405, 405, 405, 405),
@@ -135,10 +138,16 @@ ADMIN_EXCEPTIONS = {
     # The audit log and django-axes' logs are read-only: nobody adds or deletes an entry by hand.
     "admin/workspace/auditentry/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
     "admin/workspace/auditentry/<path:object_id>/delete/": ("GET", "admin-login", "admin-login", "admin-login", 403),
-    # Transcripts, offers and presence belong to the services: shown in the admin, never added or deleted by hand.
+    # Interactions, transcripts, offers and presence belong to the services: shown in the admin, never added or
+    # deleted by hand.
     **{
         f"admin/{model}/{action}": ("GET", "admin-login", "admin-login", "admin-login", 403)
-        for model in ("interactions/message", "interactions/offer", "workspace/channelpresence")
+        for model in (
+            "interactions/interaction",
+            "interactions/message",
+            "interactions/offer",
+            "workspace/channelpresence",
+        )
         for action in ("add/", "<path:object_id>/delete/")
     },
     "admin/axes/accessattempt/add/": ("GET", "admin-login", "admin-login", "admin-login", 403),
@@ -243,6 +252,8 @@ REASSIGNED = {
     "workspace/connect/contacts/<int:contact_id>/chat/": ("POST", 404, 409),  # no X identity to write to
     "workspace/communication/contacts/<int:contact_id>/": ("GET", 404, 302),
     "workspace/contacts/<int:contact_id>/transcript/": ("GET", 404, 200),
+    "workspace/contacts/<int:contact_id>/identities/": ("POST", 404, 422),  # B: no address written
+    "workspace/contacts/<int:contact_id>/identities/<int:identity_id>/remove/": ("POST", 404, 404),  # not Rita's
     "workspace/interactions/<int:interaction_id>/": ("GET", 404, 200),
     "workspace/interactions/<int:interaction_id>/access/": ("GET", 404, 204),
     "workspace/interactions/<int:interaction_id>/sentiment/": ("POST", 404, 422),  # B sees it: no sentiment given

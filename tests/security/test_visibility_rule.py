@@ -62,7 +62,7 @@ def test_every_entry_point_gives_the_same_answer(case):
     web = sign_in(ana.username, PASSWORD)
     api = Client(headers={"Authorization": f"Bearer {api_token_create(user=ana)[1]}"})
     ok = 200 if visible else 404
-    edit = {"display_name": "Quentin Query", "default_outbound_channel": "chat", "notes": "edited"}
+    edit = {"display_name": "Quentin Query", "default_outbound_channel": "twitter", "notes": "edited"}
     got = {
         "Contact tab": web.get(f"/workspace/contacts/{contact.pk}/").status_code == ok,
         "Contact tab save": web.post(f"/workspace/contacts/{contact.pk}/", edit).status_code == ok,

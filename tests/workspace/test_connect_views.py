@@ -204,7 +204,7 @@ def test_tweets_offer_reply_and_like_as_the_accounts_access_allows(client, ana):
     assert ">Like</button>" in html and f'data-connect-reply="{tweet.pk}"' in html and "No Like" not in html
 
 
-@pytest.mark.parametrize(("name", "pinned"), [("connect", 17), ("connect_contact", 10), ("connect_transcript", 7)])
+@pytest.mark.parametrize(("name", "pinned"), [("connect", 18), ("connect_contact", 11), ("connect_transcript", 7)])
 def test_query_counts_do_not_grow_with_the_history(client, ana, name, pinned, django_assert_max_num_queries):
     small = x_contact("Small History", assigned_agent=ana)
     large = x_contact("Large History", "large", assigned_agent=ana)

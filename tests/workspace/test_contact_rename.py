@@ -61,4 +61,4 @@ def test_the_places_that_show_the_name_carry_the_contacts_class(client, interact
     listing = client.get(reverse("workspace:interaction_list"), headers=HX).content.decode()
     assert re.search(rf"<bdi {name}", listing)
     connect = client.get(reverse("workspace:connect") + f"?contact={contact.pk}")
-    assert len(re.findall(rf"<bdi {name}", connect.content.decode())) == 2  # Assigned Contacts, the Connect heading
+    assert len(re.findall(rf"<bdi {name}", connect.content.decode())) == 3  # Assigned Contacts, heading, contact card

@@ -38,8 +38,9 @@ def queries(client, url: str, **headers) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("page", "url", "most"),
     [
-        ("workspace page", "/workspace/interactions/{interaction}/", 10),  # + notes and labels
-        ("Conversation partial", "/workspace/interactions/{interaction}/conversation/", 7),  # + notes
+        # + notes and labels; + the UPDATE marking it read (the list's unread dot, interactions.reading)
+        ("workspace page", "/workspace/interactions/{interaction}/", 11),
+        ("Conversation partial", "/workspace/interactions/{interaction}/conversation/", 8),  # + notes, + read
         ("Contact tab partial", "/workspace/contacts/{contact}/", 6),
     ],
 )

@@ -5,6 +5,7 @@ tests/workspace/test_api.py fails when a URL under /api/ is missing here, so the
 
 import re
 
+from contacts.models import IdentityChannel
 from interactions.models import Channel, InteractionState
 
 # The limits the views enforce (workspace/api/views.py imports them), so the document and the checks agree.
@@ -77,13 +78,13 @@ SCHEMAS = {
             "display_name": {"type": "string"},
             "is_vip": {"type": "boolean"},
             "assigned_agent": USER,
-            "default_outbound_channel": {"type": "string"},
+            "default_outbound_channel": {"type": "string", "enum": IdentityChannel.values},
             "identities": {
                 "type": "array",
                 "items": {
                     "type": "object",
                     "properties": {
-                        "channel": {"type": "string", "enum": ["chat", "email", "sms", "twitter"]},
+                        "channel": {"type": "string", "enum": IdentityChannel.values},
                         "external_id": {"type": "string"},
                         "handle": NULLABLE_STRING,
                     },

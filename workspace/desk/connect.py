@@ -15,20 +15,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, push_url, reselect, reswap, retarget, trigger_client_event
 
+from contacts.identities import CAN_SEND, channel_label
 from contacts.models import IdentityChannel
 from interactions import outreach, tweet_actions
 from interactions import services as interaction_services
 from interactions.errors import InteractionError, NotYours
 from interactions.selectors import contact_history
 from workspace.desk import selectors
-from workspace.desk.forms import (
-    ConnectForm,
-    ConnectLikeForm,
-    ConnectWriteForm,
-    ContactForm,
-    NotifyForm,
-    TranscriptPageForm,
-)
+from workspace.desk.contact_forms import ContactForm
+from workspace.desk.forms import ConnectForm, ConnectLikeForm, ConnectWriteForm, NotifyForm, TranscriptPageForm
 from workspace.desk.views import _workspace, agent_required, topbar_context
 
 
@@ -51,8 +46,8 @@ def destination(contact) -> dict:
     if channel == IdentityChannel.EMAIL:
         address = identities[0].external_id if identities else ""
         return {"kind": "email", "text": f"Email to {address}" if address else "Email", "sends": True}
-    if channel in outreach.NOT_CONNECTED:
-        return {"kind": "off", "text": f"{outreach.NOT_CONNECTED[channel]} is not connected", "sends": False}
+    if channel not in CAN_SEND:
+        return {"kind": "off", "text": f"{channel_label(channel)} is not connected", "sends": False}
     handle = identities[0].handle if identities and identities[0].handle else ""
     return {"kind": "dm", "text": "Private DM on X", "to": f"@{handle}" if handle else "", "sends": True}
 
@@ -73,8 +68,8 @@ def _contact_context(request, contact, **extra) -> dict:
         **_composer_context(request, contact, **extra),
         "assigned_to_you": contact.assigned_agent_id == request.user.pk,
         "transcript": selectors.connect_transcript(agent=request.user, contact=contact),
-        # The contact card (the right column) is the Contact tab's partial for now.
-        "form": ContactForm(instance=contact),
+        # The right column is the Contact tab: the contact card, Edit contact (the default outbound channel), history.
+        "form": ContactForm(contact=contact),
         "history": contact_history(contact_id=contact.pk),
     }
 

@@ -5,11 +5,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import BooleanField, Case, F, OuterRef, Prefetch, Q, Subquery, When, prefetch_related_objects
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from contacts.models import Contact
-from interactions.canned import PLACEHOLDER
+from interactions.canned import placeholders_fill
+from interactions.channels import service_for
+from interactions.errors import InteractionError
 from interactions.models import Channel, Interaction, InteractionNote, InteractionState, Message, Offer
 from interactions.routing import sticky_wait
 from interactions.text import leading_mentions
@@ -43,26 +46,48 @@ def not_ready_reasons() -> list[tuple[str, str]]:
     return [(value, label) for value, label in ChannelPresence.NotReadyReason.choices if value not in excluded]
 
 
+LIST_PREVIEW_CHARS = 120  # of the last message's text, for a row that shows one line of it
+
+
 def agent_open_interactions(*, agent):
-    """The interactions in the agent's left-hand list: theirs, not yet marked done."""
+    """The interactions in the agent's left-hand list: theirs, not yet marked done. Each row knows, in the same one
+    query, its last message (`last_text` as X shows it, `last_direction`, `last_at`) and whether the customer wrote
+    after the agent last had it open (`unread`: see interactions.reading.interaction_mark_read)."""
+    said = (
+        Message.objects.filter(interaction=OuterRef("pk"))
+        .exclude(kind=Message.Kind.LIKE)
+        .order_by("-created_at", "-id")
+    )
+    last_inbound = said.filter(direction=Message.Direction.INBOUND).values("created_at")[:1]
+    shown = Substr("text", F("display_start") + 1, LIST_PREVIEW_CHARS)
+    unread = Q(last_inbound_at__isnull=False) & (
+        Q(agent_read_at__isnull=True) | Q(last_inbound_at__gt=F("agent_read_at"))
+    )
     return (
         Interaction.objects.filter(agent=agent, state__in=NOT_DONE)
         .select_related("contact", "x_account")
+        .annotate(
+            last_text=Subquery(said.annotate(shown=shown).values("shown")[:1]),
+            last_direction=Subquery(said.values("direction")[:1]),
+            last_at=Subquery(said.values("created_at")[:1]),
+            last_inbound_at=Subquery(last_inbound),
+        )
+        .annotate(unread=Case(When(unread, then=True), default=False, output_field=BooleanField()))
         .order_by("-opened_at")
     )
 
 
 def live_offers(*, agent):
-    """Offers waiting for this agent's Accept or Reject, with the first customer words of each; the newest first.
+    """Offers waiting for this agent's Accept or Reject, with the first customer words of each; the oldest first.
 
-    Newest first: the stack of toasts is anchored at the bottom of the screen, so a new offer grows it upwards and
-    the toasts already there stay where the agent's pointer is (oldest first, each arrival pushed them all up)."""
+    Oldest first: the stack of toasts hangs from the top of the screen, so a new offer goes below the others and the
+    toasts already there stay where the agent's pointer is."""
     first_words = Message.objects.filter(direction=Message.Direction.INBOUND).order_by("created_at")
     return (
         Offer.objects.filter(agent=agent, state=Offer.State.OFFERED, expires_at__gt=timezone.now())
         .select_related("interaction__contact")
         .prefetch_related(Prefetch("interaction__messages", queryset=first_words, to_attr="inbound"))
-        .order_by("-expires_at", "-pk")
+        .order_by("expires_at", "pk")
     )
 
 
@@ -206,7 +231,7 @@ def _reply_lines(tree: list[tuple[Message, int]], *, brand: str) -> None:
 
 def contact_for_agent(*, agent, contact_id: int):
     """The contact (identities and assigned agent loaded) if this agent may see it (visible_contacts_q), else None:
-    the Contact tab, the Communication tab and the transcript all ask here."""
+    the Contact tab, the Connect view and the transcripts all ask here."""
     return (
         visible_contacts(agent=agent)
         .filter(pk=contact_id)
@@ -216,7 +241,7 @@ def contact_for_agent(*, agent, contact_id: int):
     )
 
 
-# --- The Communication tab (Connect group) and the right panel's Conversation tab -------------------------
+# --- The Connect view (the Connect group's Communication tab) and the right panel's Conversation tab ------------
 TRANSCRIPT_PAGE = 30
 CONTACT_LIST_LIMIT = 50
 
@@ -326,15 +351,14 @@ def connect_transcript(*, agent, contact, before: str = "") -> dict:
 
 
 def notification_previews(*, agent, contact, templates) -> list[tuple]:
-    """Each notification template with its text as the contact would read it ({contact_name}, {agent_name},
-    {brand_handle} filled in: the brand of the contact's latest conversation on X)."""
-    latest = Interaction.objects.filter(contact=contact, x_account__isnull=False).select_related("x_account").first()
-    values = {
-        "contact_name": contact.display_name,
-        "agent_name": agent.first_name or agent.get_username(),
-        "brand_handle": f"@{latest.x_account.handle}" if latest else "",
-    }
-    return [(t, PLACEHOLDER.sub(lambda match: values[match.group(1)], t.text)) for t in templates]
+    """Each notification template with its text as the contact will read it: its placeholders filled as
+    interactions.outreach fills them when it sends (the brand: the X account a DM to the contact goes from)."""
+    try:
+        brand = service_for(Channel.CHAT).address_dm(contact).x_account
+    except InteractionError:  # no X account to tell (an email-only contact, several accounts)
+        brand = None
+    handle = brand.handle if brand else ""
+    return [(t, placeholders_fill(t.text, contact=contact, agent=agent, brand_handle=handle)) for t in templates]
 
 
 def agent_notices(*, agent, limit: int = 20):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workspace.desk import client_errors, connect, tool_views, views
+from workspace.desk import client_errors, connect, contact_views, tool_views, views
 
 workspace_patterns = (
     [
@@ -12,7 +12,13 @@ workspace_patterns = (
         path("offers/<int:offer_id>/accept/", views.offer_accept, name="offer_accept"),
         path("offers/<int:offer_id>/reject/", views.offer_reject, name="offer_reject"),
         path("interactions/", views.interaction_list, name="interaction_list"),
-        path("contacts/<int:contact_id>/", views.contact_tab, name="contact_tab"),
+        path("contacts/<int:contact_id>/", contact_views.contact_tab, name="contact_tab"),
+        path("contacts/<int:contact_id>/identities/", contact_views.contact_identity_add, name="contact_identity_add"),
+        path(
+            "contacts/<int:contact_id>/identities/<int:identity_id>/remove/",
+            contact_views.contact_identity_remove,
+            name="contact_identity_remove",
+        ),
         path("interactions/<int:interaction_id>/", views.interaction, name="interaction"),
         path("interactions/<int:interaction_id>/access/", views.interaction_access, name="interaction_access"),
         path("interactions/<int:interaction_id>/sentiment/", views.interaction_sentiment, name="interaction_sentiment"),

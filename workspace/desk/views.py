@@ -6,23 +6,21 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import push_url, reselect, reswap, retarget, trigger_client_event
 
-from contacts.services import contact_update
 from interactions import outbox
 from interactions import services as interaction_services
 from interactions.attachments import stored_image_type
 from interactions.errors import InteractionError, NotYours
 from interactions.models import Label, Message, Offer
 from interactions.presence import presence_set
-from interactions.selectors import contact_history
+from interactions.reading import interaction_mark_read
 from workspace.desk import selectors
 from workspace.desk.forms import (
-    ContactForm,
     LikeForm,
     MarkDoneForm,
     MoveToDMForm,
@@ -133,7 +131,19 @@ def _workspace(request, *, context=None, status=200) -> HttpResponse:
         **topbar_context(request),
         "interactions": selectors.agent_open_interactions(agent=request.user),
     }
+    if context.get("interaction"):
+        context["open_id"] = context["interaction"].pk
     return render(request, "workspace/home.html", context, status=status)
+
+
+def _open_interaction_id(request) -> int | None:
+    """The interaction the page shows (its URL is in the address bar while it is open): the list marks its row."""
+    path = (request.htmx.current_url_abs_path or "").split("?")[0] if request.htmx else ""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    return match.kwargs.get("interaction_id") if match.url_name == "interaction" else None
 
 
 @require_safe
@@ -169,6 +179,7 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
     context = {
         "interactions": selectors.agent_open_interactions(agent=request.user),
         "ready_on": selectors.ready_on(selectors.presence_by_channel(agent=request.user)),  # for an empty list
+        "open_id": _open_interaction_id(request),
     }
     return render(request, "workspace/partials/_interaction_list.html", context)
 
@@ -176,6 +187,8 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @agent_required
 def interaction(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    # Opened by its agent: what the customer wrote so far is read (the list's unread dot goes). Anyone else: no-op.
+    interaction_mark_read(interaction_id=interaction_id, agent=request.user)
     return _render_interaction(request, interaction_id)
 
 
@@ -199,6 +212,7 @@ def interaction_conversation(request: HttpRequest, interaction_id: int) -> HttpR
     found = selectors.interaction_for_agent(agent=request.user, interaction_id=interaction_id)
     if found is None:
         raise Http404("No such interaction.")
+    interaction_mark_read(interaction_id=found.pk, agent=request.user)  # re-fetched on each new message while open
     return render(request, "workspace/partials/_conversation.html", _conversation_context(request, found))
 
 
@@ -238,6 +252,7 @@ def interaction_like(request: HttpRequest, interaction_id: int) -> HttpResponse:
 
 def _open_chat(request, chat) -> HttpResponse:
     """The DM composer of the contact's Chat interaction, in the centre, its URL in the address bar."""
+    interaction_mark_read(interaction_id=chat.pk, agent=request.user)  # on screen from now on
     if not request.htmx:
         return redirect("workspace:interaction", interaction_id=chat.pk)
     response = push_url(_render_interaction(request, chat.pk), reverse("workspace:interaction", args=[chat.pk]))
@@ -318,6 +333,7 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
         response = render(request, "workspace/partials/_notice.html", {"message": str(exc)}, status=409)
         # Said in the page's notice slot: the centre keeps the conversation the agent is working on.
         return trigger_client_event(reswap(retarget(response, "#page-notice"), "innerHTML"), "perch:offers.changed")
+    interaction_mark_read(interaction_id=offer.interaction_id, agent=request.user)  # on screen from now on
     if not request.htmx:
         return redirect("workspace:interaction", interaction_id=offer.interaction_id)
     # The accepted interaction is what the page shows now: its URL goes in the address bar (reload, Back, Forward).
@@ -398,29 +414,6 @@ def interaction_sentiment(request: HttpRequest, interaction_id: int) -> HttpResp
         interaction_id=interaction_id, agent=request.user, sentiment=form.cleaned_data["sentiment"]
     )
     return redirect("workspace:interaction", interaction_id=interaction_id)
-
-
-@require_http_methods(["GET", "POST"])
-@agent_required
-def contact_tab(request: HttpRequest, contact_id: int) -> HttpResponse:
-    """The Contact tab: name, X identity, other channels, default outbound channel, notes, history
-    (`?part=history`: the history alone, which refreshes itself as messages arrive)."""
-    contact = selectors.contact_for_agent(agent=request.user, contact_id=contact_id)
-    if contact is None:
-        raise Http404("No such contact.")
-    history = contact_history(contact_id=contact.pk)
-    if request.method == "GET" and request.GET.get("part") == "history":
-        return render(request, "workspace/partials/_contact_history.html", {"contact": contact, "history": history})
-    form = ContactForm(request.POST or None, instance=contact)
-    saved = request.method == "POST" and form.is_valid()
-    if saved:
-        fields = {name: form.cleaned_data[name] for name in ContactForm.Meta.fields}
-        contact_update(contact=contact, fields=fields, x_actor=form.x_actor())
-        contact = selectors.contact_for_agent(agent=request.user, contact_id=contact_id)  # as saved, identities too
-        form = ContactForm(instance=contact)
-    context = {"contact": contact, "form": form, "saved": saved, "history": history}
-    status = 422 if request.method == "POST" and not saved else 200
-    return render(request, "workspace/partials/_contact_tab.html", context, status=status)
 
 
 @never_cache

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from contacts.models import Contact, ContactIdentity, IdentityChannel
-from interactions.models import CannedResponse, Label
+from interactions.models import CannedResponse, Label, NotificationTemplate
 from social.models import XAccount
 from social.sandbox.models import SandboxUser
 from social.sandbox.services import sandbox_app_ensure, sandbox_user_ensure, sandbox_user_settings
@@ -35,6 +35,17 @@ CANNED_RESPONSES = [
     ("Booking code", "Could you send us your booking code by DM, so we can look into it?"),
     ("Thanks", "Thank you for your patience, {contact_name}! Anything else we can do for you?"),
 ]
+
+# Notifications agents send from the Connect view: (name, channel, subject, text, for the team only).
+NOTIFICATIONS = [
+    ("Refund processed", "", "Your refund is on its way, {contact_name}",
+     "Hi {contact_name}, we have processed your refund: it reaches your account within 5 working days. "
+     "— {agent_name}, {brand_handle}", True),
+    ("We miss you", NotificationTemplate.Channel.EMAIL, "We miss you, {contact_name}",
+     "Hi {contact_name}, it has been a while since you flew with us. Anything we can help with? Just answer this "
+     "email. — {agent_name}", False),
+]  # fmt: skip
+EMAIL_CONTACT = ("1790000000000000103", "lucia@example.com")  # Lucía Gómez: Email is her default channel
 
 
 def sandbox_url() -> str:
@@ -103,6 +114,14 @@ class Command(BaseCommand):
                     handle=handle,
                     display_name=name,
                 )
+        x_id, address = EMAIL_CONTACT
+        lucia = ContactIdentity.objects.filter(channel=IdentityChannel.TWITTER, external_id=x_id).first().contact
+        if not ContactIdentity.objects.filter(channel=IdentityChannel.EMAIL, external_id=address).exists():
+            ContactIdentity.objects.create(contact=lucia, channel=IdentityChannel.EMAIL, external_id=address)
+            Contact.objects.filter(pk=lucia.pk).update(default_outbound_channel=IdentityChannel.EMAIL)
+        for name, channel, subject, text, team_only in NOTIFICATIONS:
+            fields = {"channel": channel, "subject": subject, "text": text, "team": team if team_only else None}
+            NotificationTemplate.objects.get_or_create(name=name, defaults=fields)
         if settings.X_SANDBOX_ENABLED:
             # The sandbox knows the demo brand and customers, so the simulator can act as them at once.
             brand = sandbox_user_ensure(user_id=DEMO_ACCOUNT_USER_ID, username="perchdemoair", name="Perch Demo Air")

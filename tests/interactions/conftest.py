@@ -1,0 +1,1 @@
+from tests.social.conftest import brand, simulator  # noqa: F401  (the sandbox fixtures, reused)
