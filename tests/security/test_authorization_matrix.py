@@ -102,6 +102,7 @@ MATRIX = {
     "x-sandbox/simulator/media/<str:media_key>": ("GET", 404, 404, 404, 404),
     "x-sandbox/simulator/api/users": ("GET", 200, 200, 200, 200),
     "x-sandbox/simulator/api/brands": ("GET", 200, 200, 200, 200),
+    "x-sandbox/simulator/api/mailbox": ("GET", 200, 200, 200, 200),
     "x-sandbox/simulator/api/dm": ("GET", 405, 405, 405, 405),
     "x-sandbox/simulator/api/typing": ("GET", 405, 405, 405, 405),
     "x-sandbox/simulator/api/read": ("GET", 405, 405, 405, 405),
