@@ -54,7 +54,7 @@ $(VENV)/.bench: requirements-bench.txt pyproject.toml $(VENV)/.test
 	touch $@
 
 # Each benchmark prints its table and one ratio line against a raw baseline; JSON lands in bench/results/.
-BENCHMARKS ?= ingest pages latency fanout send routing
+BENCHMARKS ?= ingest pages latency fanout send routing freshness
 bench: $(VENV)/.bench
 	@for name in $(BENCHMARKS); do echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 

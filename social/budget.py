@@ -63,6 +63,14 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Room:
+    """What is left of one window of an endpoint: `calls` more until `resets_at`."""
+
+    calls: int
+    resets_at: datetime
+
+
+@dataclass(frozen=True)
 class WindowUse:
     endpoint: str
     window_seconds: int
@@ -92,6 +100,10 @@ def _block_key(account_id: int, endpoint: str) -> str:
     return f"perch:budget:block:{account_id}:{endpoint}"
 
 
+def _heard_key(account_id: int, endpoint: str) -> str:
+    return f"perch:budget:heard:{account_id}:{endpoint}"
+
+
 def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
@@ -117,16 +129,46 @@ def spend(account, endpoint: str) -> Verdict:
 
 
 def observe(account, endpoint: str, *, remaining: int | None, reset_at: datetime | None) -> None:
-    """Feeds X's rate-limit headers in: nothing remaining at X blocks the endpoint until X's reset."""
-    if remaining is None or remaining > 0 or reset_at is None:
+    """Feeds X's rate-limit headers in: what X says is left is kept until X's reset (the schedule reads it), and
+    nothing remaining at X blocks the endpoint until then."""
+    if remaining is None or reset_at is None:
         return
     ttl = int(reset_at.timestamp() - time.time()) + 1
     if ttl <= 0:
         return
     try:
-        _redis().set(_block_key(account.pk, endpoint), reset_at.timestamp(), ex=ttl)
+        pipe = _redis().pipeline()
+        pipe.set(_heard_key(account.pk, endpoint), f"{remaining}:{reset_at.timestamp()}", ex=ttl)
+        if remaining <= 0:
+            pipe.set(_block_key(account.pk, endpoint), reset_at.timestamp(), ex=ttl)
+        pipe.execute()
     except redis.RedisError:  # heard after X answered: the call stands; X's own 429 stops the next one
         log.warning("X's rate limit for %s of account %s not recorded: Redis is unreachable", endpoint, account.pk)
+
+
+def room(account, endpoint: str) -> list[Room]:
+    """What is left right now of each of the endpoint's windows, as Perch counted its calls and as X last said in its
+    headers (X's window may not start when Perch's does). Empty when Redis cannot be reached."""
+    now = time.time()
+    windows = limits_for(account, endpoint)
+    keys = [_key(account.pk, endpoint, seconds, _window_start(seconds, now)) for _, seconds in windows]
+    try:
+        *used, heard, blocked = _redis().mget(
+            [*keys, _heard_key(account.pk, endpoint), _block_key(account.pk, endpoint)]
+        )
+    except redis.RedisError:
+        return []
+    rooms = [
+        Room(max(0, calls - int(count or 0)), _at(_window_start(seconds, now) + seconds))
+        for (calls, seconds), count in zip(windows, used, strict=True)
+    ]
+    if heard:
+        remaining, _, reset = heard.decode().partition(":")
+        if float(reset) > now:
+            rooms.append(Room(max(0, int(remaining)), _at(float(reset))))
+    if blocked and float(blocked) > now:
+        rooms.append(Room(0, _at(float(blocked))))
+    return rooms
 
 
 def usage(account) -> list[WindowUse]:

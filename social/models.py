@@ -44,7 +44,12 @@ class XAccount(models.Model):
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.POLLING)
     # Part of the webhook URL registered with X: a delivery to any other URL is refused before its signature is read.
     webhook_token = models.CharField(max_length=64, default=new_webhook_token, editable=False)
-    poll_interval_seconds = models.PositiveIntegerField(default=60)
+    poll_interval_seconds = models.PositiveIntegerField(
+        "shortest poll interval (seconds)",
+        default=60,
+        help_text="Perch polls each stream (DMs, mentions, keyword search) as often as X's limit for it allows, spread "
+        "over X's 15-minute window (DMs: once a minute), but never more often than this.",
+    )
     # Self-serve by default: it is what X sells every new app since 2026-02-06, and it allows the least.
     access = models.CharField(
         "X API access",
@@ -156,6 +161,8 @@ class IngestCursor(models.Model):
     # A pagination run interrupted (429, crash) resumes from here instead of starting over.
     resume_token = models.CharField(max_length=200, blank=True)
     run_newest_id = models.CharField(max_length=32, blank=True)
+    # When beat polls this stream next (social.schedule): from X's limit for it and the budget left. Empty: now.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -13,12 +13,11 @@ from datetime import datetime, timedelta
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from interactions.attachments import ImageRejected
 from interactions.models import Message
-from social import access, budget, costs, ingest
+from social import access, budget, costs, ingest, schedule
 from social.credentials import CredentialsOfAnotherAccount, credentials_verify
 from social.ingest.store import stored_ids
 from social.ingest.tweets import PARENT_FETCH_DEPTH
@@ -74,11 +73,12 @@ def keyword_query(account: XAccount) -> str:
 
 def streams_of(account: XAccount, *, catch_up: bool = False) -> list[str]:
     """DMs and mentions; keyword search too when keywords are set and the access allows it (the account's health
-    says why when it does not: social.health). A webhook account's DMs and mentions come by webhook (polled only to
-    catch up), but X's Activity API delivers nothing for tweets that never name the account: search stays a poll."""
+    says why when it does not: social.health). A webhook account's DMs and mentions come by webhook: they are polled
+    to catch up, and while the webhook for them is down (social.schedule). X's Activity API delivers nothing for
+    tweets that never name the account: search stays a poll."""
     streams = [IngestCursor.Stream.DM_EVENTS, IngestCursor.Stream.MENTIONS]
     if account.mode == XAccount.Mode.WEBHOOK and not catch_up:
-        streams = []
+        streams = [stream for stream in streams if schedule.webhook_down(account, stream)]
     searching = keyword_query(account) and access.may(account, access.Action.SEARCH)
     return [*streams, IngestCursor.Stream.SEARCH] if searching else streams
 
@@ -181,26 +181,36 @@ def fetch_media(*, client: XClient, message_ids: list[int]) -> None:
             Message.objects.filter(pk=message.pk).update(media=message.media)
 
 
-def poll_account(*, account_id: int, client: XClient | None = None, force: bool = False) -> PollReport:
-    """Polls DMs and mentions of one account. A stream that meets a rate limit is left until its reset and the
-    others are read; then PollRateLimited says when each may go again, so the caller can come back. Marks the
-    account "needs reconnect" and stops on 401, and before reading anything when X says the credentials are
-    another X account's (asked once per credentials). Webhook accounts are polled only with force (catch-up)."""
+def poll_account(
+    *, account_id: int, client: XClient | None = None, force: bool = False, streams: list[str] | None = None
+) -> PollReport:
+    """Polls the account's streams: all of them, or only those of `streams` (beat names the due ones). Each stream
+    polled is given its next poll time (social.schedule). A stream that meets a rate limit is left until its reset
+    and the others are read; then PollRateLimited says when each may go again, so the caller can come back. Marks
+    the account "needs reconnect" and stops on 401, and before reading anything when X says the credentials are
+    another X account's (asked once per credentials). Webhook accounts are polled only with force (catch-up), but
+    for their keyword search and the streams whose webhook is down."""
+    started = timezone.now()
     account = XAccount.objects.get(pk=account_id)
     report = PollReport(account_id=account_id)
     if not account.is_active or account.needs_reconnect:
         report.error = "account inactive or needs reconnecting"
         return report
-    streams = streams_of(account, catch_up=force)
-    if not streams:
+    polled = streams_of(account, catch_up=force)
+    if not polled:
         report.error = "account receives events by webhook"
         return report
+    if streams is not None:
+        polled = [stream for stream in polled if stream in streams]
+        if not polled:
+            report.error = "no stream of the account is due"
+            return report
     client = client or XClient.for_account(account)
     XAccount.objects.filter(pk=account.pk).update(last_polled_at=timezone.now())
     limited: dict[str, XRateLimited] = {}
     try:
         credentials_verify(client=client, account=account)  # never someone else's timeline
-        for stream in streams:
+        for stream in polled:
             if stream == IngestCursor.Stream.SEARCH and (held := costs.optional_calls_held(account)):
                 report.held = held  # keyword search is optional: the cap holds it first
                 log_event(log, "account.search_held", account_id=account.pk, reason=held)
@@ -214,6 +224,8 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
                     raise
                 # X says search is not in the app's access: Perch stops searching (and says why), the rest goes on.
                 account = access.access_lower(account=account, action=access.Action.SEARCH, said=str(exc))
+            reset_at = _reset_of(limited[stream]) if stream in limited else None
+            schedule.stream_polled(account=account, stream=stream, started=started, reset_at=reset_at)
     except (XUnauthorized, CredentialsOfAnotherAccount) as exc:
         account_needs_reconnect(account_id=account.pk, reason=str(exc))
         report.error = str(exc)
@@ -233,13 +245,17 @@ def poll_account(*, account_id: int, client: XClient | None = None, force: bool 
     return report
 
 
+def _reset_of(exc: XRateLimited) -> datetime:
+    """When a limited stream may be read again: X's reset; a minute when X did not say."""
+    return exc.reset_at or timezone.now() + timedelta(minutes=1)
+
+
 def _rate_limited(account: XAccount, limited: dict[str, XRateLimited]) -> PollRateLimited:
     """Records when the limited streams may go again. Until then their endpoints are blocked in the budget (X's
     headers do it; a 429 without them blocks for a minute), so the polls that come meanwhile do not call X for them."""
-    now = timezone.now()
     streams = {}
     for stream, exc in limited.items():
-        streams[stream] = exc.reset_at or now + timedelta(minutes=1)
+        streams[stream] = _reset_of(exc)
         if exc.reset_at is None:
             budget.observe(account, stream, remaining=0, reset_at=streams[stream])  # stream names are endpoints
     first = next(iter(limited.values()))
@@ -247,24 +263,37 @@ def _rate_limited(account: XAccount, limited: dict[str, XRateLimited]) -> PollRa
     return PollRateLimited(first, streams)
 
 
-def accounts_due(now=None) -> list[int]:
-    """Active polling accounts, and webhook accounts with keywords (their search is polled), whose interval has
-    passed. One rate-limited stream does not hold the account back: the budget keeps its endpoint from X until the
-    reset while the other streams are read."""
-    now = now or timezone.now()
-    due = []
-    polled = Q(mode=XAccount.Mode.POLLING) | Q(mode=XAccount.Mode.WEBHOOK) & ~Q(keywords="")
-    for account in XAccount.objects.filter(polled, is_active=True, needs_reconnect=False):
-        if account.last_polled_at and account.last_polled_at + timedelta(seconds=account.poll_interval_seconds) > now:
-            continue
-        due.append(account.pk)
-    return due
+def _due(now: datetime) -> list[tuple[XAccount, list[str]]]:
+    accounts = (
+        XAccount.objects.filter(is_active=True, needs_reconnect=False)
+        .select_related("webhook")
+        .prefetch_related("cursors", "subscriptions")
+    )
+    due = [(account, schedule.due_streams(account, streams_of(account), now=now)) for account in accounts]
+    return [(account, streams) for account, streams in due if streams]
 
 
-def accounts_to_poll(now=None) -> list[int]:
-    """The due accounts, stamped as polled now: beat queues one poll per account and interval, however long the
-    workers take to start it (polls used to pile up behind a busy worker, then each met the same rate limit)."""
+def accounts_due(now=None) -> dict[int, list[str]]:
+    """Active accounts with streams due (social.schedule), and which: a polling account's DMs, mentions and search,
+    a webhook account's search and the streams whose webhook is down. One rate-limited stream does not hold the
+    account back: it is due again at X's reset, and the other streams are read meanwhile."""
+    return {account.pk: streams for account, streams in _due(now or timezone.now())}
+
+
+def streams_due(account_id: int, now=None) -> list[str]:
+    """The account's streams due now (a poll task that beat did not name them to: a retry at X's reset)."""
+    account = XAccount.objects.select_related("webhook").get(pk=account_id)
+    return schedule.due_streams(account, streams_of(account), now=now or timezone.now())
+
+
+def accounts_to_poll(now=None) -> dict[int, list[str]]:
+    """The due accounts and streams, claimed until their interval has passed: beat queues one poll per stream and
+    interval, however long the workers take to start it (polls used to pile up behind a busy worker, then each met
+    the same rate limit)."""
     now = now or timezone.now()
-    due = accounts_due(now)
-    XAccount.objects.filter(pk__in=due).update(last_polled_at=now)
-    return due
+    polls = {}
+    for account, streams in _due(now):
+        if claimed := schedule.streams_claim(account=account, streams=streams, now=now):
+            polls[account.pk] = claimed
+    XAccount.objects.filter(pk__in=list(polls)).update(last_polled_at=now)
+    return polls

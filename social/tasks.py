@@ -21,9 +21,9 @@ POLL_LOCK_SECONDS = 300
 
 @shared_task(name="social.poll_due_accounts", ignore_result=True)
 def poll_due_accounts() -> None:
-    """Run by beat every few seconds: enqueues a poll for each account whose interval has passed."""
-    for account_id in polling.accounts_to_poll():
-        poll_account.delay(account_id)
+    """Run by beat every 2 s: enqueues a poll of each account's streams that are due (social.schedule)."""
+    for account_id, streams in polling.accounts_to_poll().items():
+        poll_account.delay(account_id, streams)
 
 
 def _retry_key(task_name: str, account_id: int, stream: str) -> str:
@@ -43,7 +43,7 @@ def _come_back_at_reset(task, account_id: int, exc: XRateLimited) -> None:
 
 
 @shared_task(bind=True, name="social.poll_account", ignore_result=True, max_retries=5)
-def poll_account(self, account_id: int) -> None:
+def poll_account(self, account_id: int, streams: list[str] | None = None) -> None:
     # One poll per account at a time across all workers: two would read the same pages twice. The lock holds the
     # task id: the same task handed back after its worker was killed takes its own lock over instead of waiting
     # POLL_LOCK_SECONDS for it to expire.
@@ -51,7 +51,10 @@ def poll_account(self, account_id: int) -> None:
     if not cache.add(lock, me, timeout=POLL_LOCK_SECONDS) and cache.get(lock) != me:
         return
     try:
-        polling.poll_account(account_id=account_id)
+        # `streams`: those beat claimed for this poll. Without (a retry at X's reset, a poll queued by hand): the
+        # ones due by then, so a retry and beat coming back for the same reset read X once.
+        streams = polling.streams_due(account_id) if streams is None else streams
+        polling.poll_account(account_id=account_id, streams=streams)
     except XRateLimited as exc:
         _come_back_at_reset(poll_account, account_id, exc)
     except XTransient as exc:

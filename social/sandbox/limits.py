@@ -80,7 +80,33 @@ def _row(key: str, start: int) -> SandboxRateWindow:
 
 
 def spend(endpoint: str, who: str, *, app: bool = False) -> dict:
-    """Counts one call in every window; returns the headers; raises a 429 Problem (with headers) when full."""
+    """Counts one call in every window; returns the headers; raises a 429 Problem (with headers) when full, and
+    counts that refusal (`refused`)."""
+    try:
+        return _spend(endpoint, who, app=app)
+    except Problem:
+        with transaction.atomic():  # after the refused call's own transaction rolled back
+            row = _row(f"{REFUSED}:{endpoint}:{who}", 0)
+            SandboxRateWindow.objects.filter(pk=row.pk).update(count=F("count") + 1)
+        raise
+
+
+REFUSED = "refused"  # the key prefix of the running count of calls refused for a full window (not injected faults)
+
+
+def refused(*, endpoint: str = "", who: str = "") -> int:
+    """How many calls the sandbox answered 429 because a window was full (for one endpoint and caller, a user id or
+    "app", when given): a client that keeps to X's limits gets none."""
+    total = 0
+    rows = SandboxRateWindow.objects.filter(key__startswith=f"{REFUSED}:", window_start=0)
+    for key, count in rows.values_list("key", "count"):
+        _, counted_endpoint, caller = key.split(":", 2)
+        if endpoint in ("", counted_endpoint) and str(who) in ("", caller):
+            total += count
+    return total
+
+
+def _spend(endpoint: str, who: str, *, app: bool) -> dict:
     now = int(time.time())
     reported = None
     with transaction.atomic():

@@ -16,6 +16,7 @@ from django.test import Client
 from interactions import outbox, services
 from interactions.models import Message
 from social import polling, tasks
+from social.models import XAccount
 from tests.factories import AgentFactory
 from tests.social.test_worker_death import beat_sweep, children, short_send_lease, wait_for  # noqa: F401
 
@@ -55,6 +56,7 @@ def brand_dms(simulator, user, brand) -> list[str]:
 
 @pytest.mark.usefixtures("short_send_lease")
 def test_a_worker_killed_mid_send_while_polling_sends_each_dm_once(simulator, brand, celery_worker, figures):
+    XAccount.objects.filter(pk=brand.pk).update(poll_interval_seconds=1)  # DMs due every second (social.schedule)
     maya = simulator.user("maya", "Maya Patel")
     simulator.dm(maya, brand.x_user_id, "Is anyone there?")
     polling.poll_account(account_id=brand.pk)

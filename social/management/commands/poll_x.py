@@ -22,20 +22,20 @@ class Command(BaseCommand):
             raise CommandError(f"There is no X account with id {account}.")
         while True:
             if account is not None:
-                ids = [account]
+                due = {account: None}
             elif once:
-                ids = list(XAccount.objects.filter(is_active=True).values_list("pk", flat=True))
+                due = dict.fromkeys(XAccount.objects.filter(is_active=True).values_list("pk", flat=True))
             else:
-                ids = polling.accounts_due()
-            for account_id in ids:
-                self.poll(account_id)
+                due = polling.accounts_due()  # each stream on its own schedule (social.schedule)
+            for account_id, streams in due.items():
+                self.poll(account_id, streams)
             if once:
                 return
             time.sleep(every)
 
-    def poll(self, account_id: int) -> None:
+    def poll(self, account_id: int, streams: list[str] | None) -> None:
         try:
-            report = polling.poll_account(account_id=account_id)
+            report = polling.poll_account(account_id=account_id, streams=streams)
         except XRateLimited as exc:
             self.stderr.write(f"account {account_id}: {exc}")
             return
