@@ -106,6 +106,16 @@ def fresh_channel_layer():
     yield
 
 
+def _live_server_setup(set_database_connection) -> None:
+    """In the live server's process: the test database, and email by real SMTP to the tests' demo mail server."""
+    from django.conf import settings
+
+    from tests.mailbox import LIVE_SERVER_SMTP_PORT, smtp_to
+
+    set_database_connection()
+    smtp_to(settings, LIVE_SERVER_SMTP_PORT)
+
+
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup, django_db_blocker):
     """Perch served by Daphne in another process, on the test database (HTTP, websockets, the X sandbox)."""
@@ -119,7 +129,7 @@ def live_server_url(django_db_setup, django_db_blocker):
         server = DaphneProcess(
             "127.0.0.1",
             partial(live_server.application, static_wrapper=ASGIStaticFilesHandler),
-            setup=set_database_connection,
+            setup=partial(_live_server_setup, set_database_connection),
         )
         server.start()
         if not server.ready.wait(timeout=30):

@@ -331,3 +331,55 @@ def test_the_x_icon_opens_a_chat_in_the_workspace_with_every_transcript_beside_i
     conversation.get_by_label("Write a message").press("Enter")
     expect(history.locator(".line.outbound .delivery")).to_have_text("Sent")  # the right panel follows live
     screenshot("conversation-tab")
+
+
+def test_a_notification_by_email_reaches_the_demo_mail_server_and_its_mailbox(
+    demo, page, live_server_url, demo_mailbox, screenshot
+):  # noqa: E501, F811
+    """The Acceptance's email step, as a tester does it: Lucía's default outbound channel is Email (the demo's data);
+    from the Connect view the agent sends her the "We miss you" notification and then writes her a message; both go
+    through the outbox to the real SMTP server (the one `make run` starts), and the simulator's Mailbox shows them."""
+    console = Console()
+    console.watch(page, "ana")
+    page.goto(f"{live_server_url}/workspace/connect/")
+    expect(page.locator("#live-status")).to_have_text("Live")
+    settled(page)
+    contacts = page.get_by_role("complementary", name="Contacts")
+    contacts.get_by_role("searchbox", name="Search contacts").fill("Lucía")
+    contacts.get_by_role("list", name="Search results").get_by_role("link", name="Lucía Gómez").click()
+    lucia = page.get_by_role("region", name="Communication with Lucía Gómez")
+    expect(lucia.locator(".composer-destination")).to_contain_text("Email to lucia@example.com")
+    settled(page)
+
+    notify = lucia.locator(".connect-notify")
+    notify.get_by_label("Send a notification").select_option(label="We miss you")
+    expect(notify.locator(".notify-preview")).to_contain_text("Hi Lucía Gómez, it has been a while")
+    notify.get_by_role("button", name="Send notification").click()
+    transcript = lucia.get_by_role("list", name="Transcript with Lucía Gómez")
+    sent = transcript.locator(".bubble.outbound", has_text="it has been a while")
+    expect(sent.locator(".delivery")).to_have_text("Sent")
+    expect(sent).to_contain_text("We miss you, Lucía Gómez")  # the subject, above the text
+
+    settled(page)
+    box = lucia.get_by_label("Write a message")
+    box.fill("Hola Lucía, your seat on Friday's flight is confirmed 🎉")
+    box.press("Enter")
+    expect(transcript.locator(".bubble.outbound", has_text="seat on Friday").locator(".delivery")).to_have_text("Sent")
+
+    emails = demo_mailbox.emails()  # what the SMTP server received, from its own Maildir
+    assert [(e["to"], e["subject"]) for e in emails] == [
+        ("lucia@example.com", "Message from Perch Demo Air"),
+        ("lucia@example.com", "We miss you, Lucía Gómez"),
+    ]
+    assert "your seat on Friday's flight is confirmed 🎉" in emails[0]["text"]
+    assert Message.objects.filter(kind="email", delivery="sent").count() == 2
+    screenshot("connect-email-sent")
+
+    # The tester sees them arrive in the simulator's Mailbox.
+    simulator = page.context.new_page()
+    simulator.goto(f"{live_server_url}/x-sandbox/simulator/")
+    mailbox = simulator.get_by_role("region", name="Mailbox")
+    expect(mailbox).to_contain_text("We miss you, Lucía Gómez")
+    expect(mailbox).to_contain_text("Message from Perch Demo Air")
+    simulator.close()
+    assert console.errors == []
