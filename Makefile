@@ -10,7 +10,7 @@ export PERCH_PORT
 PROCESSES := $(if $(REDIS_URL)$(EMAIL_URL),$(if $(REDIS_URL),,redis) web worker beat $(if $(EMAIL_URL),,smtp),)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint lock bench bench-load clean
+.PHONY: run test lint lock bench bench-load screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.test /usr/bin/chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The pictures in README.md and docs/screenshots/ are the browser tests' own (docs/screenshots.txt maps them):
+# run the browser tests, then copy. A picture a test no longer takes fails this target instead of going stale.
+screenshots: $(VENV)/.test /usr/bin/chromium
+	$(BIN)/python -m pytest -q -m e2e tests/e2e tests/social/sandbox
+	@grep -v '^#' docs/screenshots.txt | while read name artifact; do \
+		cp var/test/artifacts/$$artifact.png docs/screenshots/$$name.png || exit 1; done
+	@echo "docs/screenshots/ refreshed: look at them before committing."
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
