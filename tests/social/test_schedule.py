@@ -155,12 +155,16 @@ def test_thirty_minutes_of_polling_with_x_real_limits_are_never_refused(simulato
     """Beat every 2 s for 30 simulated minutes, customers writing all along and once 120 DMs at the same moment
     (two pages to read): with X's own limits (multiplier 1) at the sandbox and in Perch's budget, X refuses no
     call, Perch's budget never has to hold a poll back, and everything is read. (Keyword search is scheduled as
-    mentions are, on a limit of the same size: left out here to keep the test short.)"""
+    mentions are, on a limit of the same size: left out here to keep the test short.)
+
+    From a fixed instant, not the wall clock: X's windows start at multiples of 15 minutes, and a burst whose second
+    page falls in a window's last second rightly waits a second for the next window (Perch's budget holds it, X
+    refuses nothing) — a start at 12:04:59.5 did that, and the hold this test counts depended on the time of day."""
     settings.X_SANDBOX_RATE_LIMIT_MULTIPLIER = 1
     XAccount.objects.filter(pk=brand.pk).update(budget_overrides={}, poll_interval_seconds=1)
     customers = [simulator.user(f"customer{i}") for i in range(5)]
     rng = random.Random(19)
-    start = timezone.now()
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     # The last ones a minute before the end: the last DM read (one a minute) still finds them.
     sends = sorted((rng.uniform(0, 1740), rng.choice(["dm", "mention"])) for _ in range(60))
     sends = sorted([*sends, *[(600.5, "dm")] * 120])
