@@ -63,7 +63,7 @@ def test_a_supervisor_reads_the_weeks_report_and_downloads_the_csv(live_server_u
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     screenshot("admin-index-with-reports")
-    page.get_by_role("link", name="Volume, first response, handle time, sentiment (CSV)").click()
+    page.get_by_role("region", name="Supervising").get_by_role("link", name="Reports", exact=True).click()
 
     expect(page.get_by_role("heading", name="Messages per day")).to_be_visible()
     opened = page.locator('[data-figure="interactions_opened"] .report-card-value')
