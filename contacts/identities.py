@@ -68,15 +68,14 @@ def _checked_text(value, *, what: str) -> str:
 
 
 def normalise_email(value) -> str:
-    """An email address Django's EmailValidator accepts, its domain lower-cased (the part before @ is the mailbox's
-    own business: some servers tell "Maya" from "maya")."""
+    """An email address Django's EmailValidator accepts, lower-cased whole: RFC 5321 lets a server tell "Maya@" from
+    "maya@", but mail servers and care tools treat them as one mailbox, and two contacts must never share one."""
     value = _checked_text(value, what="email address")
     try:
         EmailValidator()(value)
     except ValidationError:
         raise IdentityError(f"{quoted(value)} is not an email address.") from None
-    mailbox, _, domain = value.rpartition("@")
-    return f"{mailbox}@{domain.lower()}"
+    return value.lower()
 
 
 def normalise_phone(value, *, region: str | None = None) -> str:

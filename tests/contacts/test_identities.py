@@ -21,7 +21,7 @@ UK = "+44 20 7946 0958"
 GOOD = [
     # channel, typed, stored external_id, stored handle
     ("email", "maya@example.com", "maya@example.com", ""),
-    ("email", "  Maya.Patel+bags@Example.CO.UK ", "Maya.Patel+bags@example.co.uk", ""),  # the domain only
+    ("email", "  Maya.Patel+bags@Example.CO.UK ", "maya.patel+bags@example.co.uk", ""),  # one mailbox, whatever the case
     ("email", "o'brien@mail.example.ie", "o'brien@mail.example.ie", ""),
     ("sms", "+44 20 7946 0958", "+442079460958", ""),  # United Kingdom
     ("sms", "(415) 555-2671", "+14155552671", ""),  # no country code: PERCH_PHONE_REGION (US)
@@ -132,10 +132,22 @@ def maya(db):
 
 def test_an_added_address_is_stored_normalised_and_audited(ana, maya):
     identity = contact_identity_add(contact_id=maya.pk, actor=ana, channel="email", value="Maya@Example.COM")
-    assert (identity.contact, identity.channel, identity.external_id) == (maya, "email", "Maya@example.com")
+    assert (identity.contact, identity.channel, identity.external_id) == (maya, "email", "maya@example.com")
     entry = AuditEntry.objects.get(object_type="contacts.Contact", object_id=str(maya.pk))
     assert (entry.actor, entry.verb, entry.details["changes"]) == (ana, "settings_change", "Added an identity (email).")
-    assert "Maya@" not in str(entry.details)  # field names, never the customer's details
+    assert "maya@" not in str(entry.details).lower()  # field names, never the customer's details
+
+
+def test_an_email_address_differing_only_in_case_is_the_same_mailbox(ana, maya):
+    """Found trying Perch: "Lucia@Example.com" was taken as a second address beside "lucia@example.com", so two
+    contacts shared one customer's mailbox. Mail servers treat the mailbox part case-blind in practice, and so does
+    every care tool: one address, one contact."""
+    contact_identity_add(contact_id=maya.pk, actor=ana, channel="email", value="maya@example.com")
+    tom = ContactFactory(display_name="Tom Becker")
+    with pytest.raises(IdentityTaken):
+        contact_identity_add(contact_id=tom.pk, actor=ana, channel="email", value="MAYA@Example.com")
+    with pytest.raises(ContactError, match="Maya Patel already has this email address."):
+        contact_identity_add(contact_id=maya.pk, actor=ana, channel="email", value="Maya@EXAMPLE.com")
 
 
 def test_the_same_address_twice_is_refused_for_this_contact_and_for_another(ana, maya):

@@ -91,12 +91,12 @@ def test_an_email_and_a_phone_are_added_normalised_and_listed_with_what_they_can
     whatsapp = add(client, maya, "whatsapp", "+1 (415) 555-2671")
     assert rows(whatsapp) == [
         "𝕏 X (Twitter) default @mayapatel 1790000000000000101",
-        "✉ Email Maya.Patel@example.com",
+        "✉ Email maya.patel@example.com",
         "✆ SMS not connected +44 20 7946 0958",
         "✆ WhatsApp not connected +1 415-555-2671",
     ]
     stored = set(ContactIdentity.objects.filter(contact=maya).values_list("channel", "external_id"))
-    assert {("email", "Maya.Patel@example.com"), ("sms", "+442079460958"), ("whatsapp", "+14155552671")} <= stored
+    assert {("email", "maya.patel@example.com"), ("sms", "+442079460958"), ("whatsapp", "+14155552671")} <= stored
     audited = AuditEntry.objects.filter(object_type="contacts.Contact", object_id=str(maya.pk))
     assert audited.count() == 3
 
@@ -289,4 +289,4 @@ def test_the_admins_identity_inline_checks_and_normalises_as_the_tab_does():
         "contact": contact.pk, "channel": "email", "external_id": "Maya@Example.COM", "handle": "", "display_name": "",
     })  # fmt: skip
     assert standalone.status_code == 302
-    assert contact.identities.filter(channel="email").get().external_id == "Maya@example.com"
+    assert contact.identities.filter(channel="email").get().external_id == "maya@example.com"
