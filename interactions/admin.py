@@ -214,6 +214,7 @@ class NotificationTemplateForm(forms.ModelForm):
     class Meta:
         model = NotificationTemplate
         fields = ["name", "channel", "subject", "text", "team", "is_active"]
+        help_texts = {"subject": "Emails only (a DM has no subject); empty: the name. Placeholders allowed."}
 
     def clean(self):
         cleaned = super().clean()
@@ -223,6 +224,9 @@ class NotificationTemplateForm(forms.ModelForm):
             if unknown:
                 self.add_error(field, f"Unknown placeholder {', '.join(unknown)}: use {{contact_name}}, "
                                       "{agent_name} or {brand_handle}.")  # fmt: skip
+            elif set("{}") & set(PLACEHOLDER.sub("", cleaned.get(field) or "")):  # "{{contact_name}}", "{contact_name"
+                self.add_error(field, "A brace that is not part of a placeholder would reach the customer as written: "
+                                      "write placeholders as {contact_name}, with one brace each side.")  # fmt: skip
         return cleaned
 
 

@@ -21,7 +21,12 @@ UK = "+44 20 7946 0958"
 GOOD = [
     # channel, typed, stored external_id, stored handle
     ("email", "maya@example.com", "maya@example.com", ""),
-    ("email", "  Maya.Patel+bags@Example.CO.UK ", "maya.patel+bags@example.co.uk", ""),  # one mailbox, whatever the case
+    (
+        "email",
+        "  Maya.Patel+bags@Example.CO.UK ",
+        "maya.patel+bags@example.co.uk",
+        "",
+    ),  # one mailbox, whatever the case
     ("email", "o'brien@mail.example.ie", "o'brien@mail.example.ie", ""),
     ("sms", "+44 20 7946 0958", "+442079460958", ""),  # United Kingdom
     ("sms", "(415) 555-2671", "+14155552671", ""),  # no country code: PERCH_PHONE_REGION (US)

@@ -160,6 +160,12 @@ def test_supervisors_manage_templates_in_the_admin_and_an_unknown_placeholder_is
                       {"name": "Bag found", "channel": "", "subject": "", "text": "Hi {customer_name}!"})  # fmt: skip
     assert add.status_code == 200 and "Unknown placeholder {customer_name}" in add.content.decode()
     assert not NotificationTemplate.objects.filter(name="Bag found").exists()
+    # Found trying Perch: a doubled or unclosed brace was saved and reached the customer as "Hi {Maya Patel}".
+    for text in ("Hi {{contact_name}}, hello", "Hi {contact_name, hello", "Hi contact_name}"):
+        add = client.post(reverse("admin:interactions_notificationtemplate_add"),
+                          {"name": "Bag found", "channel": "", "subject": "", "text": text})  # fmt: skip
+        assert add.status_code == 200 and "A brace that is not part of a placeholder" in add.content.decode(), text
+    assert not NotificationTemplate.objects.filter(name="Bag found").exists()
     client.post(
         reverse("admin:interactions_notificationtemplate_add"),
         {"name": "Bag found", "channel": "", "subject": "", "text": "Hi {contact_name}!", "is_active": "on"},
