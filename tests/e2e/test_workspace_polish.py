@@ -147,6 +147,15 @@ def test_offers_the_list_the_header_the_composer_the_tabs_and_mark_done(simulato
     assert box(page.get_by_role("tablist", name="Details"))["y"] == tabs_at
     clipped = page.locator(".tab").evaluate_all("els => els.filter(e => e.scrollWidth > e.clientWidth).length")
     assert clipped == 0
+    # Found trying Perch: "Communication ↗" lay over the right third of "Contact" (a click there left the page).
+    for width, height in ((1280, 800), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        bar = box(page.locator(".right-panel .tabs"))
+        items = [box(item) for item in page.locator(".right-panel .tabs .tab").all()]
+        edges = [(item["x"], item["x"] + item["width"]) for item in items]
+        assert all(right <= after + 0.5 for (_, right), (after, _) in zip(edges, edges[1:])), (width, edges)
+        assert edges[-1][1] <= bar["x"] + bar["width"] + 0.5, (width, edges, bar)
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("tab", name="Conversation").click()
     panel.evaluate("p => { p.scrollTop = p.scrollHeight; }")  # back to the latest, for the pictures
     at_both_sizes(page, screenshot, "workspace-dm")
