@@ -127,7 +127,7 @@ def interaction_accept(*, interaction_id: int, agent) -> Interaction:
     """The agent takes the offered interaction: it becomes active and theirs."""
     interaction = _locked(interaction_id)
     _move(interaction, InteractionState.ACTIVE, action="accept")
-    _close_live_offer(interaction, agent=agent, state=Offer.State.ACCEPTED)
+    offer = _close_live_offer(interaction, agent=agent, state=Offer.State.ACCEPTED)
     interaction.agent = agent
     interaction.accepted_at = timezone.now()
     interaction.save(update_fields=["state", "agent", "accepted_at"])
@@ -137,6 +137,9 @@ def interaction_accept(*, interaction_id: int, agent) -> Interaction:
     audit_record(actor=agent, verb=Verb.ACCEPT, obj=interaction)
     notices_clear(interaction_id=interaction.pk)  # "… replied — Show" is no longer true for anyone
     notify_board(BoardChanged(interaction_id=interaction.pk))
+    # The agent's other tabs: the offer leaves them and the conversation joins their list.
+    notify_agent(agent.pk, InteractionWithdrawn(interaction_id=interaction.pk, offer_id=offer.pk))
+    notify_agent(agent.pk, InteractionsChanged(interaction_id=interaction.pk))
     return interaction
 
 

@@ -129,3 +129,23 @@ def test_replied_names_the_contact_and_goes_once_the_conversation_is_taken(demo,
     expect(page.locator("#contact-replied")).to_be_attached()
     expect(toast).to_have_count(0)
     assert errors == []
+
+
+def test_an_offer_accepted_in_one_tab_leaves_the_other_tab_and_joins_its_list(demo, page, live_server_url):  # noqa: F811
+    """Found trying Perch: Ana works the workspace in two tabs; she accepts Maya's offer in one, and the other kept
+    the offer (its Accept then said "it is active") and never listed the conversation until a reload."""
+    errors = console_errors(page)
+    other = page.context.new_page()
+    other_errors = console_errors(other)
+    other.goto(f"{live_server_url}/workspace/")
+    expect(other.locator("#live-status")).to_have_text("Live")
+    page.get_by_role("switch", name="Chat Not Ready").click()
+    customer_dm(demo, "Is my flight on time?")
+    poll()
+    offer_there = other.get_by_role("alertdialog", name="New Chat interaction from Maya Patel")
+    expect(offer_there).to_be_visible()
+    accept_offer(page, "Chat", "Maya Patel")
+    expect(offer_there).to_have_count(0)
+    expect(other.get_by_label("My interactions").get_by_role("link", name="Chat Maya Patel")).to_be_visible()
+    other.close()
+    assert errors == [] and other_errors == []
