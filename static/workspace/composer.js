@@ -31,6 +31,32 @@
   document.addEventListener("htmx:afterSettle", growAll);
   window.addEventListener("resize", growAll);
 
+  // Drafts: what the agent typed for a conversation waits for them (this browser tab, sessionStorage) while they
+  // work another one or reload; a request of the composer's form that succeeds (Send, Add private note) takes it.
+  const DRAFT = "perch:draft:";
+  function draftBoxes(root) { return (root || document).querySelectorAll("textarea[data-enter-sends][id]"); }
+  document.addEventListener("input", function (evt) {
+    const box = evt.target.matches && evt.target.matches("textarea[data-enter-sends][id]") ? evt.target : null;
+    if (!box) return;
+    if (box.value.trim()) sessionStorage.setItem(DRAFT + box.id, box.value);
+    else sessionStorage.removeItem(DRAFT + box.id);
+  });
+  function restoreDrafts() {
+    draftBoxes().forEach(function (box) {
+      const draft = sessionStorage.getItem(DRAFT + box.id);
+      if (draft && !box.value) { box.value = draft; grow(box); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", restoreDrafts);
+  document.addEventListener("htmx:afterSettle", restoreDrafts);
+  document.addEventListener("htmx:beforeSwap", function (evt) {  // before the answer settles (and restores)
+    const config = evt.detail.requestConfig;  // beforeSwap is the target's event: the requester is in the config
+    const form = config && config.elt && config.elt.closest && config.elt.closest("form");
+    const posted = config && config.verb !== "get";
+    if (!form || !posted || evt.detail.xhr.status >= 300) return;
+    draftBoxes(form).forEach(function (box) { sessionStorage.removeItem(DRAFT + box.id); });
+  });
+
   document.addEventListener("keydown", function (evt) {
     const textarea = evt.target.closest && evt.target.closest("textarea[data-enter-sends]");
     if (!textarea || evt.key !== "Enter" || evt.shiftKey || evt.isComposing) return;

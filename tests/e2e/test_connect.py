@@ -334,8 +334,12 @@ def test_the_x_icon_opens_a_chat_in_the_workspace_with_every_transcript_beside_i
 
 
 def test_a_notification_by_email_reaches_the_demo_mail_server_and_its_mailbox(
-    demo, page, live_server_url, demo_mailbox, screenshot
-):  # noqa: E501, F811
+    demo,  # noqa: F811
+    page,
+    live_server_url,
+    demo_mailbox,
+    screenshot,
+):
     """The Acceptance's email step, as a tester does it: Lucía's default outbound channel is Email (the demo's data);
     from the Connect view the agent sends her the "We miss you" notification and then writes her a message; both go
     through the outbox to the real SMTP server (the one `make run` starts), and the simulator's Mailbox shows them."""

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from contacts.models import Contact
 from interactions.models import Interaction
 from tests.e2e.helpers import accept_offer, in_worker_thread, settled
-from tests.e2e.test_conversation import accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
+from tests.e2e.test_conversation import TOM, accept_dm, customer_dm, demo, poll  # noqa: F401 (demo is a fixture)
 from tests.e2e.test_long_names import console_errors
 from workspace.agents.models import AgentNotice
 from workspace.infra.events import InteractionEnded
@@ -149,3 +149,37 @@ def test_an_offer_accepted_in_one_tab_leaves_the_other_tab_and_joins_its_list(de
     expect(other.get_by_label("My interactions").get_by_role("link", name="Chat Maya Patel")).to_be_visible()
     other.close()
     assert errors == [] and other_errors == []
+
+
+def test_a_draft_survives_working_another_conversation_and_goes_once_sent(demo, page):  # noqa: F811
+    """Found trying Perch: a draft typed for Maya was gone after a click on Tom in the list and back."""
+    import requests
+
+    from workspace.desk.management.commands.seed_demo import DEMO_ACCOUNT_USER_ID
+
+    errors = console_errors(page)
+    maya = accept_dm(demo, page, "Where is my bag?")
+    dm = {"sender_id": TOM, "recipient_id": DEMO_ACCOUNT_USER_ID, "text": "Refund please"}
+    requests.post(f"{demo}/dm", json=dm, timeout=10).raise_for_status()
+    poll()
+    accept_offer(page, "Chat", "Tom Becker")
+    mine = page.get_by_label("My interactions")
+    mine.get_by_role("link", name="Chat Maya Patel").click()
+    settled(page)
+    maya.get_by_label("Write a message").fill("Checking with the baggage desk, one moment")
+    mine.get_by_role("link", name="Chat Tom Becker").click()
+    tom = page.get_by_role("article", name="Interaction with Tom Becker")
+    expect(tom.get_by_label("Write a message")).to_have_value("")  # Maya's draft is hers alone
+    mine.get_by_role("link", name="Chat Maya Patel").click()
+    expect(maya.get_by_label("Write a message")).to_have_value("Checking with the baggage desk, one moment")
+    page.reload()
+    expect(maya.get_by_label("Write a message")).to_have_value("Checking with the baggage desk, one moment")
+
+    maya.get_by_label("Write a message").press("Enter")
+    expect(maya.locator(".bubble.outbound .delivery")).to_have_text("Sent")
+    expect(maya.get_by_label("Write a message")).to_have_value("")
+    mine.get_by_role("link", name="Chat Tom Becker").click()
+    expect(tom).to_be_visible()
+    mine.get_by_role("link", name="Chat Maya Patel").click()
+    expect(maya.get_by_label("Write a message")).to_have_value("")  # sent: the draft went with it
+    assert errors == []

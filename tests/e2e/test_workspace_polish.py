@@ -153,7 +153,8 @@ def test_offers_the_list_the_header_the_composer_the_tabs_and_mark_done(simulato
         bar = box(page.locator(".right-panel .tabs"))
         items = [box(item) for item in page.locator(".right-panel .tabs .tab").all()]
         edges = [(item["x"], item["x"] + item["width"]) for item in items]
-        assert all(right <= after + 0.5 for (_, right), (after, _) in zip(edges, edges[1:])), (width, edges)
+        pairs = zip(edges, edges[1:], strict=False)
+        assert all(right <= after + 0.5 for (_, right), (after, _) in pairs), (width, edges)
         assert edges[-1][1] <= bar["x"] + bar["width"] + 0.5, (width, edges, bar)
     page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("tab", name="Conversation").click()
