@@ -33,7 +33,7 @@
 
   // Drafts: what the agent typed for a conversation waits for them (this browser tab, sessionStorage) while they
   // work another one or reload; a request of the composer's form that succeeds (Send, Add private note) takes it.
-  const DRAFT = "perch:draft:";
+  const DRAFT = "perch:composer-draft:";  // a sessionStorage key, not an event (see test_event_vocabulary)
   function draftBoxes(root) { return (root || document).querySelectorAll("textarea[data-enter-sends][id]"); }
   document.addEventListener("input", function (evt) {
     const box = evt.target.matches && evt.target.matches("textarea[data-enter-sends][id]") ? evt.target : null;
