@@ -8,7 +8,7 @@ import requests
 from django.test import Client
 from django.urls import reverse
 
-from interactions import outbox, services
+from interactions import handoff, outbox, services
 from interactions.models import Message
 from social import access, polling
 from social.models import XAccount
@@ -97,11 +97,11 @@ def test_a_dm_to_someone_whose_dms_are_closed_says_so_in_words(simulator, brand)
     maya, tweet, agent, interaction = keyword_tweet(simulator, brand, XAccount.Access.PAY_PER_USE)
     set_tier(simulator, maya, "enterprise", accepts_dms=False)
     with pytest.raises(outbox.OutboxRefused, match="@maya does not accept DMs from you, and X does not let"):
-        services.interaction_reply_by_dm(interaction_id=interaction.pk, agent=agent, tweet_id=tweet["id"])
+        handoff.interaction_reply_by_dm(interaction_id=interaction.pk, agent=agent, tweet_id=tweet["id"])
     assert not agent.interactions.filter(kind="chat").exists()  # X's receives_your_dm, asked before the chat opens
 
     set_tier(simulator, maya, "enterprise", accepts_dms=True)
-    chat = services.interaction_reply_by_dm(interaction_id=interaction.pk, agent=agent, tweet_id=tweet["id"])
+    chat = handoff.interaction_reply_by_dm(interaction_id=interaction.pk, agent=agent, tweet_id=tweet["id"])
     set_tier(simulator, maya, "enterprise", accepts_dms=False)  # closed in the meantime: the send says so
     message = outbox.outbox_send_dm(interaction_id=chat.pk, agent=agent, text="Hi Maya", idempotency_key="d")
     message.refresh_from_db()
@@ -120,7 +120,7 @@ def test_move_to_dm_to_someone_whose_dms_are_closed_promises_nothing_in_public(s
     services.interaction_offer(interaction_id=interaction.pk, agent=agent)
     services.interaction_accept(interaction_id=interaction.pk, agent=agent)
     with pytest.raises(outbox.OutboxRefused, match="@maya does not accept DMs from you: Move to DM would promise"):
-        services.interaction_move_to_dm(
+        handoff.interaction_move_to_dm(
             interaction_id=interaction.pk, agent=agent, tweet_id=tweet["id"], idempotency_key="move-1"
         )
     assert not SandboxTweet.objects.filter(author_id=brand.x_user_id).exists()

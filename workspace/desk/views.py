@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import push_url, reselect, reswap, retarget, trigger_client_event
 
-from interactions import outbox
+from interactions import handoff, outbox
 from interactions import services as interaction_services
 from interactions.attachments import stored_image_type
 from interactions.errors import InteractionError, NotYours
@@ -267,7 +267,7 @@ def interaction_reply_by_dm(request: HttpRequest, interaction_id: int) -> HttpRe
     form = TweetForm(request.POST)
     if not form.is_valid():
         raise Refused(form.refusal())
-    chat = interaction_services.interaction_reply_by_dm(
+    chat = handoff.interaction_reply_by_dm(
         interaction_id=interaction_id, agent=request.user, tweet_id=form.cleaned_data["tweet_id"]
     )
     return _open_chat(request, chat)
@@ -281,7 +281,7 @@ def interaction_move_to_dm(request: HttpRequest, interaction_id: int) -> HttpRes
     form = MoveToDMForm(request.POST)
     if not form.is_valid():
         raise Refused(form.refusal())
-    chat = interaction_services.interaction_move_to_dm(
+    chat = handoff.interaction_move_to_dm(
         interaction_id=interaction_id, agent=request.user, tweet_id=form.cleaned_data["tweet_id"],
         idempotency_key=form.key(),
     )  # fmt: skip
